@@ -1,0 +1,105 @@
+/**
+ * The inventory result: plain data, the one thing every renderer (table, JSON, NDJSON, CSV) and
+ * every later command (report, renew) reads. Changing a field's meaning needs a schemaVersion bump.
+ */
+import type { CertificateInfo, KeyType } from '../x509/certificate.js';
+
+export const INVENTORY_SCHEMA_VERSION = 1;
+
+export type Severity = 'error' | 'warning' | 'info';
+export const severityRank: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
+
+export interface Finding {
+  id: string;
+  severity: Severity;
+  message: string;
+  /** Where it applies, when it applies to one source only (a proxy line, an endpoint). */
+  location?: string;
+}
+
+export type ProxyKind = 'nginx' | 'apache' | 'haproxy' | 'traefik';
+export type FileFormat = 'pem' | 'der' | 'pkcs12' | 'jks' | 'jceks';
+export type StartTlsProtocol = 'smtp' | 'imap' | 'pop3' | 'ftp' | 'postgres' | 'ldap' | 'xmpp';
+
+export interface FileSource {
+  kind: 'file';
+  location: string;
+  format: FileFormat;
+  /** Position in a bundle (0-based) or keystore alias. */
+  entry?: string;
+}
+
+export interface ProxySource {
+  kind: 'proxy';
+  /** `configFile:line` */
+  location: string;
+  proxy: ProxyKind;
+  configFile: string;
+  line: number;
+  certificateFile: string;
+  keyFile?: string;
+  serverNames: string[];
+  /** Where the certificate sits in what the proxy serves: 0 is the leaf. */
+  chainPosition: number;
+}
+
+export interface EndpointSource {
+  kind: 'endpoint';
+  /** `host:port` */
+  location: string;
+  host: string;
+  port: number;
+  sni?: string;
+  starttls?: StartTlsProtocol;
+  protocol?: string;
+  chainPosition: number;
+  /** Whether the served chain validates against the system roots (or --ca). */
+  trusted: boolean;
+  trustError?: string;
+  /** Whether the leaf matches the name asked for (SNI, else host). Only on the leaf. */
+  nameMatches?: boolean;
+}
+
+export type CertificateSource = FileSource | ProxySource | EndpointSource;
+
+export interface CertificateRecord extends CertificateInfo {
+  sources: CertificateSource[];
+  findings: Finding[];
+}
+
+export interface KeyRecord {
+  path: string;
+  /** SHA-256 of the public key (SubjectPublicKeyInfo DER); absent when the key is encrypted and no password opened it. */
+  fingerprintSha256?: string;
+  keyType: KeyType;
+  keyBits: number;
+  format: 'pkcs1' | 'pkcs8' | 'sec1' | 'pkcs12' | 'jks' | 'der' | 'unknown';
+  encrypted: boolean;
+  /** File mode bits (e.g. 0o600), when the file system told us. */
+  mode?: number;
+  matched: boolean;
+  findings: Finding[];
+}
+
+export interface InventoryError {
+  source: string;
+  message: string;
+}
+
+export interface InventorySummary {
+  certificates: number;
+  keys: number;
+  errors: number;
+  findings: Record<Severity, number>;
+  sourcesScanned: { files: number; proxyConfigs: number; endpoints: number };
+  durationMs: number;
+}
+
+export interface InventoryResult {
+  schemaVersion: typeof INVENTORY_SCHEMA_VERSION;
+  generatedAt: string;
+  certificates: CertificateRecord[];
+  keys: KeyRecord[];
+  errors: InventoryError[];
+  summary: InventorySummary;
+}
