@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs and a fresh machine lacks: Debian packages for the real parts
+# the tests drive (nginx for `nginx -t`, openssl and keytool to build keystores) and the npm packages.
+# Idempotent and quiet when everything is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v keytool >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-test-deps: missing ${need[*]}; run as root (or install them) so the tests can use them" >&2
+    exit 1
+  fi
+  echo "install-test-deps: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # Debian starts nginx on install; the tests run their own instances on loopback.
+  if command -v systemctl >/dev/null 2>&1; then systemctl stop nginx >/dev/null 2>&1 || true; fi
+fi
+
+# npm packages: install when node_modules is missing or older than the lock file.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi

@@ -1,0 +1,43 @@
+/**
+ * Entry point: commander wiring only. Each command's implementation is imported when it runs,
+ * so `certfleet --version` and `--help` load almost nothing.
+ */
+import { Command, CommanderError } from 'commander';
+import { defineInventoryCommand } from './commands/inventory.js';
+import { exitCodeFor, reportError } from './errors.js';
+import { packageVersion } from './version.js';
+
+export interface GlobalOptions {
+  config?: string;
+  quiet?: boolean;
+  color?: boolean;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('certfleet')
+    .description('Find, renew, revoke and report on every TLS certificate you have; ready for 47-day lifetimes.')
+    .version(packageVersion(), '-V, --version')
+    .option('-c, --config <file>', 'config file (default: certfleet.config.yaml, .certfleetrc* or package.json "certfleet" in the current directory)')
+    .option('-q, --quiet', 'no progress output on stderr')
+    .option('--no-color', 'no colours in human output')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 findings at or above --fail-on, 2 usage or config error, 3 some sources could not be read.\nDocs: README.md',
+    );
+
+  defineInventoryCommand(program);
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are not failures; anything else commander rejects is a usage error.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    reportError(err, process.stderr);
+    process.exitCode = exitCodeFor(err);
+  }
+}

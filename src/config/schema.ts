@@ -1,0 +1,71 @@
+/**
+ * The configuration file's shape. Strict: an unknown key is an error that names its path, so a
+ * typo (`endpionts:`) is caught instead of silently ignored. Later commands add their sections here.
+ */
+import { z } from 'zod';
+
+const severityOrNever = z.enum(['error', 'warning', 'info', 'never']);
+
+/** "5s", "500ms", "2m" or a number of milliseconds. */
+export const duration = z.union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'a duration such as 5s, 500ms or 2m')]);
+
+const endpointObject = z.strictObject({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  sni: z.string().optional(),
+  starttls: z.enum(['smtp', 'imap', 'pop3', 'ftp', 'postgres', 'ldap', 'xmpp']).optional(),
+});
+
+const passwordRule = z
+  .strictObject({
+    match: z.string().optional(),
+    password: z.string().optional(),
+    passwordEnv: z.string().optional(),
+    passwordFile: z.string().optional(),
+  })
+  .refine((r) => [r.password, r.passwordEnv, r.passwordFile].filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of password, passwordEnv or passwordFile',
+  });
+
+const stringList = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
+
+export const inventorySection = z.strictObject({
+  paths: stringList.optional(),
+  exclude: stringList.optional(),
+  nginx: stringList.optional(),
+  apache: stringList.optional(),
+  haproxy: stringList.optional(),
+  traefik: stringList.optional(),
+  detectProxyConfigs: z.boolean().optional(),
+  root: z.string().optional(),
+  endpoints: z.array(z.union([z.string(), endpointObject])).optional(),
+  endpointsFile: z.string().optional(),
+  ca: stringList.optional(),
+  passwords: z.array(passwordRule).optional(),
+  failOn: severityOrNever.optional(),
+  endpointConcurrency: z.number().int().min(1).max(10_000).optional(),
+  connectTimeout: duration.optional(),
+  handshakeTimeout: duration.optional(),
+  workers: z.number().int().min(0).max(64).optional(),
+});
+
+export const policySection = z.strictObject({
+  timelineFile: z.string().optional(),
+});
+
+export const configSchema = z.strictObject({
+  inventory: inventorySection.optional(),
+  policy: policySection.optional(),
+});
+
+export type CertfleetConfig = z.infer<typeof configSchema>;
+export type InventoryConfig = z.infer<typeof inventorySection>;
+export type EndpointConfigObject = z.infer<typeof endpointObject>;
+
+export function parseDuration(value: number | string): number {
+  if (typeof value === 'number') return value;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value);
+  if (!m) throw new Error(`bad duration ${value}`);
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * factor);
+}

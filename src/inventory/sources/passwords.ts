@@ -1,0 +1,25 @@
+/**
+ * Which passwords to try on a keystore or encrypted key. Rules come from the config and flags;
+ * a rule without `match` applies to every file, one with a glob only to files it matches
+ * (a glob without a slash matches the file name).
+ */
+import picomatch from 'picomatch';
+
+export interface PasswordRule {
+  match?: string;
+  password: string;
+}
+
+export function passwordChooser(rules: readonly PasswordRule[]): (path: string) => string[] {
+  const compiled = rules.map((rule) => ({
+    password: rule.password,
+    test: rule.match === undefined ? () => true : picomatch(rule.match, { dot: true, basename: !rule.match.includes('/') }),
+  }));
+  return (path) => {
+    const out: string[] = [];
+    for (const rule of compiled) if (rule.test(path) && !out.includes(rule.password)) out.push(rule.password);
+    // Keystores without a password are common (openssl pkcs12 -passout pass:): always try it last.
+    if (!out.includes('')) out.push('');
+    return out;
+  };
+}

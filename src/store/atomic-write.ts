@@ -1,0 +1,50 @@
+/**
+ * Write a file so that a reader (or a crash, or kill -9) sees the old content or the new, never
+ * half: write a temp file beside it, fsync, rename over, fsync the directory.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export interface AtomicWriteOptions {
+  /** File mode of the new file (e.g. 0o600 for keys). Default 0o644. */
+  mode?: number;
+}
+
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  const dir = dirname(path);
+  const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const mode = options.mode ?? 0o644;
+  const handle = await open(temp, 'wx', mode);
+  try {
+    await handle.writeFile(data);
+    // open() applies the umask; set the mode we promised explicitly.
+    await handle.chmod(mode);
+    await handle.sync();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await rm(temp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  try {
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+  await syncDirectory(dir);
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Some file systems refuse to fsync a directory; the rename itself is still atomic.
+  }
+}
