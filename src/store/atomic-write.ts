@@ -11,13 +11,16 @@ export interface AtomicWriteOptions {
   mode?: number;
 }
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+/** `data` may be given in pieces (an iterable), written in order, so a large document never sits whole in memory. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<string | Uint8Array>, options: AtomicWriteOptions = {}): Promise<void> {
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const mode = options.mode ?? 0o644;
   const handle = await open(temp, 'wx', mode);
   try {
-    await handle.writeFile(data);
+    // writeFile on a handle writes all of a piece from the current position (write() may write less).
+    if (typeof data === 'string' || data instanceof Uint8Array) await handle.writeFile(data);
+    else for (const piece of data) await handle.writeFile(piece);
     // open() applies the umask; set the mode we promised explicitly.
     await handle.chmod(mode);
     await handle.sync();

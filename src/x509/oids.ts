@@ -21,6 +21,7 @@ export const signatureAlgorithms: Record<string, { name: string; weak: boolean }
 export const extensionOids = {
   authorityKeyIdentifier: '2.5.29.35',
   subjectKeyIdentifier: '2.5.29.14',
+  subjectAltName: '2.5.29.17',
   basicConstraints: '2.5.29.19',
   tlsFeature: '1.3.6.1.5.5.7.1.24',
   authorityInfoAccess: '1.3.6.1.5.5.7.1.1',

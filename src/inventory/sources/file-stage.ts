@@ -1,13 +1,14 @@
 /**
- * The file stage: walk the paths, read and parse every candidate file in a pool of worker threads
- * (one per core), hand each result to the caller as it arrives. Falls back to parsing in-process
- * when the compiled worker is not there (running from TypeScript sources, e.g. under vitest).
+ * The file stage: walk the paths, read and parse every candidate file in a pool of child processes
+ * (one per core), hand each result to the caller as it arrives. A small scan (one batch) is parsed
+ * in-process: forking would cost more than it saves. So is everything when the compiled worker is
+ * not there (running from TypeScript sources, e.g. under vitest).
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
 import type { InventoryError } from '../model.js';
 import type { FileReadResult } from './file-content.js';
 import { passwordChooser, type PasswordRule } from './passwords.js';
@@ -22,7 +23,7 @@ export interface FileStageOptions {
   exclude: readonly string[];
   passwords: readonly PasswordRule[];
   limits?: ReadLimits;
-  /** Worker threads; 0 parses in-process. Default: one per core. */
+  /** Parsing processes; 0 parses in-process. Default: one per core. */
   workers?: number;
   onResult: (result: FileReadResult) => void;
   onError: (error: InventoryError) => void;
@@ -33,9 +34,10 @@ const BATCH = 64;
 
 export async function runFileStage(options: FileStageOptions): Promise<{ filesRead: number }> {
   const limits = options.limits ?? defaultReadLimits;
-  const workerUrl = new URL('./file-worker.js', import.meta.url);
-  const canUseWorkers = workerUrl.protocol === 'file:' && existsSync(fileURLToPath(workerUrl));
-  const workerCount = canUseWorkers ? (options.workers ?? Math.max(1, availableParallelism())) : 0;
+  const workerUrl = new URL('./file-worker-process.js', import.meta.url);
+  const workerScript = workerUrl.protocol === 'file:' ? fileURLToPath(workerUrl) : '';
+  const workerCount = workerScript && existsSync(workerScript) ? (options.workers ?? Math.max(1, availableParallelism())) : 0;
+  const choose = passwordChooser(options.passwords);
   const seen = new Set<string>();
   let filesDone = 0;
 
@@ -44,37 +46,30 @@ export async function runFileStage(options: FileStageOptions): Promise<{ filesRe
     filesDone += results.length;
     options.onProgress?.(filesDone);
   };
+  const parseHere = (batch: WalkedFile[]) => deliver(batch.map((file) => readCertificateFile(file, choose(file.path), limits)));
 
-  const files = candidates();
-  if (workerCount === 0) {
-    const choose = passwordChooser(options.passwords);
-    let batch: Array<FileReadResult | undefined> = [];
-    for await (const file of files) {
-      batch.push(readCertificateFile(file, choose(file.path), limits));
-      if (batch.length >= BATCH) {
-        deliver(batch);
-        batch = [];
-        await new Promise((r) => setImmediate(r)); // let endpoint scans and progress run
-      }
-    }
-    deliver(batch);
-    return { filesRead: filesDone };
-  }
-
-  const pool = new WorkerPool(workerUrl, workerCount, { passwords: [...options.passwords], limits }, deliver);
+  let pool: ProcessPool | undefined;
   try {
     let batch: WalkedFile[] = [];
-    for await (const file of files) {
+    for await (const file of candidates()) {
       batch.push(file);
-      if (batch.length >= BATCH) {
+      if (batch.length < BATCH) continue;
+      if (workerCount > 0) {
+        pool ??= new ProcessPool(workerScript, workerCount, { passwords: [...options.passwords], limits }, deliver);
         await pool.submit(batch);
-        batch = [];
+      } else {
+        parseHere(batch);
+        await new Promise((r) => setImmediate(r)); // let endpoint scans and progress run
       }
+      batch = [];
     }
-    if (batch.length) await pool.submit(batch);
-    await pool.drain();
+    if (batch.length) {
+      if (pool) await pool.submit(batch);
+      else parseHere(batch);
+    }
+    await pool?.drain();
   } finally {
-    await pool.close();
+    pool?.close();
   }
   return { filesRead: filesDone };
 
@@ -95,42 +90,41 @@ export async function runFileStage(options: FileStageOptions): Promise<{ filesRe
 
 type Deliver = (results: Array<FileReadResult | null>) => void;
 
-/** A fixed set of workers, each allowed two batches in flight so none waits on the main thread. */
-class WorkerPool {
-  private readonly workers: Array<{ worker: Worker; inFlight: number }> = [];
-  private readonly pending = new Map<number, () => void>();
-  private nextId = 0;
+/** A fixed set of child processes, each allowed two batches in flight so none waits on the parent. */
+class ProcessPool {
+  private readonly children: Array<{ child: ChildProcess; inFlight: number }> = [];
+  private inFlight = 0;
   private failure: Error | undefined;
   private waiters: Array<() => void> = [];
 
-  constructor(url: URL, count: number, workerData: unknown, deliver: Deliver) {
+  constructor(script: string, count: number, setup: { passwords: PasswordRule[]; limits: ReadLimits }, deliver: Deliver) {
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(url, { workerData });
-      const slot = { worker, inFlight: 0 };
-      worker.on('message', (msg: { id: number; results: Array<FileReadResult | null> }) => {
+      // execArgv: [] so the parent's flags (--inspect, --cpu-prof, --input-type) do not leak in.
+      const child = fork(script, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      const slot = { child, inFlight: 0 };
+      child.on('message', (msg: { id: number; results: Array<FileReadResult | null> }) => {
         slot.inFlight--;
+        this.inFlight--;
         deliver(msg.results);
-        this.pending.get(msg.id)?.();
-        this.pending.delete(msg.id);
         this.wake();
       });
-      worker.on('error', (err) => {
-        this.failure = err;
-        this.wake();
+      child.on('error', (err) => this.fail(err));
+      child.on('exit', (code, signal) => {
+        if (slot.inFlight > 0) this.fail(new Error(`a file-parsing process died (${signal ?? `exit ${code}`}) with files still to read`));
       });
-      this.workers.push(slot);
+      child.send({ kind: 'setup', ...setup });
+      this.children.push(slot);
     }
   }
 
   async submit(files: WalkedFile[]): Promise<void> {
     for (;;) {
       if (this.failure) throw this.failure;
-      const slot = this.workers.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+      const slot = this.children.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
       if (slot.inFlight < 2) {
-        const id = this.nextId++;
         slot.inFlight++;
-        this.pending.set(id, () => undefined);
-        slot.worker.postMessage({ id, files });
+        this.inFlight++;
+        slot.child.send({ kind: 'batch', id: 0, files });
         return;
       }
       await new Promise<void>((r) => this.waiters.push(r));
@@ -138,15 +132,20 @@ class WorkerPool {
   }
 
   async drain(): Promise<void> {
-    while (this.pending.size > 0) {
+    while (this.inFlight > 0) {
       if (this.failure) throw this.failure;
       await new Promise<void>((r) => this.waiters.push(r));
     }
     if (this.failure) throw this.failure;
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  close(): void {
+    for (const { child } of this.children) if (child.connected) child.disconnect();
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    this.wake();
   }
 
   private wake(): void {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { exitCodeOf } from '../../../src/cli/inventory-exit.js';
 import { csvRow } from '../../../src/cli/render/csv.js';
-import { renderInventory } from '../../../src/cli/render/inventory.js';
+import { renderInventory as renderPieces, type InventoryFormat } from '../../../src/cli/render/inventory.js';
 import type { CertificateRecord, InventoryResult } from '../../../src/inventory/model.js';
 
 const cert: CertificateRecord = {
@@ -12,6 +12,8 @@ const cert: CertificateRecord = {
   sources: [{ kind: 'file', location: '/etc/ssl/a.pem', format: 'pem' }],
   findings: [{ id: 'expired', severity: 'error', message: 'expired' }],
 };
+
+const renderInventory = (r: InventoryResult, format: InventoryFormat, options: { color: boolean }) => [...renderPieces(r, format, options)].join('');
 
 function result(overrides: Partial<InventoryResult> = {}): InventoryResult {
   return {
@@ -28,6 +30,12 @@ describe('renderers', () => {
     expect(Object.keys(doc.certificates[0])).toEqual(expect.arrayContaining([
       'fingerprintSha256', 'subject', 'issuer', 'serialNumber', 'notBefore', 'notAfter', 'lifetimeDays', 'sans', 'keyType', 'keyBits', 'sources', 'findings',
     ]));
+  });
+
+  it('JSON is written in pieces yet is exactly JSON.stringify of the result', () => {
+    const many = result({ certificates: [cert, { ...cert, fingerprintSha256: 'ef'.repeat(32) }], errors: [{ source: 'a', message: 'b' }] });
+    expect(renderInventory(many, 'json', { color: false })).toBe(JSON.stringify(many, null, 2) + '\n');
+    expect(renderInventory(result({ certificates: [] }), 'json', { color: false })).toBe(JSON.stringify(result({ certificates: [] }), null, 2) + '\n');
   });
 
   it('NDJSON is one typed object a line', () => {

@@ -1,6 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { lifetimeDays, parseCertificate, parseSubjectAltName } from '../../../src/x509/certificate.js';
-import { chain, issue } from '../../helpers/pki.js';
+import { lifetimeDays, parseCertificate } from '../../../src/x509/certificate.js';
+import { chain, issue, tempDir } from '../../helpers/pki.js';
 
 describe('parseCertificate', () => {
   it('reads the facts of a leaf in a chain', async () => {
@@ -52,13 +56,34 @@ describe('lifetimeDays', () => {
   });
 });
 
-describe('parseSubjectAltName', () => {
-  it('reads DNS and IP entries bare and keeps a prefix for other kinds', () => {
-    expect(parseSubjectAltName('DNS:a.test, DNS:*.b.test, IP Address:127.0.0.1, email:x@y.test')).toEqual(['a.test', '*.b.test', '127.0.0.1', 'email:x@y.test']);
-    expect(parseSubjectAltName(undefined)).toEqual([]);
-  });
+describe('DER names and SANs agree with node:crypto', () => {
+  // openssl makes certificates with the string types and SAN kinds found in the wild.
+  const cases: Array<{ subj: string; san: string; args?: string[] }> = [
+    { subj: '/C=US/ST=California/O=Example, Inc./OU=Ops/CN=www.example.test', san: 'DNS:www.example.test,DNS:*.example.test,IP:192.0.2.7,IP:2001:db8::1,email:ops@example.test,URI:https://example.test/' },
+    { subj: '/C=DE/O=Müller & Söhne GmbH/CN=shop.müller.test', san: 'DNS:xn--mller-kva.test', args: ['-utf8'] },
+    { subj: '/DC=test/DC=example/CN=host+UID=42', san: 'IP:::1,IP:2001:db8:0:0:1:0:0:1,IP:fe80:0:0:1:0:0:0:0', args: ['-multivalue-rdn'] },
+    { subj: '/CN=no-san.test', san: '' },
+  ];
 
-  it('reads values Node quotes because they contain a comma', () => {
-    expect(parseSubjectAltName('DNS:"a, b.test", DNS:c.test')).toEqual(['a, b.test', 'c.test']);
+  it.each(cases)('$subj', ({ subj, san, args = [] }) => {
+    const dir = tempDir();
+    const ext = san ? ['-addext', `subjectAltName=${san}`] : [];
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${dir}/k.pem`, '-out', `${dir}/c.pem`,
+      '-days', '5', '-subj', subj, ...args, ...ext], { stdio: 'ignore' });
+    const pem = readFileSync(`${dir}/c.pem`);
+    const node = new X509Certificate(pem);
+    const ours = parseCertificate(node.raw).info;
+    expect(ours.subject).toBe(node.subject.split('\n').join(', ').replace(/\\,/g, ','));
+    expect(ours.issuer).toBe(ours.subject);
+    expect(ours.serialNumber).toBe(node.serialNumber.toLowerCase().replace(/^(00)+(?=.)/, ''));
+    expect(ours.selfSigned).toBe(true);
+    const nodeSans = (node.subjectAltName ?? '').split(', ').filter(Boolean).map((entry) => {
+      const [kind, ...rest] = entry.split(':');
+      const value = rest.join(':');
+      if (kind === 'DNS') return value;
+      if (kind === 'IP Address') return isIP(value) === 6 ? new URL(`http://[${value}]`).hostname.slice(1, -1) : value;
+      return `${kind!.toLowerCase()}:${value}`;
+    });
+    expect(ours.sans).toEqual(nodeSans);
   });
 });
