@@ -245,7 +245,7 @@ the finding needs otherwise.
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (existsSync(join(args.out, MARKER)) && !args.force) {
-    console.log(`${args.out} already generated (use --force to regenerate)`);
+    console.error(`${args.out} already generated (use --force to regenerate)`);
     return;
   }
   // Build beside the target and swap it in, so an interrupted run never leaves half a fleet.
@@ -260,7 +260,7 @@ async function main() {
     rmSync(building, { recursive: true, force: true });
     throw err;
   }
-  console.log(`example fleet generated in ${args.out}`);
+  console.error(`example fleet generated in ${args.out}`);
 }
 
 main().catch((err) => {

@@ -27,9 +27,9 @@ export class InventoryCollector {
     if (!duplicate) record.findings.push(finding);
   }
 
-  /** One key record per file and position; a key file found twice is kept once. */
-  addKey(path: string, key: FileKey, mode: number | undefined): void {
-    const id = key.entry ? `${path}#${key.entry}` : path;
+  /** One key record per file and position; a key file found twice is kept once. `alone`: the file's only key. */
+  addKey(path: string, key: FileKey, mode: number | undefined, alone: boolean): void {
+    const id = key.entry && !alone ? `${path}#${key.entry}` : path;
     if (this.keys.has(id)) return;
     const record: KeyRecord = {
       path: id,

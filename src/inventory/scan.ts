@@ -68,7 +68,8 @@ export async function runInventory(options: InventoryOptions, hooks: InventoryHo
   progress({ stage: 'proxies', state: 'start' });
   const proxyConfigs = [...options.proxyConfigs];
   if (options.detectProxyConfigs) {
-    for (const dir of options.paths) proxyConfigs.push(...(await detectProxyConfigs(dir).catch(() => [])));
+    const detectOptions = options.root === undefined ? {} : { root: options.root };
+    for (const dir of options.paths) proxyConfigs.push(...(await detectProxyConfigs(dir, detectOptions).catch(() => [])));
   }
   const bindings = await readProxyConfigs(dedupeConfigs(proxyConfigs), options.root === undefined ? {} : { root: options.root }, onError);
   progress({ stage: 'proxies', state: 'end', done: bindings.length });
@@ -91,7 +92,7 @@ export async function runInventory(options: InventoryOptions, hooks: InventoryHo
       for (const cert of file.certificates) {
         collector.addCertificate(cert.info, { kind: 'file', location: file.path, format: cert.format, ...(cert.entry ? { entry: cert.entry } : {}) });
       }
-      for (const key of file.keys) collector.addKey(file.path, key, file.mode);
+      for (const key of file.keys) collector.addKey(file.path, key, file.mode, file.keys.length === 1);
     },
   });
   progress({ stage: 'files', state: 'end', done: filesRead });

@@ -259,6 +259,13 @@ describe('STARTTLS', () => {
     expect(failed(await scanOne(`127.0.0.1:${server.port},starttls=smtp`))).toBe('EHLO refused by the SMTP server: 421 4.3.2 shutting down');
   });
 
+  it('gives up on a reply that never ends instead of buffering it all', async () => {
+    const server = await track(startPlainTextServer({ banner: '220-still going\r\n'.repeat(2000) }));
+    expect(failed(await scanOne(`127.0.0.1:${server.port},starttls=smtp`))).toBe(
+      'the server sent more than 16 KiB without completing the greeting',
+    );
+  });
+
   it('rejects data injected after the go-ahead (it would be lost in the handshake)', async () => {
     const server = await track(startPlainTextServer({ banner: '+OK ready\r\n', reply: '+OK go ahead\r\n+OK injected\r\n' }));
     expect(failed(await scanOne(`127.0.0.1:${server.port},starttls=pop3`))).toBe(

@@ -47,7 +47,7 @@ export async function runInventoryCommand(paths: string[], flags: Record<string,
 
   const format = (flags.format as InventoryFormat | undefined) ?? 'table';
   const output = flags.output as string | undefined;
-  await writeOutput(renderInventory(result, format, { color: useColor(globals.color, output, process.stdout, process.env) }), output);
+  await writeOutput(renderInventory(result, format, { color: useColor(globals.color, output, process.stdout, process.env), cwd: process.cwd() }), output);
   return exitCodeOf(result, failOn);
 }
 

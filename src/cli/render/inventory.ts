@@ -4,11 +4,11 @@
  */
 import type { InventoryResult } from '../../inventory/model.js';
 import { renderInventoryCsv } from './inventory-csv.js';
-import { renderInventoryTable } from './inventory-table.js';
+import { renderInventoryTable, type TableOptions } from './inventory-table.js';
 
 export type InventoryFormat = 'table' | 'json' | 'ndjson' | 'csv';
 
-export function renderInventory(result: InventoryResult, format: InventoryFormat, options: { color: boolean }): Iterable<string> {
+export function renderInventory(result: InventoryResult, format: InventoryFormat, options: TableOptions): Iterable<string> {
   switch (format) {
     case 'json':
       return renderInventoryJson(result);
@@ -17,7 +17,7 @@ export function renderInventory(result: InventoryResult, format: InventoryFormat
     case 'csv':
       return renderInventoryCsv(result);
     case 'table':
-      return [renderInventoryTable(result, options.color)];
+      return [renderInventoryTable(result, options)];
   }
 }
 

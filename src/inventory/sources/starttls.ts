@@ -50,8 +50,12 @@ export function formatDuration(ms: number): string {
 /** A parser looks at everything buffered so far: a value and the bytes it used, or undefined for "need more". */
 type ReplyParser<T> = (buffered: Buffer) => { value: T; used: number } | undefined;
 
-/** More than any honest greeting or capability list; a server sending this much without finishing is not one. */
-const MAX_BUFFERED = 64 * 1024;
+/**
+ * More than any honest greeting, EHLO reply or XMPP feature list (well under 4 KiB in practice).
+ * Parsers re-read the buffer on each packet, so this also bounds the work a server dribbling
+ * one byte at a time can cause (16 KiB in 1-byte packets: ~130 M byte reads in all).
+ */
+const MAX_BUFFERED = 16 * 1024;
 
 class Conversation {
   private buffered: Buffer = Buffer.alloc(0);
@@ -121,7 +125,7 @@ class Conversation {
   private tryParse(): void {
     const waiting = this.waiting;
     if (!waiting) {
-      if (this.buffered.length > MAX_BUFFERED) this.fail(`the server sent more than 64 KiB unasked`);
+      if (this.buffered.length > MAX_BUFFERED) this.fail(`the server sent more than 16 KiB unasked`);
       return;
     }
     let parsed: { value: unknown; used: number } | undefined;
@@ -132,7 +136,7 @@ class Conversation {
       return;
     }
     if (parsed === undefined) {
-      if (this.buffered.length > MAX_BUFFERED) this.fail(`the server sent more than 64 KiB without completing ${waiting.what}`);
+      if (this.buffered.length > MAX_BUFFERED) this.fail(`the server sent more than 16 KiB without completing ${waiting.what}`);
       return;
     }
     this.buffered = this.buffered.subarray(parsed.used);

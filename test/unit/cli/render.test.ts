@@ -13,7 +13,7 @@ const cert: CertificateRecord = {
   findings: [{ id: 'expired', severity: 'error', message: 'expired' }],
 };
 
-const renderInventory = (r: InventoryResult, format: InventoryFormat, options: { color: boolean }) => [...renderPieces(r, format, options)].join('');
+const renderInventory = (r: InventoryResult, format: InventoryFormat, options: { color: boolean; cwd: string }) => [...renderPieces(r, format, options)].join('');
 
 function result(overrides: Partial<InventoryResult> = {}): InventoryResult {
   return {
@@ -25,7 +25,7 @@ function result(overrides: Partial<InventoryResult> = {}): InventoryResult {
 
 describe('renderers', () => {
   it('JSON is one document with schemaVersion and the fields of the contract', () => {
-    const doc = JSON.parse(renderInventory(result(), 'json', { color: false }));
+    const doc = JSON.parse(renderInventory(result(), 'json', { color: false, cwd: '/' }));
     expect(doc.schemaVersion).toBe(1);
     expect(Object.keys(doc.certificates[0])).toEqual(expect.arrayContaining([
       'fingerprintSha256', 'subject', 'issuer', 'serialNumber', 'notBefore', 'notAfter', 'lifetimeDays', 'sans', 'keyType', 'keyBits', 'sources', 'findings',
@@ -34,25 +34,25 @@ describe('renderers', () => {
 
   it('JSON is written in pieces yet is exactly JSON.stringify of the result', () => {
     const many = result({ certificates: [cert, { ...cert, fingerprintSha256: 'ef'.repeat(32) }], errors: [{ source: 'a', message: 'b' }] });
-    expect(renderInventory(many, 'json', { color: false })).toBe(JSON.stringify(many, null, 2) + '\n');
-    expect(renderInventory(result({ certificates: [] }), 'json', { color: false })).toBe(JSON.stringify(result({ certificates: [] }), null, 2) + '\n');
+    expect(renderInventory(many, 'json', { color: false, cwd: '/' })).toBe(JSON.stringify(many, null, 2) + '\n');
+    expect(renderInventory(result({ certificates: [] }), 'json', { color: false, cwd: '/' })).toBe(JSON.stringify(result({ certificates: [] }), null, 2) + '\n');
   });
 
   it('NDJSON is one typed object a line', () => {
-    const lines = renderInventory(result({ errors: [{ source: 'x', message: 'y' }] }), 'ndjson', { color: false }).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = renderInventory(result({ errors: [{ source: 'x', message: 'y' }] }), 'ndjson', { color: false, cwd: '/' }).trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => l.type)).toEqual(['inventory', 'certificate', 'error', 'summary']);
     expect(lines[0].schemaVersion).toBe(1);
   });
 
   it('CSV quotes what needs quoting and defuses spreadsheet formulas', () => {
     expect(csvRow(['a', 'b,c', 'say "hi"', '=cmd()', undefined])).toBe('a,"b,c","say ""hi""",\'=cmd(),\r\n');
-    const csv = renderInventory(result(), 'csv', { color: false }).split('\r\n');
+    const csv = renderInventory(result(), 'csv', { color: false, cwd: '/' }).split('\r\n');
     expect(csv[0]).toMatch(/^fingerprintSha256,subject,/);
     expect(csv[1]).toContain('"CN=a.test, O=Acme, Inc."');
   });
 
   it('the table shows the certificate, its finding and the summary, without colour codes when off', () => {
-    const table = renderInventory(result(), 'table', { color: false });
+    const table = renderInventory(result(), 'table', { color: false, cwd: '/' });
     expect(table).toContain('a.test');
     expect(table).toContain('expired');
     expect(table).toContain('1 certificates, 0 private keys');
