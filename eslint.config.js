@@ -2,6 +2,7 @@
 // (the core never prints; only src/cli may write to the console).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'examples/fleet/**', 'coverage/**', 'test-artifacts/**'] },
@@ -27,7 +28,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.mjs', 'scripts/**', 'bench/**'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    files: ['**/*.mjs', 'scripts/**', 'bench/**', 'examples/**', 'bin/**'],
+    languageOptions: { globals: globals.node },
   },
 );

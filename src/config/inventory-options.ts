@@ -10,6 +10,7 @@ import type { InventoryOptions } from '../inventory/scan.js';
 import type { ProxyKind, Severity } from '../inventory/model.js';
 import type { EndpointSpec } from '../inventory/sources/endpoint-types.js';
 import { parseEndpointSpec, parseEndpointsFile } from '../inventory/sources/endpoint-spec.js';
+import { endpointScanDefaults } from '../inventory/sources/endpoints.js';
 import type { PasswordRule } from '../inventory/sources/passwords.js';
 import { loadTimelineFile, shippedTimeline } from '../policy/timeline.js';
 import type { CertfleetConfig } from './schema.js';
@@ -110,9 +111,9 @@ export function resolveInventoryOptions(config: CertfleetConfig, flags: Inventor
     passwords,
     extraCa: [...(file.ca ?? []).map(fromFile), ...flags.ca.map(fromCwd)].map((p) => Buffer.from(readBytes(p, 'CA file'))),
     exclude: [...(file.exclude ?? []), ...flags.exclude],
-    endpointConcurrency: flags.concurrency ?? file.endpointConcurrency ?? 50,
-    connectTimeoutMs: durationFlag(flags.connectTimeout, '--connect-timeout') ?? parseDuration(file.connectTimeout ?? '5s'),
-    handshakeTimeoutMs: durationFlag(flags.handshakeTimeout, '--handshake-timeout') ?? parseDuration(file.handshakeTimeout ?? '5s'),
+    endpointConcurrency: flags.concurrency ?? file.endpointConcurrency ?? endpointScanDefaults.concurrency,
+    connectTimeoutMs: durationFlag(flags.connectTimeout, '--connect-timeout') ?? (file.connectTimeout ? parseDuration(file.connectTimeout) : endpointScanDefaults.connectTimeoutMs),
+    handshakeTimeoutMs: durationFlag(flags.handshakeTimeout, '--handshake-timeout') ?? (file.handshakeTimeout ? parseDuration(file.handshakeTimeout) : endpointScanDefaults.handshakeTimeoutMs),
     timeline: config.policy?.timelineFile ? loadTimelineFile(fromFile(config.policy.timelineFile)) : shippedTimeline(),
     now: flags.asOf ? parseAsOf(flags.asOf) : ctx.now,
   };

@@ -30,7 +30,7 @@ export function defineInventoryCommand(program: Command): void {
     .option('-o, --output <file>', 'write the output to this file (atomically) instead of stdout')
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices(['error', 'warning', 'info', 'never']))
     .option('--as-of <date>', 'evaluate expiry findings as of this date instead of now')
-    .option('--concurrency <n>', 'endpoints scanned at once (default 50)', positiveInt('--concurrency'))
+    .option('--concurrency <n>', 'endpoints scanned at once (default 64)', positiveInt('--concurrency'))
     .option('--connect-timeout <duration>', 'TCP connect timeout per endpoint (default 5s)')
     .option('--handshake-timeout <duration>', 'TLS (and STARTTLS) handshake timeout per endpoint (default 5s)')
     .option('--workers <n>', 'file-parsing worker threads (default: one per core; 0 = none)', positiveInt('--workers'))

@@ -1,8 +1,11 @@
 /**
- * The file stage: walk the paths, read and parse every candidate file in a pool of child processes
- * (one per core), hand each result to the caller as it arrives. A small scan (one batch) is parsed
- * in-process: forking would cost more than it saves. So is everything when the compiled worker is
- * not there (running from TypeScript sources, e.g. under vitest).
+ * The file stage: walk the paths, read and parse every candidate file, hand each result to the
+ * caller as it arrives. Certificates parse in ~10 µs (der.ts), so passing them to another process
+ * costs more than it saves, and by default files are parsed in-process. Keystores are another
+ * matter (a keytool PKCS#12 takes ~20 ms, a JCEKS key ~0.5 s): when batches average more than
+ * SLOW_FILE_MS a file, a pool of child processes (one per core) takes over the rest.
+ * `workers` > 0 forces the pool; 0 forbids it. Running from TypeScript sources (vitest) there is
+ * no compiled worker, and everything is parsed in-process.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -23,7 +26,7 @@ export interface FileStageOptions {
   exclude: readonly string[];
   passwords: readonly PasswordRule[];
   limits?: ReadLimits;
-  /** Parsing processes; 0 parses in-process. Default: one per core. */
+  /** Parsing processes: 0 never, N always (from the second batch). Default: one per core, when files turn out slow. */
   workers?: number;
   onResult: (result: FileReadResult) => void;
   onError: (error: InventoryError) => void;
@@ -31,12 +34,14 @@ export interface FileStageOptions {
 }
 
 const BATCH = 64;
+const SLOW_FILE_MS = 1;
 
 export async function runFileStage(options: FileStageOptions): Promise<{ filesRead: number }> {
   const limits = options.limits ?? defaultReadLimits;
   const workerUrl = new URL('./file-worker-process.js', import.meta.url);
   const workerScript = workerUrl.protocol === 'file:' ? fileURLToPath(workerUrl) : '';
   const workerCount = workerScript && existsSync(workerScript) ? (options.workers ?? Math.max(1, availableParallelism())) : 0;
+  let usePool = options.workers !== undefined && options.workers > 0;
   const choose = passwordChooser(options.passwords);
   const seen = new Set<string>();
   let filesDone = 0;
@@ -46,7 +51,11 @@ export async function runFileStage(options: FileStageOptions): Promise<{ filesRe
     filesDone += results.length;
     options.onProgress?.(filesDone);
   };
-  const parseHere = (batch: WalkedFile[]) => deliver(batch.map((file) => readCertificateFile(file, choose(file.path), limits)));
+  const parseHere = (batch: WalkedFile[]) => {
+    const started = performance.now();
+    deliver(batch.map((file) => readCertificateFile(file, choose(file.path), limits)));
+    if ((performance.now() - started) / batch.length > SLOW_FILE_MS) usePool = true;
+  };
 
   let pool: ProcessPool | undefined;
   try {
@@ -54,7 +63,7 @@ export async function runFileStage(options: FileStageOptions): Promise<{ filesRe
     for await (const file of candidates()) {
       batch.push(file);
       if (batch.length < BATCH) continue;
-      if (workerCount > 0) {
+      if (workerCount > 0 && usePool) {
         pool ??= new ProcessPool(workerScript, workerCount, { passwords: [...options.passwords], limits }, deliver);
         await pool.submit(batch);
       } else {

@@ -56,7 +56,7 @@ describe('renderers', () => {
     expect(table).toContain('a.test');
     expect(table).toContain('expired');
     expect(table).toContain('1 certificates, 0 private keys');
-    expect(table).not.toMatch(/\x1b\[/);
+    expect(table).not.toContain('\u001b[');
   });
 });
 
