@@ -3,7 +3,7 @@
  * the issue names shows up, exit codes follow the README, and no key material ever leaves.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { InventoryResult } from '../../src/inventory/model.js';
@@ -108,6 +108,25 @@ describe('certfleet inventory on the example fleet', () => {
     expect(plain.stderr).toMatch(/^certfleet: Files: \d+ read$/m);
     const quiet = await runCli(['--quiet', 'inventory', '--config', config, '--format', 'json', '--fail-on', 'never']);
     expect(quiet.stderr).toBe('');
+  });
+});
+
+describe('unreadable sources', () => {
+  it('reports a file and a directory it may not read, and scans the rest', async () => {
+    const dir = tempDir();
+    chmodSync(dir, 0o755);
+    writeFile(join(dir, 'ok.pem'), (await issue({ commonName: 'ok.test', sans: ['ok.test'] })).certPem, 0o644);
+    writeFile(join(dir, 'secret.pem'), 'x', 0o000);
+    writeFile(join(dir, 'locked', 'inner.pem'), 'x', 0o644);
+    chmodSync(join(dir, 'locked'), 0o000);
+    const r = await runCli(['inventory', dir, '--format', 'json'], { unprivileged: true });
+    expect(r.code, r.stderr).toBe(3);
+    const result = JSON.parse(r.stdout) as InventoryResult;
+    expect(result.errors.sort((a, b) => a.source.localeCompare(b.source))).toEqual([
+      { source: join(dir, 'locked'), message: 'permission denied' },
+      { source: join(dir, 'secret.pem'), message: 'permission denied' },
+    ]);
+    expect(result.certificates).toHaveLength(1);
   });
 });
 

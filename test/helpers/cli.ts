@@ -12,14 +12,26 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  /** Run as user `nobody` (through setpriv when we are root), e.g. to meet a file we may not read. */
+  unprivileged?: boolean;
+}
+
+export function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
   if (!existsSync(`${repoRoot}dist/cli/main.js`)) {
     throw new Error('dist/ is missing: run `npm run build` first (`npm test` builds before testing)');
   }
   return new Promise((resolve) => {
+    const asRoot = options.unprivileged && process.getuid?.() === 0;
+    const [command, argv] = asRoot
+      ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bin, ...args]]
+      : [process.execPath, [bin, ...args]];
     execFile(
-      process.execPath,
-      [bin, ...args],
+      command,
+      argv,
       {
         cwd: options.cwd ?? repoRoot,
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...options.env },
