@@ -6,6 +6,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parseCertificate } from '../../src/x509/certificate.js';
 import type { Issued } from './pki.js';
 import { writeFile } from './pki.js';
 
@@ -76,4 +77,14 @@ export async function opensslPkcs12(dir: string, file: string, options: Pkcs12Op
 /** `keytool` with the arguments given; -noprompt keeps it from waiting on stdin. */
 export function keytool(...args: string[]): Promise<void> {
   return run('keytool', [...args, '-noprompt']);
+}
+
+/** The public-key fingerprint a keystore's key must carry to be matched to this certificate. */
+export function keyFingerprint(issued: Issued): string {
+  return parseCertificate(issued.der).info.publicKeyFingerprintSha256;
+}
+
+/** Bytes as hex, so certificate DER compares readably in assertions. */
+export function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
 }

@@ -3,6 +3,7 @@
  * live behind them, e.g. /etc/letsencrypt/live) but visits each directory once, so a symlink loop
  * ends the walk of that branch instead of the scan. Special files (FIFOs, devices) are never read.
  */
+import type { Stats } from 'node:fs';
 import { opendir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import picomatch from 'picomatch';
@@ -26,13 +27,8 @@ export async function* walkPaths(paths: readonly string[], options: WalkOptions)
 
   for (const given of paths) {
     const path = resolve(given);
-    let info;
-    try {
-      info = await stat(path);
-    } catch (err) {
-      options.onError({ source: path, message: describeFsError(err) });
-      continue;
-    }
+    const info = await statOrReport(path);
+    if (!info) continue;
     if (info.isDirectory()) yield* walkDir(path, info.dev, info.ino);
     else if (info.isFile()) yield { path, explicit: true };
     else options.onError({ source: path, message: 'not a regular file or directory; not read' });
@@ -73,14 +69,17 @@ export async function* walkPaths(paths: readonly string[], options: WalkOptions)
       options.onError({ source: dir, message: describeFsError(err) });
     }
     for (const sub of subdirs) {
-      let info;
-      try {
-        info = await stat(sub);
-      } catch (err) {
-        options.onError({ source: sub, message: describeFsError(err) });
-        continue;
-      }
-      yield* walkDir(sub, info.dev, info.ino);
+      const info = await statOrReport(sub);
+      if (info) yield* walkDir(sub, info.dev, info.ino);
+    }
+  }
+
+  async function statOrReport(path: string): Promise<Stats | undefined> {
+    try {
+      return await stat(path);
+    } catch (err) {
+      options.onError({ source: path, message: describeFsError(err) });
+      return undefined;
     }
   }
 }

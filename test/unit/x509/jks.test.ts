@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCertificate } from '../../../src/x509/certificate.js';
 import { looksLikeJks, readJks } from '../../../src/x509/jks.js';
 import { KeystoreFormatError, KeystorePasswordError, type KeystoreContents } from '../../../src/x509/keystore-types.js';
-import { keytool, opensslPkcs12, requireTool, writePemPair } from '../../helpers/keystores.js';
+import { keytool, opensslPkcs12, requireTool, writePemPair, hex, keyFingerprint } from '../../helpers/keystores.js';
 import { chain, issue, tempDir, type Issued } from '../../helpers/pki.js';
 
 const STORE_PASSWORD = 'storepass1';
@@ -28,13 +28,7 @@ afterAll(() => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
-function keyFingerprint(issued: Issued): string {
-  return parseCertificate(issued.der).info.publicKeyFingerprintSha256;
-}
 
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex');
-}
 
 function byAlias(contents: KeystoreContents): Map<string | undefined, KeystoreContents['entries'][number]> {
   return new Map(contents.entries.map((e) => [e.alias, e]));

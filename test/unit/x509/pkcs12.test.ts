@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCertificate } from '../../../src/x509/certificate.js';
 import { KeystoreFormatError, KeystorePasswordError, type KeystoreContents } from '../../../src/x509/keystore-types.js';
 import { looksLikePkcs12, readPkcs12 } from '../../../src/x509/pkcs12.js';
-import { keytool, opensslPkcs12, requireTool, writePemPair } from '../../helpers/keystores.js';
+import { keytool, opensslPkcs12, requireTool, writePemPair, hex, keyFingerprint } from '../../helpers/keystores.js';
 import { chain, issue, tempDir, type Issued } from '../../helpers/pki.js';
 
 const PASSWORD = 's3cret pw!';
@@ -28,13 +28,7 @@ afterAll(() => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
-function keyFingerprint(issued: Issued): string {
-  return parseCertificate(issued.der).info.publicKeyFingerprintSha256;
-}
 
-function der(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex');
-}
 
 /** Whatever happens, only our two error types may escape: never a forge or RangeError. */
 function outcome(read: () => KeystoreContents): string {
@@ -96,7 +90,7 @@ describe('readPkcs12: OpenSSL files', () => {
     const [entry] = contents.entries;
     expect(entry!.alias).toBe(leafName === 'rsaLeaf' ? 'rsa-leaf' : 'ec-leaf');
     // Exact bytes: the same certificate read from PEM has the same fingerprint.
-    expect(entry!.certificates.map(der)).toEqual([der(leaf.der), der(fx.intermediate.der)]);
+    expect(entry!.certificates.map(hex)).toEqual([hex(leaf.der), hex(fx.intermediate.der)]);
     expect(entry!.privateKey).toEqual({ publicKeyFingerprintSha256: keyFingerprint(leaf), keyType, keyBits });
     expect(entry!.privateKeyFrom).toBe('private-key');
     expect(contents.notes).toBeUndefined();
@@ -118,7 +112,7 @@ describe('readPkcs12: OpenSSL files', () => {
 
   it('always tries the empty password last', () => {
     const contents = readPkcs12(fx.files['empty']!, ['wrong']);
-    expect(contents.entries[0]!.certificates.map(der)).toEqual([der(fx.ecLeaf.der)]);
+    expect(contents.entries[0]!.certificates.map(hex)).toEqual([hex(fx.ecLeaf.der)]);
     expect(contents.entries[0]!.privateKey?.publicKeyFingerprintSha256).toBe(keyFingerprint(fx.ecLeaf));
     expect(readPkcs12(fx.files['empty']!, []).entries).toHaveLength(1);
   });
@@ -143,10 +137,10 @@ describe('readPkcs12: keytool (Java 17) files', () => {
     const byAlias = new Map(contents.entries.map((e) => [e.alias, e]));
     expect([...byAlias.keys()].sort()).toEqual(['rsa-leaf', 'test root']);
     const keyEntry = byAlias.get('rsa-leaf')!;
-    expect(keyEntry.certificates.map(der)).toEqual([der(fx.rsaLeaf.der), der(fx.intermediate.der)]);
+    expect(keyEntry.certificates.map(hex)).toEqual([hex(fx.rsaLeaf.der), hex(fx.intermediate.der)]);
     expect(keyEntry.privateKey?.publicKeyFingerprintSha256).toBe(keyFingerprint(fx.rsaLeaf));
     const trusted = byAlias.get('test root')!;
-    expect(trusted.certificates.map(der)).toEqual([der(fx.root.der)]);
+    expect(trusted.certificates.map(hex)).toEqual([hex(fx.root.der)]);
     expect(trusted.privateKey).toBeUndefined();
   });
 
