@@ -78,13 +78,18 @@ export function attachProxySources(
         chainPosition,
       });
     });
-    const keyFile = files.get(binding.keyFile ?? binding.certificateFile);
-    const key = keyFile?.keys[0];
     const findings = [
       hostnameMismatch(leaf, binding.serverNames, location),
       incompleteChain(served, anchors, location),
-      keyFile && keyFile.errors.length && !key ? undefined : keyMismatch(leaf, key && { ...key, path: keyFile.path, fingerprintSha256: key.publicKeyFingerprintSha256 }, location),
+      checkProxyKey(leaf, files.get(binding.keyFile ?? binding.certificateFile), location),
     ];
     for (const f of findings) if (f) collector.addFinding(leaf.fingerprintSha256, f);
   }
+}
+
+/** A key file that could not be read is already an error of its own; say nothing more about it here. */
+function checkProxyKey(leaf: CertificateInfo, keyFile: FileReadResult | undefined, location: string) {
+  const key = keyFile?.keys[0];
+  if (keyFile && !key && keyFile.errors.length > 0) return undefined;
+  return keyMismatch(leaf, key && keyFile && { path: keyFile.path, fingerprintSha256: key.publicKeyFingerprintSha256 }, location);
 }

@@ -1,0 +1,167 @@
+/**
+ * Where managed certificates live on disk (certbot's archive/live idea):
+ *
+ *   <stateDir>/certificates/<name>/versions/<id>/{cert,chain,fullchain,privkey}.pem + meta.json
+ *   <stateDir>/certificates/<name>/current -> versions/<id>     (swapped atomically)
+ *   <stateDir>/certificates/<name>/state.json                   (ARI, failures, deploy journal)
+ *
+ * Every issued certificate and key is kept; `current` is the truth about which one is live, so a
+ * corrupt state.json loses only soft state (ARI answers, failure counts) and is rebuilt.
+ * Keys are written 0600, everything through write-temp, fsync, rename.
+ */
+import { mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { AriState, FailureHistory } from '../renewal/decision.js';
+import { writeFileAtomic } from './atomic-write.js';
+
+export interface IssuedVersion {
+  id: string;
+  serialNumber: string;
+  notBefore: string;
+  notAfter: string;
+  domains: string[];
+  issuedAt: string;
+  /** ACME certificate URL, for reference. */
+  certificateUrl?: string;
+}
+
+export interface VersionFiles {
+  certPem: string;
+  chainPem: string;
+  fullchainPem: string;
+  keyPem: string;
+}
+
+const stateSchema = z.object({
+  schemaVersion: z.literal(1),
+  ari: z
+    .object({ serialNumber: z.string(), windowStart: z.number(), windowEnd: z.number(), chosenAt: z.number(), explanationUrl: z.string().optional(), nextPollAt: z.number() })
+    .optional(),
+  failures: z.object({ consecutiveFailures: z.number().int(), lastFailureAt: z.number(), lastError: z.string().optional() }).optional(),
+  /** Set while files are being deployed: a run that finds it finishes (or undoes) that deployment. */
+  deploying: z.object({ version: z.string(), previous: z.string().optional(), startedAt: z.string() }).optional(),
+  lastRunAt: z.string().optional(),
+});
+
+export type CertificateState = z.infer<typeof stateSchema>;
+export type StoredAri = NonNullable<CertificateState['ari']>;
+
+export class StateFileCorrupt extends Error {}
+
+export class CertificateStore {
+  constructor(readonly stateDir: string) {}
+
+  private dir(name: string): string {
+    return join(this.stateDir, 'certificates', name);
+  }
+
+  async names(): Promise<string[]> {
+    try {
+      return (await readdir(join(this.stateDir, 'certificates'), { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+    } catch {
+      return [];
+    }
+  }
+
+  /** Soft state; a corrupt file is moved aside (never deleted) and reported through `onCorrupt`. */
+  async loadState(name: string, onCorrupt: (message: string) => void): Promise<CertificateState> {
+    const path = join(this.dir(name), 'state.json');
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch {
+      return { schemaVersion: 1 };
+    }
+    try {
+      return stateSchema.parse(JSON.parse(text));
+    } catch (err) {
+      const aside = `${path}.corrupt-${Date.now()}`;
+      await rename(path, aside);
+      onCorrupt(`state file ${path} was unreadable (${(err as Error).message.split('\n')[0]}); moved to ${aside} and rebuilt from the stored versions`);
+      return { schemaVersion: 1 };
+    }
+  }
+
+  async saveState(name: string, state: CertificateState): Promise<void> {
+    await mkdir(this.dir(name), { recursive: true });
+    await writeFileAtomic(join(this.dir(name), 'state.json'), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+  }
+
+  /** Store a newly issued version. It does not become current until `setCurrent`. */
+  async addVersion(name: string, version: IssuedVersion, files: VersionFiles): Promise<void> {
+    const dir = join(this.dir(name), 'versions', version.id);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFileAtomic(join(dir, 'privkey.pem'), files.keyPem, { mode: 0o600 });
+    await writeFileAtomic(join(dir, 'cert.pem'), files.certPem);
+    await writeFileAtomic(join(dir, 'chain.pem'), files.chainPem);
+    await writeFileAtomic(join(dir, 'fullchain.pem'), files.fullchainPem);
+    // meta.json last: a version without it is an interrupted write, ignored and cleaned up.
+    await writeFileAtomic(join(dir, 'meta.json'), JSON.stringify(version, null, 2) + '\n');
+  }
+
+  async readVersion(name: string, id: string): Promise<{ version: IssuedVersion; files: VersionFiles }> {
+    const dir = join(this.dir(name), 'versions', id);
+    const [meta, certPem, chainPem, fullchainPem, keyPem] = await Promise.all(
+      ['meta.json', 'cert.pem', 'chain.pem', 'fullchain.pem', 'privkey.pem'].map((f) => readFile(join(dir, f), 'utf8')),
+    );
+    return { version: JSON.parse(meta!) as IssuedVersion, files: { certPem: certPem!, chainPem: chainPem!, fullchainPem: fullchainPem!, keyPem: keyPem! } };
+  }
+
+  /** Complete versions, oldest first. */
+  async versions(name: string): Promise<IssuedVersion[]> {
+    const root = join(this.dir(name), 'versions');
+    let ids: string[];
+    try {
+      ids = (await readdir(root)).sort();
+    } catch {
+      return [];
+    }
+    const out: IssuedVersion[] = [];
+    for (const id of ids) {
+      try {
+        out.push(JSON.parse(await readFile(join(root, id, 'meta.json'), 'utf8')) as IssuedVersion);
+      } catch {
+        // interrupted before meta.json: not a version
+      }
+    }
+    return out;
+  }
+
+  async currentId(name: string): Promise<string | undefined> {
+    try {
+      return (await readlink(join(this.dir(name), 'current'))).replace(/^versions\//, '');
+    } catch {
+      return undefined;
+    }
+  }
+
+  async current(name: string): Promise<{ version: IssuedVersion; files: VersionFiles } | undefined> {
+    const id = await this.currentId(name);
+    return id ? this.readVersion(name, id) : undefined;
+  }
+
+  /** Point `current` at a version: a new symlink renamed over the old one, so it is never missing. */
+  async setCurrent(name: string, id: string): Promise<void> {
+    const link = join(this.dir(name), 'current');
+    const temp = `${link}.${process.pid}.tmp`;
+    await rm(temp, { force: true });
+    await symlink(join('versions', id), temp);
+    await rename(temp, link);
+  }
+}
+
+/** The identifier of a version: sortable by time, and naming the serial. */
+export function versionId(issuedAt: Date, serialNumber: string): string {
+  return `${issuedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${serialNumber}`;
+}
+
+export function ariFromState(state: CertificateState): AriState | undefined {
+  if (!state.ari) return undefined;
+  const { nextPollAt: _poll, ...ari } = state.ari;
+  return ari;
+}
+
+export function failuresFromState(state: CertificateState): FailureHistory | undefined {
+  return state.failures;
+}
