@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs and a fresh machine lacks: Debian packages for the real parts
-# the tests drive (nginx for `nginx -t`, openssl and keytool to build keystores) and the npm packages.
+# the tests drive (nginx, Pebble, BIND, Chromium, promtool; openssl and keytool to build keystores)
+# and the npm packages.
 # Idempotent and quiet when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,11 @@ need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v keytool >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+command -v pebble >/dev/null 2>&1 || need+=(pebble)                             # ACME server (+ pebble-challtestsrv)
+command -v named >/dev/null 2>&1 || [ -x /usr/sbin/named ] || need+=(bind9)    # RFC 2136 dns-01
+command -v nsupdate >/dev/null 2>&1 || need+=(bind9-dnsutils)                  # dig, nsupdate for dns-01 tests
+command -v chromium >/dev/null 2>&1 || need+=(chromium)                        # report HTML in a real browser
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)                      # report Prometheus output check
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
@@ -19,8 +25,10 @@ if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-  # Debian starts nginx on install; the tests run their own instances on loopback.
-  if command -v systemctl >/dev/null 2>&1; then systemctl stop nginx >/dev/null 2>&1 || true; fi
+  # Debian may start these on install; the tests run their own instances on loopback.
+  if command -v systemctl >/dev/null 2>&1; then
+    for unit in nginx named prometheus; do systemctl stop "$unit" >/dev/null 2>&1 || true; done
+  fi
 fi
 
 # npm packages: install when node_modules is missing or older than the lock file.

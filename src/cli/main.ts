@@ -4,6 +4,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { defineInventoryCommand } from './commands/inventory.js';
+import { defineRenewCommands } from './commands/renew.js';
+import { defineReportCommand } from './commands/report.js';
 import { exitCodeFor, reportError } from './errors.js';
 import { packageVersion } from './version.js';
 
@@ -28,6 +30,8 @@ export async function main(argv: string[]): Promise<void> {
     );
 
   defineInventoryCommand(program);
+  defineRenewCommands(program);
+  defineReportCommand(program);
 
   try {
     await program.parseAsync(argv);

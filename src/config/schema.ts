@@ -3,11 +3,10 @@
  * typo (`endpionts:`) is caught instead of silently ignored. Later commands add their sections here.
  */
 import { z } from 'zod';
+import { duration } from './duration.js';
+import { acmeSectionSchema, certificatesSchema, renewPolicySchema } from './renew-schema.js';
 
 const severityOrNever = z.enum(['error', 'warning', 'info', 'never']);
-
-/** "5s", "500ms", "2m" or a number of milliseconds. */
-export const duration = z.union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'a duration such as 5s, 500ms or 2m')]);
 
 const endpointObject = z.strictObject({
   host: z.string().min(1),
@@ -49,23 +48,17 @@ export const inventorySection = z.strictObject({
   workers: z.number().int().min(0).max(64).optional(),
 });
 
-export const policySection = z.strictObject({
-  timelineFile: z.string().optional(),
-});
-
 export const configSchema = z.strictObject({
+  /** Where renew keeps accounts, issued versions and state (default: see README). */
+  stateDir: z.string().optional(),
   inventory: inventorySection.optional(),
-  policy: policySection.optional(),
+  acme: acmeSectionSchema.optional(),
+  policy: renewPolicySchema.optional(),
+  certificates: certificatesSchema.optional(),
 });
 
 export type CertfleetConfig = z.infer<typeof configSchema>;
 export type InventoryConfig = z.infer<typeof inventorySection>;
 export type EndpointConfigObject = z.infer<typeof endpointObject>;
 
-export function parseDuration(value: number | string): number {
-  if (typeof value === 'number') return value;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value);
-  if (!m) throw new Error(`bad duration ${value}`);
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  return Math.round(Number(m[1]) * factor);
-}
+export { duration, parseDuration } from './duration.js';

@@ -29,6 +29,8 @@ const timelineSchema = z.object({
     z.object({
       ca: z.string(),
       issuerMatch: z.array(z.string()),
+      /** The profile a client gets when it asks for none. */
+      defaultProfile: z.string().optional(),
       phases: z.array(
         z.object({
           id: z.string(),
@@ -39,13 +41,24 @@ const timelineSchema = z.object({
           source: z.string(),
         }),
       ),
+      /** From this day the CA refuses orders for OCSP Must-Staple certificates (renewals of them fail). */
+      mustStapleRejectedFrom: isoDay.optional(),
+      /** From this day the CA answers no OCSP requests: anything that staples or checks OCSP breaks. */
+      ocspEndedFrom: isoDay.optional(),
       notes: z.array(z.object({ effective: isoDay, text: z.string() })).optional(),
     }),
   ),
+  /** Lifetimes the report checks every automated renewal schedule against (47, 45 and 6 days). */
+  cadenceLifetimes: z
+    .array(z.object({ id: z.string(), hours: z.number().positive(), label: z.string(), source: z.string() }))
+    .optional(),
 });
 
 export type PolicyTimeline = z.infer<typeof timelineSchema>;
 export type ValidityPhase = z.infer<typeof validityPhaseSchema>;
+export type CaSchedule = PolicyTimeline['caSchedules'][number];
+export type CaPhase = CaSchedule['phases'][number];
+export type CadenceLifetime = NonNullable<PolicyTimeline['cadenceLifetimes']>[number];
 
 let shipped: PolicyTimeline | undefined;
 

@@ -12,7 +12,6 @@
 import { mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { AriState, FailureHistory } from '../renewal/decision.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 export interface IssuedVersion {
@@ -35,9 +34,10 @@ export interface VersionFiles {
 
 const stateSchema = z.object({
   schemaVersion: z.literal(1),
-  ari: z
-    .object({ serialNumber: z.string(), windowStart: z.number(), windowEnd: z.number(), chosenAt: z.number(), explanationUrl: z.string().optional(), nextPollAt: z.number() })
-    .optional(),
+  /** The CA's renewal window for the current certificate (RFC 9773), when it has one. */
+  ari: z.object({ serialNumber: z.string(), windowStart: z.number(), windowEnd: z.number(), chosenAt: z.number(), explanationUrl: z.string().optional() }).optional(),
+  /** When the CA was last asked about which serial, and when to ask again (also for CAs without ARI). */
+  ariPoll: z.object({ serialNumber: z.string(), nextPollAt: z.number() }).optional(),
   failures: z.object({ consecutiveFailures: z.number().int(), lastFailureAt: z.number(), lastError: z.string().optional() }).optional(),
   /** Set while files are being deployed: a run that finds it finishes (or undoes) that deployment. */
   deploying: z.object({ version: z.string(), previous: z.string().optional(), startedAt: z.string() }).optional(),
@@ -45,7 +45,6 @@ const stateSchema = z.object({
 });
 
 export type CertificateState = z.infer<typeof stateSchema>;
-export type StoredAri = NonNullable<CertificateState['ari']>;
 
 export class StateFileCorrupt extends Error {}
 
@@ -66,20 +65,34 @@ export class CertificateStore {
 
   /** Soft state; a corrupt file is moved aside (never deleted) and reported through `onCorrupt`. */
   async loadState(name: string, onCorrupt: (message: string) => void): Promise<CertificateState> {
+    const read = await this.readState(name);
+    if (read.ok) return read.state;
+    const aside = `${read.path}.corrupt-${Date.now()}`;
+    await rename(read.path, aside);
+    onCorrupt(`state file ${read.path} was unreadable (${read.reason}); moved to ${aside} and rebuilt from the stored versions`);
+    return { schemaVersion: 1 };
+  }
+
+  /** For readers that must not change anything (status): a corrupt file is reported, not moved. */
+  async loadStateReadOnly(name: string, onCorrupt: (message: string) => void): Promise<CertificateState> {
+    const read = await this.readState(name);
+    if (read.ok) return read.state;
+    onCorrupt(`state file ${read.path} is unreadable (${read.reason}); the next renew rebuilds it`);
+    return { schemaVersion: 1 };
+  }
+
+  private async readState(name: string): Promise<{ ok: true; state: CertificateState } | { ok: false; path: string; reason: string }> {
     const path = join(this.dir(name), 'state.json');
     let text: string;
     try {
       text = await readFile(path, 'utf8');
     } catch {
-      return { schemaVersion: 1 };
+      return { ok: true, state: { schemaVersion: 1 } };
     }
     try {
-      return stateSchema.parse(JSON.parse(text));
+      return { ok: true, state: stateSchema.parse(JSON.parse(text)) };
     } catch (err) {
-      const aside = `${path}.corrupt-${Date.now()}`;
-      await rename(path, aside);
-      onCorrupt(`state file ${path} was unreadable (${(err as Error).message.split('\n')[0]}); moved to ${aside} and rebuilt from the stored versions`);
-      return { schemaVersion: 1 };
+      return { ok: false, path, reason: (err as Error).message.split('\n')[0]! };
     }
   }
 
@@ -156,12 +169,3 @@ export function versionId(issuedAt: Date, serialNumber: string): string {
   return `${issuedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${serialNumber}`;
 }
 
-export function ariFromState(state: CertificateState): AriState | undefined {
-  if (!state.ari) return undefined;
-  const { nextPollAt: _poll, ...ari } = state.ari;
-  return ari;
-}
-
-export function failuresFromState(state: CertificateState): FailureHistory | undefined {
-  return state.failures;
-}

@@ -29,8 +29,8 @@ export interface TsigKey {
 export interface BindOptions {
   /** Zones to serve (no trailing dot). Default: example.test. */
   zones?: string[];
-  /** Extra zone-file lines added to every zone, relative to its origin. */
-  records?: string[];
+  /** Extra zone-file lines per zone, relative to its origin: { 'example.test': ['www IN A 127.0.0.1'] }. */
+  records?: Record<string, string[]>;
 }
 
 export interface RunningBind {
@@ -39,8 +39,10 @@ export interface RunningBind {
   /** "127.0.0.1:PORT", the shape the rfc2136 config takes. */
   server: string;
   zones: string[];
-  /** Allowed to update every zone. */
+  /** Allowed to update every zone (hmac-sha256). */
   updateKey: TsigKey;
+  /** Also allowed to update every zone: one key per algorithm (hmac-sha256, hmac-sha512, hmac-sha1). */
+  updateKeys: TsigKey[];
   /** Known to named (so not BADKEY) but allowed to update nothing (REFUSED). */
   otherKey: TsigKey;
   /** What named printed (it logs to stderr under -g); for failure messages. */
@@ -86,14 +88,14 @@ function zoneFile(zone: string, records: string[]): string {
   ].join('\n');
 }
 
-function namedConf(dir: string, port: number, zones: string[], updateKey: TsigKey, otherKey: TsigKey): string {
+function namedConf(dir: string, port: number, zones: string[], updateKeys: TsigKey[], otherKey: TsigKey): string {
   const keyBlock = (k: TsigKey) => `key "${k.name}" { algorithm ${k.algorithm}; secret "${k.secret}"; };`;
   const zoneBlock = (zone: string) => `
 zone "${zone}" {
   type primary;
   file "${join(dir, `${zone}.zone`)}";
   journal "${join(dir, `${zone}.zone.jnl`)}";
-  allow-update { key "${updateKey.name}"; };
+  allow-update { ${updateKeys.map((k) => `key "${k.name}";`).join(' ')} };
 };`;
   return `
 options {
@@ -109,18 +111,18 @@ options {
   notify no;
 };
 controls { };
-${keyBlock(updateKey)}
+${updateKeys.map(keyBlock).join('\n')}
 ${keyBlock(otherKey)}
 ${zones.map(zoneBlock).join('\n')}
 `;
 }
 
-async function udpQuery(port: number, name: string, type: 'SOA' | 'TXT', timeoutMs = 1000): Promise<dnsPacket.Packet> {
+async function udpQuery(port: number, name: string, type: 'SOA' | 'TXT', timeoutMs = 1000): Promise<dnsPacket.DecodedPacket & { rcode?: string }> {
   const socket = createSocket('udp4');
   try {
     const id = Math.floor(Math.random() * 65535);
     const message = dnsPacket.encode({ type: 'query', id, flags: 0, questions: [{ type, name, class: 'IN' }] });
-    const answer = new Promise<dnsPacket.Packet>((resolve, reject) => {
+    const answer = new Promise<dnsPacket.DecodedPacket & { rcode?: string }>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no answer from ${HOST}:${port} in ${timeoutMs} ms`)), timeoutMs);
       socket.on('message', (buf) => {
         const packet = dnsPacket.decode(buf);
@@ -152,24 +154,24 @@ function txtStrings(packet: dnsPacket.Packet, name: string): string[] {
     .sort();
 }
 
-function makeKey(name: string): TsigKey {
-  return { name, algorithm: 'hmac-sha256', secret: randomBytes(32).toString('base64') };
+function makeKey(name: string, algorithm: TsigKey['algorithm'] = 'hmac-sha256'): TsigKey {
+  return { name, algorithm, secret: randomBytes(algorithm === 'hmac-sha512' ? 64 : 32).toString('base64') };
 }
 
 /** Start named; resolves once it answers SOA for every zone. */
 export async function startBind(options: BindOptions = {}): Promise<RunningBind> {
   if (!existsSync(NAMED)) throw new Error('bind9 not installed: run npm test, which installs it');
   const zones = options.zones ?? ['example.test'];
-  const updateKey = makeKey('certfleet-update');
+  const updateKeys = [makeKey('certfleet-update'), makeKey('certfleet-update-sha512', 'hmac-sha512'), makeKey('certfleet-update-sha1', 'hmac-sha1')];
   const otherKey = makeKey('certfleet-readonly');
   const dir = tempDir('certfleet-bind-');
-  for (const zone of zones) writeFileSync(join(dir, `${zone}.zone`), zoneFile(zone, options.records ?? []));
+  for (const zone of zones) writeFileSync(join(dir, `${zone}.zone`), zoneFile(zone, options.records?.[zone] ?? []));
 
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const conf = join(dir, 'named.conf');
-    writeFileSync(conf, namedConf(dir, port, zones, updateKey, otherKey));
+    writeFileSync(conf, namedConf(dir, port, zones, updateKeys, otherKey));
     // As root, named keeps root (no -u): it only touches this temp dir and a high port. Under
     // another user it runs as that user, which is all -u could give it anyway.
     const child = spawn(NAMED, ['-g', '-4', '-c', conf, '-n', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -180,7 +182,7 @@ export async function startBind(options: BindOptions = {}): Promise<RunningBind>
     });
     try {
       await waitUntilServing(child, port, zones, () => log);
-      return running(child, dir, port, zones, updateKey, otherKey, () => log);
+      return running(child, dir, port, zones, updateKeys, otherKey, () => log);
     } catch (err) {
       lastError = err;
       await stopChild(child);
@@ -228,7 +230,7 @@ function running(
   dir: string,
   port: number,
   zones: string[],
-  updateKey: TsigKey,
+  updateKeys: TsigKey[],
   otherKey: TsigKey,
   log: () => string,
 ): RunningBind {
@@ -237,7 +239,8 @@ function running(
     port,
     server: `${HOST}:${port}`,
     zones,
-    updateKey,
+    updateKey: updateKeys[0] as TsigKey,
+    updateKeys,
     otherKey,
     get log() {
       return log();

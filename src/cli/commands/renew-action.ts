@@ -1,0 +1,85 @@
+/** `renew`, `issue`, `status`, `account`: resolve settings, call the core, render, choose the exit code. */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../config/load.js';
+import { parseAsOf } from '../../config/inventory-options.js';
+import { parseDuration } from '../../config/duration.js';
+import { resolveRenewSettings } from '../../config/renew-options.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import { runRenew, selectCertificates } from '../../renewal/run.js';
+import { collectStatus } from '../../renewal/status.js';
+import { runAccountAction, type AccountVerb } from '../../renewal/account-actions.js';
+import type { GlobalOptions } from '../main.js';
+import { stderrLogger } from '../logger.js';
+import { writeOutput } from '../output.js';
+import { renderAccount, renderRenewResult, renderStatus } from '../render/renew.js';
+
+type Family = 'renew' | 'issue' | 'status' | 'account';
+
+export async function runRenewFamily(command: Family, args: unknown[], flags: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
+  const loaded = await loadConfig(process.cwd(), globals.config);
+  const logger = stderrLogger({ quiet: globals.quiet ?? false, verbose: flags.verbose === true });
+  const settings = await resolveRenewSettings(loaded.config, {
+    cwd: process.cwd(),
+    env: process.env,
+    configFile: loaded.filePath,
+    ...(typeof flags.stateDir === 'string' ? { stateDirFlag: flags.stateDir } : {}),
+    defaultStateDir: defaultStateDir(),
+    staging: flags.staging === true,
+  });
+  const format = (flags.format as 'table' | 'json' | undefined) ?? 'table';
+
+  if (command === 'status') {
+    const now = typeof flags.asOf === 'string' ? parseAsOf(flags.asOf) : new Date();
+    const status = await collectStatus({ ...settings, certificates: selectCertificates(settings, []) }, now, (m) => logger.warn(m));
+    await writeOutput(renderStatus(status, format), undefined);
+    return ExitCode.ok;
+  }
+
+  if (command === 'account') {
+    const info = await runAccountAction(args[0] as AccountVerb, settings, {
+      ...(typeof flags.server === 'string' ? { server: flags.server } : {}),
+      staging: flags.staging === true,
+      confirmed: flags.yes === true,
+      logger,
+      now: () => new Date(),
+    });
+    await writeOutput(renderAccount(info, format), undefined);
+    return ExitCode.ok;
+  }
+
+  const names = command === 'issue' ? [args[0] as string] : ((args[0] as string[] | undefined) ?? []);
+  const result = await runRenew(
+    settings,
+    {
+      names,
+      force: command === 'issue' || flags.force === true,
+      dryRun: flags.dryRun === true,
+      concurrency: (flags.concurrency as number | undefined) ?? 4,
+      lockWaitMs: typeof flags.lockWait === 'string' ? durationFlag(flags.lockWait) : 10_000,
+    },
+    {
+      now: () => new Date(),
+      random: Math.random,
+      logger,
+      commandEnv: process.env,
+      pid: process.pid,
+    },
+  );
+  await writeOutput(renderRenewResult(result, format), undefined);
+  return result.summary.failed > 0 ? ExitCode.findings : ExitCode.ok;
+}
+
+/** certbot's /etc/letsencrypt idea, in the places the FHS and XDG give state. */
+function defaultStateDir(): string {
+  if (process.getuid?.() === 0) return '/var/lib/certfleet';
+  return join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'certfleet');
+}
+
+function durationFlag(value: string): number {
+  try {
+    return /^\d+$/.test(value) ? Number(value) * 1000 : parseDuration(value);
+  } catch {
+    throw new UsageError(`--lock-wait takes a duration such as 10s, not "${value}"`);
+  }
+}

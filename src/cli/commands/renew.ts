@@ -1,0 +1,57 @@
+/** `renew`, `issue`, `status`, `account`: flag definitions only; the work is in renew-action.ts. */
+import { Argument, Option, type Command } from 'commander';
+import type { GlobalOptions } from '../main.js';
+
+const positiveInt = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} takes a whole number of at least 1, not "${value}"`);
+  return n;
+};
+
+function stateOptions(command: Command): Command {
+  return command
+    .option('--state-dir <dir>', 'state directory (default: /var/lib/certfleet as root, else ~/.local/state/certfleet; or stateDir in the config)')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('-v, --verbose', 'debug messages on stderr');
+}
+
+async function action<T extends unknown[]>(name: string, args: T, command: Command): Promise<void> {
+  const mod = await import('./renew-action.js');
+  process.exitCode = await mod.runRenewFamily(name as 'renew' | 'issue' | 'status' | 'account', args, command.opts(), command.optsWithGlobals<GlobalOptions>());
+}
+
+export function defineRenewCommands(program: Command): void {
+  stateOptions(
+    program
+      .command('renew')
+      .description('renew (and deploy) every managed certificate that is due; safe to run every minute')
+      .argument('[names...]', 'only these managed certificates'),
+  )
+    .option('--force', 'renew even if not due (skips the storm guard and backoff)')
+    .option('--dry-run', 'decide and report what would be renewed; contact no CA, change nothing')
+    .option('--staging', "use the CA preset's staging directory (letsencrypt, google, buypass)")
+    .option('--concurrency <n>', 'certificates renewed at once (default 4)', positiveInt('--concurrency'))
+    .option('--lock-wait <duration>', 'how long to wait for another run holding the state directory (default 10s)')
+    .addHelpText('after', '\nExit codes: 0 nothing failed, 1 a certificate failed (its previous files stay in place), 2 usage/config error, 3 another run holds the lock.')
+    .action((names: string[], _o, command: Command) => action('renew', [names], command));
+
+  stateOptions(program.command('issue').description('order a new certificate for NAME now, whatever its schedule').argument('<name>', 'managed certificate name'))
+    .option('--staging', "use the CA preset's staging directory")
+    .option('--lock-wait <duration>', 'how long to wait for another run holding the state directory (default 10s)')
+    .action((name: string, _o, command: Command) => action('issue', [name], command));
+
+  stateOptions(program.command('status').description('each managed certificate: serial, expiry, next renewal time and why (reads local state only)'))
+    .option('--as-of <date>', 'compute next renewals as of this date')
+    .action((_o, command: Command) => action('status', [], command));
+
+  stateOptions(
+    program
+      .command('account')
+      .description('the ACME account for the configured CA')
+      .addArgument(new Argument('<action>', 'register | show | rollover | deactivate').choices(['register', 'show', 'rollover', 'deactivate'])),
+  )
+    .option('--server <server>', 'CA preset or directory URL (default: acme.server from the config)')
+    .option('--staging', "use the CA preset's staging directory")
+    .option('--yes', 'confirm deactivate (it cannot be undone)')
+    .action((verb: string, _o, command: Command) => action('account', [verb], command));
+}

@@ -1,0 +1,15 @@
+/** The CLI's logger: one line per message on stderr; --quiet keeps warnings and errors, --verbose adds debug. */
+import type { Logger } from '../logger.js';
+
+export function stderrLogger(options: { quiet?: boolean; verbose?: boolean }, stderr: NodeJS.WritableStream = process.stderr): Logger {
+  const write = (prefix: string) => (message: string) => {
+    stderr.write(`certfleet: ${prefix}${message}\n`);
+  };
+  const none = () => undefined;
+  return {
+    debug: options.verbose ? write('debug: ') : none,
+    info: options.quiet ? none : write(''),
+    warn: write('warning: '),
+    error: write('error: '),
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * Config file -> RenewSettings: presets to URLs, relative paths to absolute (relative to the
+ * config file), secrets read from the environment map and files given, owners to uid/gid.
+ */
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { isCaPreset, resolveDirectoryUrl, stagingPresets } from '../acme/index.js';
+import { resolveChallengeSecrets } from '../challenges/config.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { parseEndpointSpec } from '../inventory/sources/endpoint-spec.js';
+import { defaultRenewalPolicy, DAY_MS } from '../renewal/decision.js';
+import type { CaSettings, ManagedCertificate, RenewSettings } from '../renewal/managed.js';
+import { parseDuration } from './duration.js';
+import type { AcmeSection, ManagedCertificateConfig } from './renew-schema.js';
+import type { CertfleetConfig } from './schema.js';
+
+export interface RenewResolveContext {
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  configFile: string | undefined;
+  /** --state-dir, else the config's stateDir, else this default. */
+  stateDirFlag?: string;
+  defaultStateDir: string;
+  /** Use the CA preset's staging directory (--staging). */
+  staging?: boolean;
+}
+
+export async function resolveRenewSettings(config: CertfleetConfig, ctx: RenewResolveContext): Promise<RenewSettings> {
+  const base = ctx.configFile ? dirname(ctx.configFile) : ctx.cwd;
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const stateDir = ctx.stateDirFlag ? resolve(ctx.cwd, ctx.stateDirFlag) : config.stateDir ? abs(config.stateDir) : ctx.defaultStateDir;
+  const policy = {
+    ...defaultRenewalPolicy,
+    ...(config.policy?.maxLifetimeDays ? { maxLifetimeDays: config.policy.maxLifetimeDays } : {}),
+    ...(config.policy?.minRenewalInterval ? { minRenewalIntervalMs: parseDuration(config.policy.minRenewalInterval) } : {}),
+  };
+  if (policy.minRenewalIntervalMs > policy.maxLifetimeDays * DAY_MS / 3) {
+    throw new ConfigError('policy.minRenewalInterval is longer than a third of policy.maxLifetimeDays: certificates could expire before renewal is allowed');
+  }
+  const certificates: ManagedCertificate[] = [];
+  for (const [i, entry] of (config.certificates ?? []).entries()) {
+    certificates.push(await resolveCertificate(entry, i, config.acme, ctx, abs));
+  }
+  const defaultCa = config.acme ? resolveCa(config.acme, 'acme', ctx, abs) : undefined;
+  return { stateDir, policy, certificates, ...(defaultCa ? { defaultCa } : {}) };
+}
+
+async function resolveCertificate(
+  entry: ManagedCertificateConfig,
+  index: number,
+  globalAcme: AcmeSection | undefined,
+  ctx: RenewResolveContext,
+  abs: (p: string) => string,
+): Promise<ManagedCertificate> {
+  const where = `certificates[${index}] (${entry.name})`;
+  const ca = resolveCa({ ...globalAcme, ...entry.acme } as Partial<AcmeSection>, where, ctx, abs);
+  const challengeConfig = entry.challenge.type === 'http-01' && entry.challenge.webroot ? { ...entry.challenge, webroot: abs(entry.challenge.webroot) } : entry.challenge;
+  const challenge = await resolveChallengeSecrets(challengeConfig, ctx.env, (p) => readFile(abs(p), 'utf8'), `${where}.challenge`);
+  const managed: ManagedCertificate = {
+    name: entry.name,
+    domains: entry.domains.map((d) => d.toLowerCase()),
+    keyType: entry.key ?? 'ec-p256',
+    reuseKey: entry.reuseKey ?? false,
+    ca,
+    challenge,
+    pre: entry.pre ?? [],
+    post: entry.post ?? [],
+    verify: (entry.verify ?? []).map((spec) => {
+      try {
+        return parseEndpointSpec(spec);
+      } catch (err) {
+        throw new ConfigError(`${where}: verify: ${(err as Error).message}`);
+      }
+    }),
+    verifyTimeoutMs: entry.verifyTimeout ? parseDuration(entry.verifyTimeout) : 15_000,
+    verifyCa: ca.caBundlePem ? [Buffer.from(ca.caBundlePem)] : [],
+  };
+  const d = entry.deploy;
+  if (d) {
+    const targets = {
+      ...(d.cert ? { cert: abs(d.cert) } : {}),
+      ...(d.chain ? { chain: abs(d.chain) } : {}),
+      ...(d.fullchain ? { fullchain: abs(d.fullchain) } : {}),
+      ...(d.key ? { key: abs(d.key) } : {}),
+      ...(d.combined ? { combined: abs(d.combined) } : {}),
+      ...(d.mode !== undefined ? { mode: octal(d.mode) } : {}),
+      ...(d.keyMode !== undefined ? { keyMode: octal(d.keyMode) } : {}),
+      ...(d.owner ? { owner: resolveOwner(d.owner, where) } : {}),
+    };
+    if ((targets.cert || targets.fullchain) && !targets.key && !targets.combined) {
+      throw new ConfigError(`${where}: deploy names certificate files but no key (deploy.key or deploy.combined)`);
+    }
+    managed.deploy = { targets, commands: d.commands ?? [], commandTimeoutMs: d.commandTimeout ? parseDuration(d.commandTimeout) : 60_000 };
+  }
+  return managed;
+}
+
+/** The CA and account settings of one certificate (or of the top-level acme section). */
+function resolveCa(acme: Partial<AcmeSection>, where: string, ctx: RenewResolveContext, abs: (p: string) => string): CaSettings {
+  if (!acme.server) throw new ConfigError(`${where}: no ACME server: set acme.server (a preset such as letsencrypt, or a directory URL)`);
+  let server = acme.server.trim();
+  if (ctx.staging) {
+    const staging = isCaPreset(server) ? stagingPresets[server] : undefined;
+    if (!staging) throw new UsageError(`${where}: --staging needs a CA preset with a staging directory (letsencrypt, google, buypass), not "${server}"`);
+    server = staging;
+  }
+  let directoryUrl: string;
+  try {
+    directoryUrl = resolveDirectoryUrl(server);
+  } catch (err) {
+    throw new ConfigError(`${where}: ${(err as Error).message}`);
+  }
+  const ca: CaSettings = {
+    directoryUrl,
+    requestTimeoutMs: acme.timeout ? parseDuration(acme.timeout) : 30_000,
+    contact: [...(acme.account?.email ? [acme.account.email] : []), ...(acme.account?.contact ?? [])],
+    acceptTermsOfService: acme.account?.acceptTermsOfService ?? false,
+  };
+  if (acme.profile) ca.profile = acme.profile;
+  if (acme.caBundle) ca.caBundlePem = readText(abs(acme.caBundle), `${where}: acme.caBundle`);
+  const eab = acme.account?.eab;
+  if (eab) {
+    const hmacKey =
+      eab.hmacKey ??
+      (eab.hmacKeyEnv !== undefined ? ctx.env[eab.hmacKeyEnv] : undefined) ??
+      (eab.hmacKeyFile !== undefined ? readText(abs(eab.hmacKeyFile), `${where}: acme.account.eab.hmacKeyFile`).trim() : undefined);
+    if (!hmacKey) throw new ConfigError(`${where}: acme.account.eab.hmacKeyEnv: environment variable ${eab.hmacKeyEnv} is not set`);
+    ca.eab = { kid: eab.kid, hmacKey };
+  }
+  return ca;
+}
+
+function octal(mode: number | string): number {
+  return typeof mode === 'number' ? mode : parseInt(mode, 8);
+}
+
+function readText(path: string, where: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${where}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** `user:group` by name (from /etc/passwd and /etc/group) or number. */
+export function resolveOwner(owner: string, where: string, etc = '/etc'): { uid: number; gid: number } {
+  const [user, group] = owner.split(':') as [string, string];
+  const lookup = (file: string, name: string, what: string): number => {
+    if (/^\d+$/.test(name)) return Number(name);
+    const line = readFileSync(join(etc, file), 'utf8').split('\n').find((l) => l.split(':')[0] === name);
+    if (!line) throw new UsageError(`${where}: deploy.owner: no ${what} "${name}" on this system`);
+    return Number(line.split(':')[2]);
+  };
+  return { uid: lookup('passwd', user, 'user'), gid: lookup('group', group, 'group') };
+}

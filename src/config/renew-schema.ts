@@ -1,0 +1,92 @@
+/**
+ * The `renew` part of the config file: the CA, the account, the policy, and the managed
+ * certificates (the shape the issue names; documented in README "Managed certificates").
+ */
+import { z } from 'zod';
+import { challengeConfigSchema } from '../challenges/config.js';
+import { keyTypes } from '../x509/generate-key.js';
+import { duration } from './duration.js';
+
+const argv = z.array(z.string().min(1)).min(1, 'a command is an argv array with at least the program');
+const commandList = z.array(argv);
+
+const exactlyOne = (...keys: string[]) => (value: Record<string, unknown>) => keys.filter((k) => value[k] !== undefined).length === 1;
+
+const eabSchema = z
+  .strictObject({ kid: z.string().min(1), hmacKey: z.string().optional(), hmacKeyEnv: z.string().optional(), hmacKeyFile: z.string().optional() })
+  .refine(exactlyOne('hmacKey', 'hmacKeyEnv', 'hmacKeyFile'), { message: 'give exactly one of hmacKey, hmacKeyEnv or hmacKeyFile' });
+
+const accountSchema = z.strictObject({
+  email: z.email().optional(),
+  /** Several contacts (mailto: URLs); email is the short form of one. */
+  contact: z.array(z.string()).optional(),
+  eab: eabSchema.optional(),
+  /** The CA's terms of service must be accepted explicitly, as with certbot --agree-tos. */
+  acceptTermsOfService: z.boolean().optional(),
+});
+
+export const acmeSectionSchema = z.strictObject({
+  /** A preset (letsencrypt, letsencrypt-staging, zerossl, google, buypass) or a directory URL. */
+  server: z.string().min(1),
+  /** PEM file trusted for the ACME server's HTTPS (a private ACME server). */
+  caBundle: z.string().optional(),
+  account: accountSchema.optional(),
+  profile: z.string().optional(),
+  /** Per request to the CA (default 30s). */
+  timeout: duration.optional(),
+});
+
+const octalMode = z.union([z.number().int().min(0).max(0o777), z.string().regex(/^0?[0-7]{3}$/, 'an octal mode such as 0640')]);
+
+const deploySchema = z.strictObject({
+  cert: z.string().optional(),
+  chain: z.string().optional(),
+  fullchain: z.string().optional(),
+  key: z.string().optional(),
+  /** Key + certificate + chain in one file (HAProxy `crt`). */
+  combined: z.string().optional(),
+  mode: octalMode.optional(),
+  keyMode: octalMode.optional(),
+  /** `user:group` (names or numbers). */
+  owner: z.string().regex(/^[^:\s]+:[^:\s]+$/, 'user:group').optional(),
+  commands: commandList.optional(),
+  commandTimeout: duration.optional(),
+});
+
+const certificateSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore (it names a directory)'),
+    domains: z.array(z.string().min(1)).min(1),
+    key: z.enum(keyTypes).optional(),
+    reuseKey: z.boolean().optional(),
+    challenge: challengeConfigSchema,
+    /** Per-certificate overrides of the top-level acme section. */
+    acme: acmeSectionSchema.partial().optional(),
+    deploy: deploySchema.optional(),
+    pre: commandList.optional(),
+    post: commandList.optional(),
+    verify: z.array(z.string()).optional(),
+    verifyTimeout: duration.optional(),
+  })
+  .refine((c) => !c.domains.some((d) => d.startsWith('*.')) || c.challenge.type === 'dns-01', {
+    message: 'wildcard domains can only be validated with dns-01',
+    path: ['challenge'],
+  });
+
+export const renewPolicySchema = z.strictObject({
+  timelineFile: z.string().optional(),
+  maxLifetimeDays: z.number().int().min(1).max(398).optional(),
+  minRenewalInterval: duration.optional(),
+});
+
+export const certificatesSchema = z.array(certificateSchema).superRefine((list, ctx) => {
+  const seen = new Set<string>();
+  list.forEach((c, i) => {
+    if (seen.has(c.name)) ctx.addIssue({ code: 'custom', message: `duplicate certificate name "${c.name}"`, path: [i, 'name'] });
+    seen.add(c.name);
+  });
+});
+
+export type AcmeSection = z.infer<typeof acmeSectionSchema>;
+export type ManagedCertificateConfig = z.infer<typeof certificateSchema>;
+export type DeployConfig = z.infer<typeof deploySchema>;

@@ -1,0 +1,300 @@
+/**
+ * One managed certificate, one run: finish a deployment a killed run left behind, refresh ARI
+ * when it is time, decide, and when due: order, store the new version, deploy, verify, or put
+ * the previous files back and say why. Never deletes the last working pair.
+ */
+import { certificateIdentifier, createCsr, issueCertificate } from '../acme/index.js';
+import { createSolver } from '../challenges/registry.js';
+import { describeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { AccountStore } from '../store/account-store.js';
+import { CertificateStore, versionId, type CertificateState, type IssuedVersion, type VersionFiles } from '../store/certificate-store.js';
+import { parseCertificate } from '../x509/certificate.js';
+import { generatePrivateKey } from '../x509/generate-key.js';
+import { certificatePemTypes, findPemBlocks } from '../x509/pem.js';
+import type { AcmeClients } from './acme-clients.js';
+import { certfleetEnv, runCommand } from './commands.js';
+import { chooseInWindow, decideRenewal, type RenewalDecision, type RenewalPolicy } from './decision.js';
+import { activateVersion, liveVersion, pruneVersions, stageVersion } from './deploy-files.js';
+import type { ManagedCertificate } from './managed.js';
+import { verifyServed } from './verify.js';
+
+export interface RenewDeps {
+  store: CertificateStore;
+  accounts: AccountStore;
+  clients: AcmeClients;
+  policy: RenewalPolicy;
+  now: () => Date;
+  random: () => number;
+  logger: Logger;
+  /** The environment operator commands and exec hooks start from (the CLI passes its own). */
+  commandEnv: Readonly<Record<string, string | undefined>>;
+  signal?: AbortSignal;
+}
+
+export interface RenewRequest {
+  force: boolean;
+  dryRun: boolean;
+}
+
+export type RenewAction = 'renewed' | 'not-due' | 'would-renew' | 'failed';
+
+export interface CertificateOutcome {
+  name: string;
+  action: RenewAction;
+  serialNumber?: string;
+  notAfter?: string;
+  nextRenewalAt?: string;
+  reason: string;
+  explanation: string;
+  exceedsPolicy?: boolean;
+  error?: string;
+  durationMs: number;
+}
+
+/** Poll ARI again after this long when the CA sent no Retry-After; a CA without ARI is asked daily. */
+const ARI_POLL_MS = 6 * 3_600_000;
+const NO_ARI_POLL_MS = 24 * 3_600_000;
+
+export async function renewCertificate(cert: ManagedCertificate, request: RenewRequest, deps: RenewDeps): Promise<CertificateOutcome> {
+  const started = Date.now();
+  const { store, logger } = deps;
+  const log = prefixed(logger, cert.name);
+  let state = await store.loadState(cert.name, (m) => log.warn(m));
+  let current = await readCurrent(store, cert.name, log);
+
+  // A run killed between switching files and verifying them left a journal: finish that first.
+  if (state.deploying && cert.deploy && !request.dryRun) {
+    const pending = state.deploying;
+    log.warn(`a previous run stopped while deploying version ${pending.version}; deploying it again`);
+    try {
+      const staged = await store.readVersion(cert.name, pending.version);
+      await deployAndVerify(cert, staged.version, staged.files, pending.previous, deps, log);
+      await store.setCurrent(cert.name, pending.version);
+      current = staged;
+    } catch (err) {
+      log.error(`could not finish that deployment: ${describeError(err)}`);
+    }
+    state = { ...state, deploying: undefined };
+    await store.saveState(cert.name, state);
+  }
+
+  const now = deps.now().getTime();
+  if (current && !request.dryRun && (state.ariPoll?.serialNumber !== current.version.serialNumber || state.ariPoll.nextPollAt <= now)) {
+    state = await refreshRenewalInfo(cert, current, state, deps, log);
+  }
+
+  const decision = decideRenewal({
+    ...(current ? { certificate: timesOf(current.version) } : {}),
+    ...(state.ari ? { ari: state.ari } : {}),
+    policy: deps.policy,
+    ...(state.failures ? { failures: state.failures } : {}),
+    now,
+    force: request.force,
+  });
+  const base = { name: cert.name, ...(current ? { serialNumber: current.version.serialNumber, notAfter: current.version.notAfter } : {}) };
+  if (!decision.due || request.dryRun) {
+    if (!request.dryRun) await store.saveState(cert.name, { ...state, lastRunAt: new Date(now).toISOString() });
+    return { ...base, ...describeDecision(decision), action: decision.due ? 'would-renew' : 'not-due', durationMs: Date.now() - started };
+  }
+
+  log.info(`renewing: ${decision.explanation}`);
+  try {
+    await runCommands(cert.pre, cert, current?.version, deps, log);
+    const issued = await issue(cert, current, deps, log);
+    await store.addVersion(cert.name, issued.version, issued.files);
+    if (cert.deploy) {
+      const previous = await liveVersion(cert.name, cert.deploy.targets);
+      state = { ...state, deploying: { version: issued.version.id, ...(previous ? { previous } : {}), startedAt: new Date().toISOString() } };
+      await store.saveState(cert.name, state);
+      await deployAndVerify(cert, issued.version, issued.files, previous, deps, log);
+    } else if (cert.verify.length > 0) {
+      await verifyOrThrow(cert, issued.version.serialNumber);
+    }
+    await store.setCurrent(cert.name, issued.version.id);
+    // Ask for ARI on the next run if the CA has it; a CA without it is not asked again for a day.
+    const hasAri = (await (await deps.clients.get(cert.ca)).directoryMeta()).renewalInfo;
+    const nextPollAt = deps.now().getTime() + (hasAri ? 0 : NO_ARI_POLL_MS);
+    state = { schemaVersion: 1, lastRunAt: new Date().toISOString(), ariPoll: { serialNumber: issued.version.serialNumber, nextPollAt } };
+    await store.saveState(cert.name, state);
+    const next = decideRenewal({ certificate: timesOf(issued.version), policy: deps.policy, now: deps.now().getTime() });
+    log.info(`renewed: serial ${issued.version.serialNumber}, valid until ${issued.version.notAfter}`);
+    return {
+      name: cert.name,
+      action: 'renewed',
+      serialNumber: issued.version.serialNumber,
+      notAfter: issued.version.notAfter,
+      ...describeDecision(next),
+      durationMs: Date.now() - started,
+    };
+  } catch (err) {
+    const message = describeError(err);
+    const failures = { consecutiveFailures: (state.failures?.consecutiveFailures ?? 0) + 1, lastFailureAt: deps.now().getTime(), lastError: message };
+    state = { ...state, deploying: undefined, failures };
+    await store.saveState(cert.name, state);
+    const next = decideRenewal({ ...(current ? { certificate: timesOf(current.version) } : {}), policy: deps.policy, failures, now: deps.now().getTime() });
+    log.error(`renewal failed: ${message}`);
+    return { ...base, action: 'failed', error: message, ...describeDecision(next), durationMs: Date.now() - started };
+  } finally {
+    await runCommands(cert.post, cert, current?.version, deps, log).catch((err) => log.error(`post command failed: ${describeError(err)}`));
+  }
+}
+
+async function issue(cert: ManagedCertificate, current: Current | undefined, deps: RenewDeps, log: Logger): Promise<{ version: IssuedVersion; files: VersionFiles }> {
+  const keyPem = cert.reuseKey && current ? current.files.keyPem : await generatePrivateKey(cert.keyType);
+  const csrDer = await createCsr(cert.domains, keyPem);
+  const client = await deps.clients.get(cert.ca);
+  const replaces = current ? safeIdentifier(current.files.certPem) : undefined;
+  const solver = createSolver(cert.challenge, { hookEnv: deps.commandEnv, certificateName: cert.name });
+  let pem: string;
+  try {
+    const issued = await issueCertificate(
+      client,
+      { identifiers: cert.domains, csrDer, ...(cert.ca.profile ? { profile: cert.ca.profile } : {}), ...(replaces ? { replaces } : {}) },
+      { solvers: { [cert.challenge.type]: solver }, logger: log, ...(deps.signal ? { signal: deps.signal } : {}) },
+    );
+    pem = issued.certificatePem;
+  } finally {
+    await solver.close?.();
+  }
+  const blocks = findPemBlocks(pem).filter((b) => certificatePemTypes.has(b.type));
+  if (blocks.length === 0) throw new Error('the CA returned no certificate');
+  const [leaf, ...chain] = blocks;
+  const info = parseCertificate(leaf!.der).info;
+  const issuedAt = deps.now();
+  const version: IssuedVersion = {
+    id: versionId(issuedAt, info.serialNumber),
+    serialNumber: info.serialNumber,
+    notBefore: info.notBefore,
+    notAfter: info.notAfter,
+    domains: cert.domains,
+    issuedAt: issuedAt.toISOString(),
+  };
+  const certPem = leaf!.text + '\n';
+  const chainPem = chain.map((b) => b.text + '\n').join('');
+  return { version, files: { certPem, chainPem, fullchainPem: certPem + chainPem, keyPem } };
+}
+
+/**
+ * Switch the deployed files to `version`, run the deploy commands, check what is served. On any
+ * failure, switch back to `previous`, run the commands again, and rethrow.
+ */
+async function deployAndVerify(
+  cert: ManagedCertificate,
+  version: IssuedVersion,
+  files: VersionFiles,
+  previous: string | undefined,
+  deps: RenewDeps,
+  log: Logger,
+): Promise<void> {
+  const deploy = cert.deploy!;
+  await stageVersion(cert.name, version.id, deploy.targets, files);
+  await activateVersion(cert.name, version.id, deploy.targets);
+  try {
+    await runCommands(deploy.commands, cert, version, deps, log, deploy.commandTimeoutMs);
+    if (cert.verify.length > 0) await verifyOrThrow(cert, version.serialNumber);
+  } catch (err) {
+    if (!previous) throw new Error(`${describeError(err)}; there was no earlier certificate to put back`, { cause: err });
+    log.error(`deployment failed (${describeError(err)}); putting back the previous certificate`);
+    await activateVersion(cert.name, previous, deploy.targets);
+    await runCommands(deploy.commands, cert, undefined, deps, log, deploy.commandTimeoutMs).catch((e) => log.error(`deploy command failed again after rollback: ${describeError(e)}`));
+    throw new Error(`deployment failed and the previous certificate was put back: ${describeError(err)}`, { cause: err });
+  }
+  await pruneVersions(cert.name, deploy.targets, [version.id, ...(previous ? [previous] : [])]);
+}
+
+async function verifyOrThrow(cert: ManagedCertificate, serialNumber: string): Promise<void> {
+  const outcome = await verifyServed(cert.verify, { expectedSerial: serialNumber, timeoutMs: cert.verifyTimeoutMs, extraCa: cert.verifyCa });
+  if (!outcome.ok) {
+    const bad = outcome.results.filter((r) => !r.ok).map((r) => `${r.endpoint}: ${r.detail}`);
+    throw new Error(`verification failed: ${bad.join('; ')}`);
+  }
+}
+
+async function refreshRenewalInfo(cert: ManagedCertificate, current: Current, state: CertificateState, deps: RenewDeps, log: Logger): Promise<CertificateState> {
+  const now = deps.now().getTime();
+  try {
+    const client = await deps.clients.get(cert.ca);
+    const info = await client.renewalInfo(current.files.certPem);
+    const serialNumber = current.version.serialNumber;
+    if (!info) {
+      // No ARI at this CA: remember that, so runs every minute do not ask every minute.
+      return { ...state, ari: undefined, ariPoll: { serialNumber, nextPollAt: now + NO_ARI_POLL_MS } };
+    }
+    const { start, end } = info.suggestedWindow;
+    const keep = state.ari?.serialNumber === serialNumber && state.ari.windowStart === start && state.ari.windowEnd === end;
+    return {
+      ...state,
+      ariPoll: { serialNumber, nextPollAt: now + (info.retryAfterSeconds !== undefined ? info.retryAfterSeconds * 1000 : ARI_POLL_MS) },
+      ari: {
+        serialNumber: current.version.serialNumber,
+        windowStart: start,
+        windowEnd: end,
+        // The same window keeps the moment already chosen (RFC 9773: choose once).
+        chosenAt: keep ? state.ari!.chosenAt : chooseInWindow(start, end, deps.random()),
+        ...(info.explanationURL ? { explanationUrl: info.explanationURL } : {}),
+      },
+    };
+  } catch (err) {
+    log.warn(`renewal information unavailable (${describeError(err)}); using the lifetime schedule`);
+    return state;
+  }
+}
+
+async function runCommands(
+  commands: readonly string[][],
+  cert: ManagedCertificate,
+  version: IssuedVersion | undefined,
+  deps: RenewDeps,
+  log: Logger,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const env = {
+    ...deps.commandEnv,
+    ...certfleetEnv({
+      name: cert.name,
+      domains: cert.domains,
+      serialNumber: version?.serialNumber ?? '',
+      notAfter: version?.notAfter ?? '',
+      paths: { ...(cert.deploy?.targets ?? {}) } as Record<string, string | undefined>,
+    }),
+  };
+  for (const argv of commands) await runCommand({ argv, env, timeoutMs, logger: log });
+}
+
+type Current = { version: IssuedVersion; files: VersionFiles };
+
+async function readCurrent(store: CertificateStore, name: string, log: Logger): Promise<Current | undefined> {
+  try {
+    return await store.current(name);
+  } catch (err) {
+    log.warn(`the current version of ${name} cannot be read (${describeError(err)}); treating it as missing`);
+    return undefined;
+  }
+}
+
+function timesOf(v: IssuedVersion) {
+  return { serialNumber: v.serialNumber, notBefore: Date.parse(v.notBefore), notAfter: Date.parse(v.notAfter) };
+}
+
+function describeDecision(d: RenewalDecision): Pick<CertificateOutcome, 'nextRenewalAt' | 'reason' | 'explanation' | 'exceedsPolicy'> {
+  return { nextRenewalAt: new Date(d.renewAt).toISOString(), reason: d.reason, explanation: d.explanation, exceedsPolicy: d.exceedsPolicy };
+}
+
+function safeIdentifier(certPem: string): string | undefined {
+  const block = findPemBlocks(certPem).find((b) => certificatePemTypes.has(b.type));
+  try {
+    return block ? certificateIdentifier(block.der) : undefined;
+  } catch {
+    return undefined; // no AKI: the CA cannot have ARI for it either
+  }
+}
+
+function prefixed(logger: Logger, name: string): Logger {
+  return {
+    debug: (m, f) => logger.debug(`${name}: ${m}`, f),
+    info: (m, f) => logger.info(`${name}: ${m}`, f),
+    warn: (m, f) => logger.warn(`${name}: ${m}`, f),
+    error: (m, f) => logger.error(`${name}: ${m}`, f),
+  };
+}

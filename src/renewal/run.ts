@@ -1,0 +1,88 @@
+/**
+ * `renew` as a library call: lock the state directory, renew every managed certificate that is
+ * due (a few at a time), report each one. A certificate's failure never stops the others.
+ */
+import { mkdir } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { AccountStore } from '../store/account-store.js';
+import { CertificateStore } from '../store/certificate-store.js';
+import { acquireLock } from '../store/lock.js';
+import { AcmeClients } from './acme-clients.js';
+import type { RenewSettings } from './managed.js';
+import { renewCertificate, type CertificateOutcome, type RenewRequest } from './renew-certificate.js';
+
+export const RENEW_SCHEMA_VERSION = 1;
+
+export interface RenewRunOptions extends RenewRequest {
+  /** Only these certificates (names); empty = all. */
+  names: string[];
+  concurrency: number;
+  /** How long to wait for another run's lock. */
+  lockWaitMs: number;
+}
+
+export interface RenewRunHooks {
+  now: () => Date;
+  random: () => number;
+  logger: Logger;
+  commandEnv: Readonly<Record<string, string | undefined>>;
+  pid: number;
+  onCertificate?: (outcome: CertificateOutcome, done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface RenewRunResult {
+  schemaVersion: typeof RENEW_SCHEMA_VERSION;
+  startedAt: string;
+  dryRun: boolean;
+  certificates: CertificateOutcome[];
+  summary: { renewed: number; notDue: number; wouldRenew: number; failed: number; durationMs: number };
+}
+
+export async function runRenew(settings: RenewSettings, options: RenewRunOptions, hooks: RenewRunHooks): Promise<RenewRunResult> {
+  const started = hooks.now();
+  const t0 = Date.now();
+  const selected = selectCertificates(settings, options.names);
+  const store = new CertificateStore(settings.stateDir);
+  const clients = new AcmeClients(new AccountStore(settings.stateDir), hooks.logger, hooks.now);
+  await mkdir(settings.stateDir, { recursive: true, mode: 0o700 });
+  const lock = options.dryRun ? undefined : await acquireLock(settings.stateDir, { waitMs: options.lockWaitMs, pid: hooks.pid });
+  const outcomes: CertificateOutcome[] = new Array(selected.length);
+  try {
+    const deps = { store, accounts: new AccountStore(settings.stateDir), clients, policy: settings.policy, ...hooks };
+    let next = 0;
+    let done = 0;
+    const worker = async () => {
+      while (next < selected.length) {
+        const index = next++;
+        const outcome = await renewCertificate(selected[index]!, options, deps);
+        outcomes[index] = outcome;
+        hooks.onCertificate?.(outcome, ++done, selected.length);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, selected.length)) }, worker));
+  } finally {
+    clients.close();
+    await lock?.release();
+  }
+  const count = (a: CertificateOutcome['action']) => outcomes.filter((o) => o.action === a).length;
+  return {
+    schemaVersion: RENEW_SCHEMA_VERSION,
+    startedAt: started.toISOString(),
+    dryRun: options.dryRun,
+    certificates: outcomes,
+    summary: { renewed: count('renewed'), notDue: count('not-due'), wouldRenew: count('would-renew'), failed: count('failed'), durationMs: Date.now() - t0 },
+  };
+}
+
+export function selectCertificates(settings: RenewSettings, names: readonly string[]) {
+  if (settings.certificates.length === 0) {
+    throw new UsageError('no managed certificates: add a `certificates:` list to the config file', 'see the "Managed certificates" section of README.md');
+  }
+  if (names.length === 0) return settings.certificates;
+  const known = new Set(settings.certificates.map((c) => c.name));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length) throw new UsageError(`unknown certificate name(s): ${unknown.join(', ')} (configured: ${[...known].join(', ')})`);
+  return settings.certificates.filter((c) => names.includes(c.name));
+}

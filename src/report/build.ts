@@ -1,0 +1,112 @@
+/**
+ * buildReport: inventory (+ managed state, + last drill) -> readiness report. Pure: no I/O, no
+ * clock (asOf is given), the same inputs always give the same report.
+ */
+import { findingKinds } from '../policy/findings.js';
+import type { PolicyTimeline } from '../policy/timeline.js';
+import { severityRank, type Severity } from '../inventory/model.js';
+import { rankActions } from './actions.js';
+import { assessCertificate, indexManaged, type Assessed } from './classify.js';
+import { countsFixedDays, evaluateCadence, scheduleOfManaged } from './cadence.js';
+import { deadlinesAt } from './deadlines.js';
+import { evaluateDeadline } from './evaluate-deadline.js';
+import type { ManagedCertificateState, ReportInput } from './inputs.js';
+import { REPORT_SCHEMA_VERSION, type CadenceProbe, type EffectiveSchedule, type FindingCount, type FleetSummary, type ReadinessReport } from './model.js';
+import { assessRevocation } from './revocation.js';
+
+export interface BuildOptions {
+  asOf: Date;
+  timeline: PolicyTimeline;
+}
+
+export function buildReport(input: ReportInput, options: BuildOptions): ReadinessReport {
+  const { asOf, timeline } = options;
+  const asOfMs = asOf.getTime();
+  const asOfDay = asOf.toISOString().slice(0, 10);
+  const managed = indexManaged(input.managed ?? []);
+  const fleet = input.inventory.certificates.map((record) => assessCertificate(record, managed.find(record), timeline, asOfMs));
+  const unmatched = managed.unmatched();
+
+  const revocation = assessRevocation(fleet, input.drill, timeline, asOf);
+  const revocationSummary = { readiness: revocation.readiness, summary: revocation.reasons.join('; ') };
+  const evaluated = deadlinesAt(timeline, asOf, fleet).map((spec) => evaluateDeadline(spec, fleet, revocationSummary));
+  const cadence = cadenceProbes(timeline, fleet, unmatched, evaluated.map((d) => d.report.maxValidityDays));
+  const actions = rankActions(fleet, evaluated, revocation, cadence, asOfDay);
+
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    asOf: asOf.toISOString(),
+    timelineUpdated: timeline.updated,
+    fleet: fleetSummary(input, fleet, unmatched),
+    deadlines: evaluated.map((d) => d.report),
+    cadence,
+    revocation,
+    actions,
+    findings: findingCounts(input),
+    keys: input.inventory.keys.filter((k) => k.findings.length > 0).map((k) => ({ path: k.path, findings: k.findings.map((f) => ({ ...f })) })),
+    certificates: fleet.map((a) => a.cert),
+  };
+}
+
+/**
+ * Every automated schedule (inventoried, and managed ones the inventory did not find) at the
+ * lifetimes the timeline names (47, 45, 6 days); without that list, at the deadlines' lifetimes.
+ */
+function cadenceProbes(timeline: PolicyTimeline, fleet: Assessed[], unmatched: ManagedCertificateState[], deadlineDays: number[]): CadenceProbe[] {
+  const probes =
+    timeline.cadenceLifetimes ??
+    [...new Set(deadlineDays)].sort((a, b) => b - a).map((days) => ({ id: `lifetime-${days}-days`, hours: days * 24, label: `${days} days`, source: 'deadlines in this report' }));
+  const subjects: Array<{ fingerprintSha256?: string; name: string; schedule: EffectiveSchedule }> = [
+    ...fleet.flatMap((a) => (a.cert.inScope && a.cert.schedule ? [{ fingerprintSha256: a.cert.fingerprintSha256, name: a.cert.name, schedule: a.cert.schedule }] : [])),
+    ...unmatched.map((m) => ({ name: `${m.name} (managed, not found by the inventory)`, schedule: scheduleOfManaged(m), ...(m.fingerprintSha256 ? { fingerprintSha256: m.fingerprintSha256 } : {}) })),
+  ];
+  const order = { storm: 0, fails: 1, tight: 2, wasteful: 3, ok: 4 } as const;
+  return probes.map((p) => {
+    const probe: CadenceProbe = { id: p.id, label: p.label, lifetimeHours: p.hours, counts: { ok: 0, wasteful: 0, tight: 0, fails: 0, storm: 0 }, problems: [], fixedDays: 0 };
+    for (const s of subjects) {
+      const r = evaluateCadence(s.schedule, p.hours);
+      probe.counts[r.verdict]++;
+      if (countsFixedDays(s.schedule)) probe.fixedDays++;
+      if (r.verdict !== 'ok') probe.problems.push({ ...(s.fingerprintSha256 ? { fingerprintSha256: s.fingerprintSha256 } : {}), name: s.name, verdict: r.verdict, reason: r.reason });
+    }
+    probe.problems.sort((a, b) => order[a.verdict] - order[b.verdict] || a.name.localeCompare(b.name));
+    return probe;
+  });
+}
+
+function fleetSummary(input: ReportInput, fleet: Assessed[], unmatched: ManagedCertificateState[]): FleetSummary {
+  const summary: FleetSummary = {
+    certificates: fleet.length,
+    inScope: 0,
+    automated: { managed: 0, acmeClient: 0 },
+    manual: { keystoreOnly: 0, endpointOnly: 0, notManaged: 0 },
+    managedNotInInventory: unmatched.map((m) => m.name),
+    inventoryGeneratedAt: input.inventory.generatedAt,
+    inventoryErrors: input.inventory.errors.map((e) => ({ source: e.source, message: e.message })),
+  };
+  for (const { cert: c } of fleet) {
+    if (!c.inScope) continue;
+    summary.inScope++;
+    if (c.automation === 'managed') summary.automated.managed++;
+    else if (c.automation === 'acme-client') summary.automated.acmeClient++;
+    else if (c.manualReason === 'keystore-only') summary.manual.keystoreOnly++;
+    else if (c.manualReason === 'endpoint-only') summary.manual.endpointOnly++;
+    else summary.manual.notManaged++;
+  }
+  return summary;
+}
+
+/** Findings of certificates and keys, by id: worst severity first, then most frequent. */
+function findingCounts(input: ReportInput): FindingCount[] {
+  const titles = new Map<string, string>(Object.values(findingKinds).map((k) => [k.id, k.title]));
+  const counts = new Map<string, FindingCount>();
+  for (const record of [...input.inventory.certificates, ...input.inventory.keys]) {
+    for (const f of record.findings) {
+      const key = `${f.id}\u0000${f.severity}`;
+      const entry = counts.get(key) ?? { id: f.id, severity: f.severity as Severity, title: titles.get(f.id) ?? f.id, count: 0 };
+      entry.count++;
+      counts.set(key, entry);
+    }
+  }
+  return [...counts.values()].sort((a, b) => severityRank[b.severity] - severityRank[a.severity] || b.count - a.count || a.id.localeCompare(b.id));
+}
