@@ -1,5 +1,6 @@
 /** `certfleet account register|show|rollover|deactivate` for the configured CA. */
-import { AcmeClient, resolveDirectoryUrl, isCaPreset, stagingPresets } from '../acme/index.js';
+import type { AcmeClient} from '../acme/index.js';
+import { resolveDirectoryUrl, isCaPreset, stagingPresets } from '../acme/index.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { AccountStore } from '../store/account-store.js';

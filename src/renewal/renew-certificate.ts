@@ -8,15 +8,17 @@ import { createSolver } from '../challenges/registry.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AccountStore } from '../store/account-store.js';
-import { CertificateStore, versionId, type CertificateState, type IssuedVersion, type VersionFiles } from '../store/certificate-store.js';
+import type { CertificateStore} from '../store/certificate-store.js';
+import { versionId, type IssuedVersion, type VersionFiles } from '../store/certificate-store.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { generatePrivateKey } from '../x509/generate-key.js';
 import { certificatePemTypes, findPemBlocks } from '../x509/pem.js';
 import type { AcmeClients } from './acme-clients.js';
 import { certfleetEnv, runCommand } from './commands.js';
-import { chooseInWindow, decideRenewal, type RenewalDecision, type RenewalPolicy } from './decision.js';
+import { decideRenewal, type RenewalDecision, type RenewalPolicy } from './decision.js';
 import { activateVersion, liveVersion, pruneVersions, stageVersion } from './deploy-files.js';
 import type { ManagedCertificate } from './managed.js';
+import { NO_ARI_POLL_MS, refreshRenewalInfo, type CurrentCertificate } from './renewal-info.js';
 import { verifyServed } from './verify.js';
 
 export interface RenewDeps {
@@ -52,9 +54,6 @@ export interface CertificateOutcome {
   durationMs: number;
 }
 
-/** Poll ARI again after this long when the CA sent no Retry-After; a CA without ARI is asked daily. */
-const ARI_POLL_MS = 6 * 3_600_000;
-const NO_ARI_POLL_MS = 24 * 3_600_000;
 
 export async function renewCertificate(cert: ManagedCertificate, request: RenewRequest, deps: RenewDeps): Promise<CertificateOutcome> {
   const started = Date.now();
@@ -81,7 +80,7 @@ export async function renewCertificate(cert: ManagedCertificate, request: RenewR
 
   const now = deps.now().getTime();
   if (current && !request.dryRun && (state.ariPoll?.serialNumber !== current.version.serialNumber || state.ariPoll.nextPollAt <= now)) {
-    state = await refreshRenewalInfo(cert, current, state, deps, log);
+    state = await refreshRenewalInfo(current, state, { client: () => deps.clients.get(cert.ca), now: deps.now, random: deps.random, logger: log });
   }
 
   const decision = decideRenewal({
@@ -211,36 +210,6 @@ async function verifyOrThrow(cert: ManagedCertificate, serialNumber: string): Pr
   }
 }
 
-async function refreshRenewalInfo(cert: ManagedCertificate, current: Current, state: CertificateState, deps: RenewDeps, log: Logger): Promise<CertificateState> {
-  const now = deps.now().getTime();
-  try {
-    const client = await deps.clients.get(cert.ca);
-    const info = await client.renewalInfo(current.files.certPem);
-    const serialNumber = current.version.serialNumber;
-    if (!info) {
-      // No ARI at this CA: remember that, so runs every minute do not ask every minute.
-      return { ...state, ari: undefined, ariPoll: { serialNumber, nextPollAt: now + NO_ARI_POLL_MS } };
-    }
-    const { start, end } = info.suggestedWindow;
-    const keep = state.ari?.serialNumber === serialNumber && state.ari.windowStart === start && state.ari.windowEnd === end;
-    return {
-      ...state,
-      ariPoll: { serialNumber, nextPollAt: now + (info.retryAfterSeconds !== undefined ? info.retryAfterSeconds * 1000 : ARI_POLL_MS) },
-      ari: {
-        serialNumber: current.version.serialNumber,
-        windowStart: start,
-        windowEnd: end,
-        // The same window keeps the moment already chosen (RFC 9773: choose once).
-        chosenAt: keep ? state.ari!.chosenAt : chooseInWindow(start, end, deps.random()),
-        ...(info.explanationURL ? { explanationUrl: info.explanationURL } : {}),
-      },
-    };
-  } catch (err) {
-    log.warn(`renewal information unavailable (${describeError(err)}); using the lifetime schedule`);
-    return state;
-  }
-}
-
 async function runCommands(
   commands: readonly string[][],
   cert: ManagedCertificate,
@@ -262,7 +231,7 @@ async function runCommands(
   for (const argv of commands) await runCommand({ argv, env, timeoutMs, logger: log });
 }
 
-type Current = { version: IssuedVersion; files: VersionFiles };
+type Current = CurrentCertificate;
 
 async function readCurrent(store: CertificateStore, name: string, log: Logger): Promise<Current | undefined> {
   try {
