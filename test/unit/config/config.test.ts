@@ -64,3 +64,16 @@ describe('resolveInventoryOptions', () => {
     expect(resolveInventoryOptions({}, { ...noFlags, paths: ['x'], connectTimeout: '2' }, ctx()).options.connectTimeoutMs).toBe(2000);
   });
 });
+
+describe('shipped examples', () => {
+  it('examples/renew/certfleet.config.yaml is a valid config', async () => {
+    const { config } = await loadConfig('/', new URL('../../../examples/renew/certfleet.config.yaml', import.meta.url).pathname);
+    expect(config.certificates?.map((c) => c.name)).toEqual(['www', 'wildcard', 'api']);
+  });
+
+  it('a wildcard without dns-01 is refused, naming the certificate', () => {
+    expect(() =>
+      validateConfig({ certificates: [{ name: 'w', domains: ['*.a.test'], challenge: { type: 'http-01', webroot: '/var/www' } }] }, 'c.yaml'),
+    ).toThrow(/certificates\[0\]\.challenge: wildcard domains can only be validated with dns-01/);
+  });
+});
