@@ -11,9 +11,9 @@ import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import dnsPacket from 'dns-packet';
+import { freeTcpUdpPort } from './ports.js';
 import { tempDir } from './pki.js';
 
 const NAMED = '/usr/sbin/named';
@@ -54,24 +54,6 @@ export interface RunningBind {
   stop(): Promise<void>;
 }
 
-/** A port free for both TCP and UDP on 127.0.0.1 right now (named needs both). */
-async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const tcp = createServer();
-    tcp.listen(0, HOST);
-    await once(tcp, 'listening');
-    const port = (tcp.address() as AddressInfo).port;
-    const udp = createSocket('udp4');
-    const udpFree = await new Promise<boolean>((resolve) => {
-      udp.once('error', () => resolve(false));
-      udp.bind(port, HOST, () => resolve(true));
-    });
-    if (udpFree) await new Promise<void>((resolve) => udp.close(() => resolve()));
-    await new Promise<void>((resolve) => tcp.close(() => resolve()));
-    if (udpFree) return port;
-  }
-  throw new Error('no free TCP+UDP port on 127.0.0.1');
-}
 
 function zoneFile(zone: string, records: string[]): string {
   return [
@@ -169,7 +151,7 @@ export async function startBind(options: BindOptions = {}): Promise<RunningBind>
 
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    const port = await freeTcpUdpPort();
     const conf = join(dir, 'named.conf');
     writeFileSync(conf, namedConf(dir, port, zones, updateKeys, otherKey));
     // As root, named keeps root (no -u): it only touches this temp dir and a high port. Under

@@ -5,9 +5,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { tempDir } from './pki.js';
+import { freeTcpPort } from './ports.js';
+
+export { freeTcpPort };
 
 export interface RunningNginx {
   /** The first port waited for. */
@@ -27,14 +30,6 @@ export function findNginx(): string {
   return found;
 }
 
-export async function freeTcpPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -10,14 +10,13 @@
  * Both processes are our children and are stopped by their PID, never by name.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { issue, tempDir } from './pki.js';
+import { freeTcpUdpPort } from './ports.js';
 
 const HOST = '127.0.0.1';
 const PEBBLE_CANDIDATES = ['/usr/bin/pebble', '/usr/local/bin/pebble'];
@@ -82,24 +81,6 @@ function findBinary(candidates: string[]): string | undefined {
   return candidates.find((path) => existsSync(path));
 }
 
-/** A port free for both TCP and UDP on 127.0.0.1 right now. */
-async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const tcp = createServer();
-    tcp.listen(0, HOST);
-    await once(tcp, 'listening');
-    const port = (tcp.address() as AddressInfo).port;
-    const udp = createSocket('udp4');
-    const udpFree = await new Promise<boolean>((resolve) => {
-      udp.once('error', () => resolve(false));
-      udp.bind(port, HOST, () => resolve(true));
-    });
-    if (udpFree) await new Promise<void>((resolve) => udp.close(() => resolve()));
-    await new Promise<void>((resolve) => tcp.close(() => resolve()));
-    if (udpFree) return port;
-  }
-  throw new Error('no free TCP+UDP port on 127.0.0.1');
-}
 
 interface HttpAnswer {
   status: number;
@@ -202,12 +183,12 @@ export async function startPebble(options: PebbleOptions = {}): Promise<RunningP
   writeFileSync(keyPath, serverCert.keyPem, { mode: 0o600 });
 
   const [listenPort, managementPort, httpPort, tlsPort, dnsPort, challtestsrvManagementPort] = await Promise.all([
-    freePort(),
-    freePort(),
-    options.httpPort ?? freePort(),
-    options.tlsPort ?? freePort(),
-    freePort(),
-    freePort(),
+    freeTcpUdpPort(),
+    freeTcpUdpPort(),
+    options.httpPort ?? freeTcpUdpPort(),
+    options.tlsPort ?? freeTcpUdpPort(),
+    freeTcpUdpPort(),
+    freeTcpUdpPort(),
   ]);
   const ownDns = options.dnsServer === undefined;
   const dnsServer = options.dnsServer ?? `${HOST}:${dnsPort}`;
