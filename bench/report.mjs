@@ -1,6 +1,7 @@
 // npm run bench:report: `certfleet report` over a saved inventory of 100,000 certificates, every
-// format, each run as its own CLI process the way CI would run it; prints each format's wall time,
-// output size and peak RSS, the total, and the ratio to the target (all formats in under 10 s).
+// format. Prints each format run on its own (wall time, output size, peak RSS) and their sum, then
+// all formats written by one run (`--format summary,json,... --output all.{ext}`), the figure the
+// target is about (all formats in under 10 s), and its ratio to the target.
 // The inventory (with managed state for a tenth of the fleet and a drill) is synthesised as the
 // JSON `certfleet inventory --format json` writes: the report reads facts, not DER, so minting
 // 100,000 real certificates would only measure the inventory again (bench/inventory.mjs does).
@@ -83,22 +84,29 @@ if (!existsSync(inventoryFile) || !existsSync(`${stateDir}/drills/latest.json`))
 }
 
 const mb = (bytes) => (bytes / 1e6).toFixed(1);
-let total = 0;
-let peak = 0;
+const common = ['report', '--inventory', inventoryFile, '--state-dir', stateDir, '--as-of', AS_OF, '--quiet'];
+
+// Each format on its own: what one CI step that needs one document pays (the inventory is read and the report built every time).
+let separate = 0;
 for (const format of formats) {
   const out = `${root}/report.${format}`;
-  const walls = [];
-  let last;
-  for (let run = 0; run < 3; run++) {
-    last = await runCli(['report', '--inventory', inventoryFile, '--state-dir', stateDir, '--as-of', AS_OF, '--format', format, '--output', out, '--quiet']);
-    if (last.status !== 0) throw new Error(`certfleet report --format ${format} exited ${last.status}: ${last.stderr.slice(-1000)}`);
-    walls.push(last.wallMs);
-  }
-  const wall = median(walls);
-  total += wall;
-  peak = Math.max(peak, last.treePeakKb);
-  console.log(`report: --format ${format.padEnd(10)} ${(wall / 1000).toFixed(2)} s (median of 3), output ${mb(statSync(out).size)} MB, peak RSS ${(last.treePeakKb / 1024).toFixed(0)} MB`);
+  const r = await runCli([...common, '--format', format, '--output', out]);
+  if (r.status !== 0) throw new Error(`certfleet report --format ${format} exited ${r.status}: ${r.stderr.slice(-1000)}`);
+  separate += r.wallMs;
+  console.log(`report: --format ${format.padEnd(10)} alone: ${(r.wallMs / 1000).toFixed(2)} s, output ${mb(statSync(out).size)} MB, peak RSS ${(r.treePeakKb / 1024).toFixed(0)} MB`);
 }
-const seconds = total / 1000;
-console.log(`report: all ${formats.length} formats over ${COUNT} certificates (${mb(statSync(inventoryFile).size)} MB inventory): ${seconds.toFixed(2)} s in total, ${formats.length} separate CLI runs (target < ${TARGET_SECONDS} s; ratio ${(seconds / TARGET_SECONDS).toFixed(2)} of target); peak RSS ${(peak / 1024).toFixed(0)} MB`);
+console.log(`report: the ${formats.length} formats as ${formats.length} separate runs: ${(separate / 1000).toFixed(2)} s in total`);
+
+// All formats from one run (--format a,b,... --output name.{ext}): the figure the target is about.
+const walls = [];
+let peak = 0;
+for (let run = 0; run < 3; run++) {
+  const r = await runCli([...common, '--format', formats.join(','), '--output', `${root}/all.{ext}`]);
+  if (r.status !== 0) throw new Error(`certfleet report (all formats) exited ${r.status}: ${r.stderr.slice(-1000)}`);
+  walls.push(r.wallMs);
+  peak = Math.max(peak, r.treePeakKb);
+}
+const seconds = median(walls) / 1000;
+console.log(`report: all ${formats.length} formats from one run over ${COUNT} certificates (${mb(statSync(inventoryFile).size)} MB inventory): ${seconds.toFixed(2)} s (median of 3: ${walls.map((w) => (w / 1000).toFixed(2)).join(', ')}), peak RSS ${(peak / 1024).toFixed(0)} MB`);
+console.log(`report: target < ${TARGET_SECONDS} s for all formats; ratio ${(seconds / TARGET_SECONDS).toFixed(2)} of target`);
 if (seconds >= TARGET_SECONDS) process.exitCode = 1;

@@ -4,11 +4,19 @@
  * the first DNS name short enough (64 characters) is also the CN, which CAs copy or ignore.
  * Built with @peculiar/x509 over WebCrypto, the key imported from its PEM.
  */
-import 'reflect-metadata';
 import { createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { AcmeError } from './errors.js';
+
+/**
+ * @peculiar/x509 (reflect-metadata and its ASN.1 schemas with it) takes ~100 ms to load: loaded
+ * by the first CSR, so a `renew` run in which nothing is due does not pay for it.
+ */
+async function loadX509(): Promise<typeof X509> {
+  await import('reflect-metadata');
+  return import('@peculiar/x509');
+}
 
 const MAX_CN_LENGTH = 64;
 
@@ -47,6 +55,7 @@ export async function createCsr(identifiers: string[], keyPem: string): Promise<
   const privateKey = await subtle.importKey('pkcs8', pkcs8, importParams, false, ['sign']);
   const publicKey = await subtle.importKey('spki', spki, importParams, true, ['verify']);
   const commonName = identifiers.find((id) => isIP(id) === 0 && id.length <= MAX_CN_LENGTH);
+  const x509 = await loadX509();
   const csr = await x509.Pkcs10CertificateRequestGenerator.create(
     {
       name: commonName ? [{ CN: [commonName] }] : [],

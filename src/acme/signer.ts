@@ -8,9 +8,16 @@
  * acme-client 5.4 does not type its internals; `HttpClientInternals` names exactly the members
  * relied on, so an upgrade that changes them fails the integration tests rather than silently.
  */
-import { Client } from 'acme-client';
+import { createRequire } from 'node:module';
+import type { Client } from 'acme-client';
 import { AcmeError } from './errors.js';
 import type { AcmeHttpResponse, AcmeTransport, HttpMethod } from './transport.js';
+
+// acme-client (with axios, node-forge and @peculiar/x509 under it) takes ~200 ms to load, most of
+// a `renew` run in which nothing is due: that run never signs, so it is loaded by the first signer.
+const requireCjs = createRequire(import.meta.url);
+let acmeClientClass: typeof Client | undefined;
+const loadClientClass = (): typeof Client => (acmeClientClass ??= (requireCjs('acme-client') as { Client: typeof Client }).Client);
 
 export interface JwsBody {
   protected: string;
@@ -56,7 +63,7 @@ export class AcmeSigner {
   private readonly http: HttpClientInternals;
 
   constructor(options: SignerOptions) {
-    const client = new Client({ directoryUrl: options.directoryUrl, accountKey: options.keyPem });
+    const client = new (loadClientClass())({ directoryUrl: options.directoryUrl, accountKey: options.keyPem });
     const http = (client as unknown as { http?: HttpClientInternals }).http;
     if (!http || typeof http.signedRequest !== 'function' || typeof http.request !== 'function' || typeof http.getNonce !== 'function') {
       throw new AcmeError('acme-client internals changed (HttpClient.request/signedRequest/getNonce): certfleet needs an update', { code: 'internal' });

@@ -11,7 +11,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import type { Logger } from '../logger.js';
 import { AcmeTransportError } from './errors.js';
 
@@ -78,9 +78,11 @@ export class AcmeTransport {
   private readonly counters: TransportStats = { requests: 0, badNonces: 0, pooledNonces: 0, staleConnectionRetries: 0, connections: 0 };
 
   constructor(private readonly options: TransportOptions) {
-    // Extra trust, like NODE_EXTRA_CA_CERTS: a private CA's root next to the public ones.
-    const ca = options.caBundlePem ? [...rootCertificates, options.caBundlePem] : undefined;
-    this.httpsAgent = new HttpsAgent({ keepAlive: true, ...(ca ? { ca } : {}) });
+    // Extra trust, like NODE_EXTRA_CA_CERTS: a private CA's root next to the public ones. Built once
+    // as a SecureContext: given as `ca`, the ~150 roots were parsed again for every new connection
+    // and joined into the agent's pool key on every request (a quarter of the CPU of issuing 100).
+    const secureContext = options.caBundlePem ? createSecureContext({ ca: [...rootCertificates, options.caBundlePem] }) : undefined;
+    this.httpsAgent = new HttpsAgent({ keepAlive: true, ...(secureContext ? { secureContext } : {}) });
     this.httpAgent = new HttpAgent({ keepAlive: true });
   }
 

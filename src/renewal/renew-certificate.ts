@@ -45,7 +45,11 @@ export interface CertificateOutcome {
   name: string;
   action: RenewAction;
   serialNumber?: string;
+  fingerprintSha256?: string;
+  notBefore?: string;
   notAfter?: string;
+  /** When the current certificate was issued (its domains were last validated then). */
+  issuedAt?: string;
   nextRenewalAt?: string;
   reason: string;
   explanation: string;
@@ -79,6 +83,7 @@ export async function renewCertificate(cert: ManagedCertificate, request: RenewR
   }
 
   const now = deps.now().getTime();
+  const loaded = state;
   if (current && !request.dryRun && (state.ariPoll?.serialNumber !== current.version.serialNumber || state.ariPoll.nextPollAt <= now)) {
     state = await refreshRenewalInfo(current, state, { client: () => deps.clients.get(cert.ca), now: deps.now, random: deps.random, logger: log });
   }
@@ -91,9 +96,11 @@ export async function renewCertificate(cert: ManagedCertificate, request: RenewR
     now,
     force: request.force,
   });
-  const base = { name: cert.name, ...(current ? { serialNumber: current.version.serialNumber, notAfter: current.version.notAfter } : {}) };
+  const base = { name: cert.name, ...(current ? versionFacts(current.version) : {}) };
   if (!decision.due || request.dryRun) {
-    if (!request.dryRun) await store.saveState(cert.name, { ...state, lastRunAt: new Date(now).toISOString() });
+    // Written only when it changed (a new ARI answer): rewriting and fsyncing every state file of
+    // a large fleet each minute just to note that nothing was due took 0.75 s for 1,000.
+    if (!request.dryRun && state !== loaded) await store.saveState(cert.name, { ...state, lastRunAt: new Date(now).toISOString() });
     return { ...base, ...describeDecision(decision), action: decision.due ? 'would-renew' : 'not-due', durationMs: Date.now() - started };
   }
 
@@ -121,8 +128,7 @@ export async function renewCertificate(cert: ManagedCertificate, request: RenewR
     return {
       name: cert.name,
       action: 'renewed',
-      serialNumber: issued.version.serialNumber,
-      notAfter: issued.version.notAfter,
+      ...versionFacts(issued.version),
       ...describeDecision(next),
       durationMs: Date.now() - started,
     };
@@ -164,6 +170,7 @@ async function issue(cert: ManagedCertificate, current: Current | undefined, dep
   const version: IssuedVersion = {
     id: versionId(issuedAt, info.serialNumber),
     serialNumber: info.serialNumber,
+    fingerprintSha256: info.fingerprintSha256,
     notBefore: info.notBefore,
     notAfter: info.notAfter,
     domains: cert.domains,
@@ -240,6 +247,10 @@ async function readCurrent(store: CertificateStore, name: string, log: Logger): 
     log.warn(`the current version of ${name} cannot be read (${describeError(err)}); treating it as missing`);
     return undefined;
   }
+}
+
+function versionFacts(v: IssuedVersion): Pick<CertificateOutcome, 'serialNumber' | 'fingerprintSha256' | 'notBefore' | 'notAfter' | 'issuedAt'> {
+  return { serialNumber: v.serialNumber, ...(v.fingerprintSha256 ? { fingerprintSha256: v.fingerprintSha256 } : {}), notBefore: v.notBefore, notAfter: v.notAfter, issuedAt: v.issuedAt };
 }
 
 function timesOf(v: IssuedVersion) {

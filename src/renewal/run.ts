@@ -10,6 +10,7 @@ import { CertificateStore } from '../store/certificate-store.js';
 import { acquireLock } from '../store/lock.js';
 import { AcmeClients } from './acme-clients.js';
 import type { RenewSettings } from './managed.js';
+import { writeManagedSummary } from './managed-summary.js';
 import { renewCertificate, type CertificateOutcome, type RenewRequest } from './renew-certificate.js';
 
 export const RENEW_SCHEMA_VERSION = 1;
@@ -62,6 +63,7 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, selected.length)) }, worker));
+    if (!options.dryRun) await writeManagedSummary(settings, outcomes, hooks.now());
   } finally {
     clients.close();
     await lock?.release();

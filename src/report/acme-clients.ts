@@ -35,10 +35,13 @@ export interface RecognisedClient {
   schedule: EffectiveSchedule;
 }
 
+/** One schedule object per client, shared by its certificates (evaluations are cached per schedule object). */
+const schedules = new Map<AcmeClientLayout, EffectiveSchedule>(layouts.map((l) => [l, Object.freeze({ ...l.schedule, client: l.client, assumed: true })]));
+
 export function recogniseAcmeClient(paths: Iterable<string>): RecognisedClient | undefined {
   for (const path of paths) {
     const layout = layouts.find((l) => l.path.test(path));
-    if (layout) return { client: layout.client, path, schedule: { ...layout.schedule, client: layout.client, assumed: true } };
+    if (layout) return { client: layout.client, path, schedule: schedules.get(layout)! };
   }
   return undefined;
 }

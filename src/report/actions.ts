@@ -6,7 +6,7 @@
  */
 import type { Assessed } from './classify.js';
 import { countsFixedDays, describeSchedule, hours } from './cadence.js';
-import type { EvaluatedDeadline } from './evaluate-deadline.js';
+import { compare, type EvaluatedDeadline } from './evaluate-deadline.js';
 import type { CadenceProbe, ReportAction, RevocationReadiness } from './model.js';
 import { score, type ScoreInputs } from './score.js';
 
@@ -22,11 +22,23 @@ export function rankActions(fleet: Assessed[], deadlines: EvaluatedDeadline[], r
   ];
   const order = new Map(deadlines.map((d, i) => [d.report.id, i]));
   return candidates
-    .sort((a, b) => Number(a.scoreGain === 0) - Number(b.scoreGain === 0) || (order.get(a.deadline) ?? 0) - (order.get(b.deadline) ?? 0) || b.scoreGain - a.scoreGain || a.dueBy.localeCompare(b.dueBy) || b.certificates.length - a.certificates.length || a.title.localeCompare(b.title))
+    .sort((a, b) => Number(a.scoreGain === 0) - Number(b.scoreGain === 0) || (order.get(a.deadline) ?? 0) - (order.get(b.deadline) ?? 0) || b.scoreGain - a.scoreGain || compare(a.dueBy, b.dueBy) || b.certificates.length - a.certificates.length || compare(a.title, b.title))
     .map((c, i) => ({ rank: i + 1, ...c }));
 }
 
 const ref = (a: Assessed) => ({ fingerprintSha256: a.cert.fingerprintSha256, name: a.cert.name });
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function countBy(keys: string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
+  return counts;
+}
+
 /** A deadline already in force is due today, not on its (past) date. */
 const notBefore = (day: string, asOfDay: string) => (day < asOfDay ? asOfDay : day);
 
@@ -42,17 +54,21 @@ function automateActions(fleet: Assessed[], deadlines: EvaluatedDeadline[], asOf
   for (const a of fleet) {
     if (!a.cert.inScope || a.cert.automation !== 'manual') continue;
     const key = `${a.cert.manualReason}\u0000${a.cert.place}`;
-    groups.set(key, [...(groups.get(key) ?? []), a]);
+    push(groups, key, a);
   }
+  // Indexes by fingerprint, so each group looks up its own certificates (100,000 certificates, thousands of groups).
+  const blockingIndex = deadlines.map((d) => new Map(d.report.violating.filter((v) => v.blocking).map((v) => [v.fingerprintSha256, v])));
+  const exposedIndex = deadlines.map((d) => countBy(d.report.dcvReuse.entries.map((e) => e.fingerprintSha256)));
   const out: Candidate[] = [];
   for (const members of groups.values()) {
-    const prints = new Set(members.map((m) => m.cert.fingerprintSha256));
-    const blockingAt = (d: EvaluatedDeadline) => d.report.violating.filter((v) => v.blocking && prints.has(v.fingerprintSha256));
-    const target = deadlines.find((d) => blockingAt(d).length > 0) ?? deadlines.find((d) => members.some((m) => d.spec.appliesTo(m)));
-    if (!target) continue;
-    const blocking = blockingAt(target);
+    const blockingAt = (i: number) => members.flatMap((m) => blockingIndex[i]!.get(m.cert.fingerprintSha256) ?? []);
+    let index = deadlines.findIndex((_, i) => members.some((m) => blockingIndex[i]!.has(m.cert.fingerprintSha256)));
+    if (index < 0) index = deadlines.findIndex((d) => members.some((m) => d.spec.appliesTo(m)));
+    if (index < 0) continue;
+    const target = deadlines[index]!;
+    const blocking = blockingAt(index);
     const inScope = members.filter((m) => target.spec.appliesTo(m)).length;
-    const exposed = target.report.dcvReuse.entries.filter((e) => prints.has(e.fingerprintSha256)).length;
+    const exposed = members.reduce((sum, m) => sum + (exposedIndex[index]!.get(m.cert.fingerprintSha256) ?? 0), 0);
     const first = members[0]!.cert;
     const n = members.length;
     const where = first.place;
@@ -95,8 +111,7 @@ function scheduleActions(fleet: Assessed[], deadlines: EvaluatedDeadline[], prob
     if (!a.cert.inScope || !s) continue;
     const troubled = deadlines.some((d) => (d.verdicts.get(a.cert.fingerprintSha256) ?? 'ok') !== 'ok') || countsFixedDays(s) || probeTrouble.has(a.cert.fingerprintSha256);
     if (!troubled) continue;
-    const key = describeSchedule(s);
-    groups.set(key, [...(groups.get(key) ?? []), a]);
+    push(groups, describeSchedule(s), a);
   }
   const out: Candidate[] = [];
   for (const [schedule, members] of groups) {
@@ -106,7 +121,7 @@ function scheduleActions(fleet: Assessed[], deadlines: EvaluatedDeadline[], prob
     if (!target) continue;
     const bad = badAt(target);
     const verdicts = [...new Set(bad.map((m) => target.verdicts.get(m.cert.fingerprintSha256)))].join('/');
-    const problems = target.report.cadence.problems.filter((p) => p.fingerprintSha256 && prints.has(p.fingerprintSha256));
+    const problems = target.report.cadence.problems.filter((p) => p.fingerprintSha256 !== undefined && prints.has(p.fingerprintSha256));
     const shortProbe = members.map((m) => probeTrouble.get(m.cert.fingerprintSha256)).find(Boolean);
     const fixed = countsFixedDays(members[0]!.cert.schedule!);
     out.push({

@@ -7,9 +7,9 @@ import type { PolicyTimeline } from '../policy/timeline.js';
 import { severityRank, type Severity } from '../inventory/model.js';
 import { rankActions } from './actions.js';
 import { assessCertificate, indexManaged, type Assessed } from './classify.js';
-import { countsFixedDays, evaluateCadence, scheduleOfManaged } from './cadence.js';
+import { countsFixedDays, evaluateCadence, scheduleOfManaged, type CadenceResult } from './cadence.js';
 import { deadlinesAt } from './deadlines.js';
-import { evaluateDeadline } from './evaluate-deadline.js';
+import { compare, evaluateDeadline, type EvaluationContext } from './evaluate-deadline.js';
 import type { ManagedCertificateState, ReportInput } from './inputs.js';
 import { REPORT_SCHEMA_VERSION, type CadenceProbe, type EffectiveSchedule, type FindingCount, type FleetSummary, type ReadinessReport } from './model.js';
 import { assessRevocation } from './revocation.js';
@@ -28,8 +28,13 @@ export function buildReport(input: ReportInput, options: BuildOptions): Readines
   const unmatched = managed.unmatched();
 
   const revocation = assessRevocation(fleet, input.drill, timeline, asOf);
-  const revocationSummary = { readiness: revocation.readiness, summary: revocation.reasons.join('; ') };
-  const evaluated = deadlinesAt(timeline, asOf, fleet).map((spec) => evaluateDeadline(spec, fleet, revocationSummary));
+  const namesByScope = new Map<string, number>();
+  const context: EvaluationContext = {
+    readiness: revocation.readiness,
+    summary: revocation.reasons.join('; '),
+    uniqueNames: (key, compute) => namesByScope.get(key) ?? namesByScope.set(key, compute()).get(key)!,
+  };
+  const evaluated = deadlinesAt(timeline, asOf, fleet).map((spec) => evaluateDeadline(spec, fleet, context));
   const cadence = cadenceProbes(timeline, fleet, unmatched, evaluated.map((d) => d.report.maxValidityDays));
   const actions = rankActions(fleet, evaluated, revocation, cadence, asOfDay);
 
@@ -43,7 +48,7 @@ export function buildReport(input: ReportInput, options: BuildOptions): Readines
     revocation,
     actions,
     findings: findingCounts(input),
-    keys: input.inventory.keys.filter((k) => k.findings.length > 0).map((k) => ({ path: k.path, findings: k.findings.map((f) => ({ ...f })) })),
+    keys: input.inventory.keys.filter((k) => k.findings.length > 0).map((k) => ({ path: k.path, findings: k.findings })),
     certificates: fleet.map((a) => a.cert),
   };
 }
@@ -63,13 +68,15 @@ function cadenceProbes(timeline: PolicyTimeline, fleet: Assessed[], unmatched: M
   const order = { storm: 0, fails: 1, tight: 2, wasteful: 3, ok: 4 } as const;
   return probes.map((p) => {
     const probe: CadenceProbe = { id: p.id, label: p.label, lifetimeHours: p.hours, counts: { ok: 0, wasteful: 0, tight: 0, fails: 0, storm: 0 }, problems: [], fixedDays: 0 };
+    const cache = new Map<EffectiveSchedule, CadenceResult>();
     for (const s of subjects) {
-      const r = evaluateCadence(s.schedule, p.hours);
+      let r = cache.get(s.schedule);
+      if (!r) cache.set(s.schedule, (r = evaluateCadence(s.schedule, p.hours)));
       probe.counts[r.verdict]++;
       if (countsFixedDays(s.schedule)) probe.fixedDays++;
       if (r.verdict !== 'ok') probe.problems.push({ ...(s.fingerprintSha256 ? { fingerprintSha256: s.fingerprintSha256 } : {}), name: s.name, verdict: r.verdict, reason: r.reason });
     }
-    probe.problems.sort((a, b) => order[a.verdict] - order[b.verdict] || a.name.localeCompare(b.name));
+    probe.problems.sort((a, b) => order[a.verdict] - order[b.verdict] || compare(a.name, b.name));
     return probe;
   });
 }
@@ -108,5 +115,5 @@ function findingCounts(input: ReportInput): FindingCount[] {
       counts.set(key, entry);
     }
   }
-  return [...counts.values()].sort((a, b) => severityRank[b.severity] - severityRank[a.severity] || b.count - a.count || a.id.localeCompare(b.id));
+  return [...counts.values()].sort((a, b) => severityRank[b.severity] - severityRank[a.severity] || b.count - a.count || compare(a.id, b.id));
 }

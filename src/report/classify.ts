@@ -9,7 +9,8 @@ import type { PolicyTimeline } from '../policy/timeline.js';
 import { recogniseAcmeClient } from './acme-clients.js';
 import { dueAtHours, scheduleOfManaged } from './cadence.js';
 import type { ManagedCertificateState } from './inputs.js';
-import type { AssessedCertificate, ManualReason, ReportSource } from './model.js';
+import { isoDay } from './evaluate-deadline.js';
+import type { AssessedCertificate, ManualReason } from './model.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -63,7 +64,7 @@ export function assessCertificate(record: CertificateRecord, managed: ManagedCer
   const schedule = managed ? scheduleOfManaged(managed) : undefined;
   const client = schedule ? undefined : recogniseAcmeClient(filePaths(record.sources));
   const effective = schedule ?? client?.schedule;
-  const caSchedule = timeline.caSchedules.find((s) => s.issuerMatch.some((m) => record.issuer.toLowerCase().includes(m.toLowerCase())));
+  const caSchedule = caScheduleOf(timeline, record.issuer);
 
   const cert: AssessedCertificate = {
     fingerprintSha256: record.fingerprintSha256,
@@ -82,8 +83,9 @@ export function assessCertificate(record: CertificateRecord, managed: ManagedCer
     nextIssuance: '',
     mustStaple: record.mustStaple,
     hasOcspUrl: record.hasOcspUrl,
-    sources: record.sources.map(reportSource),
-    findings: record.findings.map((f) => (f.location === undefined ? { id: f.id, severity: f.severity, message: f.message } : { ...f })),
+    sources: record.sources,
+    // The inventory's own finding objects: plain data nobody mutates, and 100,000 copies are GC time.
+    findings: record.findings,
   };
   if (caSchedule) {
     cert.ca = caSchedule.ca;
@@ -97,17 +99,35 @@ export function assessCertificate(record: CertificateRecord, managed: ManagedCer
   // If nothing changes: automation renews at its due point, a person at the latest at expiry.
   const intervalMs = effective ? Math.max(HOUR_MS, dueAtHours(effective, lifetimeHours) * HOUR_MS) : notAfterMs - notBeforeMs + 1000;
   const nextIssuanceMs = Math.max(asOfMs, effective ? notBeforeMs + intervalMs : notAfterMs);
-  cert.nextIssuance = new Date(nextIssuanceMs).toISOString().slice(0, 10);
+  cert.nextIssuance = isoDay(nextIssuanceMs);
   const assessed: Assessed = { cert, lifetimeHours, nextIssuanceMs, renewalIntervalMs: intervalMs };
   if (managed) assessed.managed = managed;
   return assessed;
 }
 
+/** Fleets have few issuers: match each issuer name against the CA schedules once. */
+const issuerCache = new WeakMap<PolicyTimeline, Map<string, PolicyTimeline['caSchedules'][number] | undefined>>();
+
+function caScheduleOf(timeline: PolicyTimeline, issuer: string): PolicyTimeline['caSchedules'][number] | undefined {
+  let byIssuer = issuerCache.get(timeline);
+  if (!byIssuer) issuerCache.set(timeline, (byIssuer = new Map()));
+  if (byIssuer.has(issuer)) return byIssuer.get(issuer);
+  const lower = issuer.toLowerCase();
+  const found = timeline.caSchedules.find((s) => s.issuerMatch.some((m) => lower.includes(m.toLowerCase())));
+  if (byIssuer.size < 10_000) byIssuer.set(issuer, found);
+  return found;
+}
+
+/** Each profile's lifetime over time, per CA schedule, sorted once (not once per certificate). */
+const profileHistory = new WeakMap<PolicyTimeline['caSchedules'][number], PolicyTimeline['caSchedules'][number]['phases']>();
+
 /** The CA's profile: the one whose lifetime at the certificate's issuance matches it, else the CA's default. */
 function inferProfile(schedule: PolicyTimeline['caSchedules'][number], notBefore: string, lifetimeDays: number): string | undefined {
+  let phases = profileHistory.get(schedule);
+  if (!phases) profileHistory.set(schedule, (phases = [...schedule.phases].sort((a, b) => (a.effective < b.effective ? -1 : a.effective > b.effective ? 1 : 0))));
   const day = notBefore.slice(0, 10);
   const current = new Map<string, number>();
-  for (const phase of [...schedule.phases].sort((a, b) => a.effective.localeCompare(b.effective))) {
+  for (const phase of phases) {
     if (phase.effective <= day) current.set(phase.profile, phase.validityDays);
   }
   const matching = [...current].filter(([, days]) => Math.abs(days - lifetimeDays) <= 1).map(([profile]) => profile);
@@ -137,18 +157,4 @@ function placeOf(sources: CertificateSource[]): string {
   if (file) return dirname(file.location);
   const endpoint = sources.find((s) => s.kind === 'endpoint');
   return endpoint ? `host ${endpoint.host}` : 'unknown';
-}
-
-function reportSource(s: CertificateSource): ReportSource {
-  switch (s.kind) {
-    case 'file':
-      return { kind: 'file', location: s.location, file: s.location, format: s.format };
-    case 'proxy':
-      return { kind: 'proxy', location: s.location, file: s.configFile, line: s.line, proxy: s.proxy };
-    case 'endpoint': {
-      const r: ReportSource = { kind: 'endpoint', location: s.location, host: s.host, port: s.port };
-      if (s.starttls) r.starttls = s.starttls;
-      return r;
-    }
-  }
 }

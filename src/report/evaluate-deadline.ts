@@ -3,9 +3,9 @@
  * schedules fare at its lifetime, which names lose domain-validation reuse, and the score.
  */
 import type { Assessed } from './classify.js';
-import { cadenceCredit, countsFixedDays, defaultRenewAtFraction, evaluateCadence, hours } from './cadence.js';
+import { cadenceCredit, countsFixedDays, defaultRenewAtFraction, evaluateCadence, hours, type CadenceResult } from './cadence.js';
 import type { DeadlineSpec } from './deadlines.js';
-import type { CadenceCheck, CadenceVerdict, DcvExposure, DcvName, DeadlineReport, ViolatingCertificate } from './model.js';
+import type { CadenceCheck, CadenceVerdict, DcvExposure, DcvName, DeadlineReport, EffectiveSchedule, ViolatingCertificate } from './model.js';
 import { scoreParts, scoreWeights, totalScore, type ScoreInputs } from './score.js';
 
 export interface EvaluatedDeadline {
@@ -20,7 +20,15 @@ export interface EvaluatedDeadline {
 const verdictOrder: Record<CadenceVerdict, number> = { storm: 0, fails: 1, tight: 2, wasteful: 3, ok: 4 };
 const manualReasonText = { 'keystore-only': 'only in PKCS#12/Java keystores', 'endpoint-only': 'only seen on live endpoints', 'not-managed': 'not managed by any ACME client' } as const;
 
-export function evaluateDeadline(spec: DeadlineSpec, fleet: Assessed[], revocation: { readiness: number; summary: string }): EvaluatedDeadline {
+export interface EvaluationContext {
+  readiness: number;
+  /** The revocation part's reasons, in one line. */
+  summary: string;
+  /** Distinct names in a scope, computed once per scope (deadlines of one authority share it). */
+  uniqueNames: (scopeKey: string, compute: () => number) => number;
+}
+
+export function evaluateDeadline(spec: DeadlineSpec, fleet: Assessed[], context: EvaluationContext): EvaluatedDeadline {
   const effectiveMs = Date.parse(`${spec.effective}T00:00:00Z`);
   const lifetimeHours = spec.maxValidityDays * 24;
   const verdicts = new Map<string, CadenceVerdict>();
@@ -28,7 +36,13 @@ export function evaluateDeadline(spec: DeadlineSpec, fleet: Assessed[], revocati
   const cadence: CadenceCheck = { lifetimeHours, counts: { ok: 0, wasteful: 0, tight: 0, fails: 0, storm: 0 }, problems: [], fixedDays: 0 };
   const renewalIntervalHours = lifetimeHours * defaultRenewAtFraction(lifetimeHours);
   const dcvExposed = spec.dcvReuseHours < renewalIntervalHours;
-  const dcvNames = new Map<string, DcvName | null>();
+  const dcvNames = new Map<string, DcvName>();
+  const limit = spec.ca
+    ? `${spec.authority} issues ${spec.maxValidityDays} days (${spec.profile}) from ${spec.effective}`
+    : `over the ${spec.maxValidityDays}-day maximum from ${spec.effective}`;
+  // Schedules are shared objects (one per ACME client, one per managed entry): evaluate each once.
+  const cadenceCache = new Map<EffectiveSchedule, CadenceResult>();
+  const reasons = new Map<string, string>();
   let inScope = 0;
   let automated = 0;
   let credit = 0;
@@ -42,7 +56,8 @@ export function evaluateDeadline(spec: DeadlineSpec, fleet: Assessed[], revocati
     let cadenceReason = '';
     if (c.schedule) {
       automated++;
-      const r = evaluateCadence(c.schedule, lifetimeHours);
+      let r = cadenceCache.get(c.schedule);
+      if (!r) cadenceCache.set(c.schedule, (r = evaluateCadence(c.schedule, lifetimeHours)));
       verdict = r.verdict;
       cadenceReason = r.reason;
       verdicts.set(c.fingerprintSha256, verdict);
@@ -56,45 +71,61 @@ export function evaluateDeadline(spec: DeadlineSpec, fleet: Assessed[], revocati
     const over = c.lifetimeDays > spec.maxValidityDays;
     const refusesStaple = c.mustStaple && spec.mustStapleRejectedFrom !== undefined;
     const entry = (kind: ViolatingCertificate['kind'], blocking: boolean, reason: string) =>
-      violating.push({ fingerprintSha256: c.fingerprintSha256, name: c.name, reason, kind, automation: c.automation, blocking, nextIssuance, place: c.place });
+      violating.push({ fingerprintSha256: c.fingerprintSha256, name: c.name, reason, kind, automation: c.automation, blocking, nextIssuance });
     if (verdict === 'fails' || verdict === 'storm') {
       entry('cadence', true, `${cadenceReason}${over ? ` (today ${c.lifetimeDays} days)` : ''}`);
     } else if (refusesStaple) {
       breaking++;
       entry('must-staple', true, `OCSP Must-Staple: ${spec.authority} refuses such orders since ${spec.mustStapleRejectedFrom}, so its next issuance (${nextIssuance}) fails`);
     } else if (over) {
-      const limit = spec.ca
-        ? `${spec.authority} issues ${spec.maxValidityDays}-day certificates (profile ${spec.profile}) from ${spec.effective}`
-        : `the maximum is ${spec.maxValidityDays} days for certificates issued from ${spec.effective}`;
+      // Reasons repeat across thousands of certificates: build each distinct one once.
       if (c.automation === 'manual') {
         breaking++;
-        entry('lifetime', true, `renewed by hand (${manualReasonText[c.manualReason ?? 'not-managed']}) with a ${c.lifetimeDays}-day lifetime; ${limit}; next issuance about ${nextIssuance}`);
+        const key = `m${c.manualReason}|${c.lifetimeDays}`;
+        let reason = reasons.get(key);
+        if (!reason) reasons.set(key, (reason = `renewed by hand (${manualReasonText[c.manualReason ?? 'not-managed']}); ${c.lifetimeDays} days, ${limit}`));
+        entry('lifetime', true, reason);
       } else {
-        entry('lifetime', false, `${c.lifetimeDays}-day lifetime; ${limit}; ${c.automationDetail} renews it and its schedule ${verdict === 'ok' ? 'copes' : `is ${verdict}`} at ${spec.maxValidityDays} days`);
+        const client = c.schedule?.client ?? c.automationDetail;
+        const key = `a${client}|${c.lifetimeDays}|${verdict}`;
+        let reason = reasons.get(key);
+        if (!reason) reasons.set(key, (reason = `${c.lifetimeDays} days, ${limit}; ${client} renews it, schedule ${verdict === 'ok' ? 'copes' : verdict}`));
+        entry('lifetime', false, reason);
       }
     }
 
-    for (const name of c.names) {
-      const exposure = dcvExposed ? dcvNeed(a, name) : null;
-      if (!dcvNames.has(name) || (exposure && !dcvNames.get(name))) dcvNames.set(name, exposure);
+    // Only where every issuance needs a fresh validation: which names have no automated way to get one.
+    if (dcvExposed) {
+      let need: ((name: string) => DcvName | null) | undefined;
+      for (const name of c.names) {
+        if (dcvNames.has(name)) continue;
+        need ??= dcvNeeds(a);
+        const exposure = need(name);
+        if (exposure) dcvNames.set(name, exposure);
+      }
     }
   }
 
-  cadence.problems.sort((x, y) => verdictOrder[x.verdict] - verdictOrder[y.verdict] || x.name.localeCompare(y.name));
-  violating.sort((x, y) => Number(y.blocking) - Number(x.blocking) || x.nextIssuance.localeCompare(y.nextIssuance) || x.name.localeCompare(y.name));
-  const entries = [...dcvNames.values()].filter((e): e is DcvName => e !== null).sort((x, y) => x.name.localeCompare(y.name));
+  cadence.problems.sort((x, y) => verdictOrder[x.verdict] - verdictOrder[y.verdict] || compare(x.name, y.name));
+  violating.sort((x, y) => Number(y.blocking) - Number(x.blocking) || compare(x.nextIssuance, y.nextIssuance) || compare(x.name, y.name));
+  const entries = [...dcvNames.values()].sort((x, y) => compare(x.name, y.name));
+  const names = context.uniqueNames(spec.ca === undefined ? '*' : `${spec.ca}/${spec.profile}`, () => {
+    const all = new Set<string>();
+    for (const a of fleet) if (spec.appliesTo(a)) for (const name of a.cert.names) all.add(name);
+    return all.size;
+  });
   const dcvReuse: DcvExposure = {
     reuseHours: spec.dcvReuseHours,
     renewalIntervalHours: Math.round(renewalIntervalHours),
     exposed: dcvExposed,
-    names: dcvNames.size,
+    names,
     exposedNames: entries.length,
     needDns01: entries.filter((e) => e.fix === 'dns-01').length,
     entries,
   };
 
   const scoreInputs: ScoreInputs = {
-    inScope, breaking, automated, cadenceCredit: credit, dcvExposed, names: dcvReuse.names, exposedNames: dcvReuse.exposedNames, revocation: revocation.readiness,
+    inScope, breaking, automated, cadenceCredit: credit, dcvExposed, names: dcvReuse.names, exposedNames: dcvReuse.exposedNames, revocation: context.readiness,
   };
   const parts = scoreParts(scoreInputs);
   const violatingManual = violating.filter((v) => v.automation === 'manual').length;
@@ -123,7 +154,7 @@ export function evaluateDeadline(spec: DeadlineSpec, fleet: Assessed[], revocati
   };
   if (spec.ca) report.ca = spec.ca;
   if (spec.profile) report.profile = spec.profile;
-  report.reasons = explain(report, scoreInputs, revocation.summary);
+  report.reasons = explain(report, scoreInputs, context.summary);
   return { spec, report, scoreInputs, verdicts };
 }
 
@@ -131,28 +162,49 @@ export function evaluateDeadline(spec: DeadlineSpec, fleet: Assessed[], revocati
 function firstIssuanceFrom(a: Assessed, effectiveMs: number): string {
   let t = a.nextIssuanceMs;
   if (t < effectiveMs) t += Math.ceil((effectiveMs - t) / a.renewalIntervalMs) * a.renewalIntervalMs;
-  return new Date(t).toISOString().slice(0, 10);
+  return isoDay(t);
 }
 
-/** Whether a name can be validated afresh at every issuance without a person, and if not, what would do it. */
-function dcvNeed(a: Assessed, name: string): DcvName | null {
+const DAY_MS = 86_400_000;
+const dayNames = new Map<number, string>();
+
+/** YYYY-MM-DD of a time; cached per day (a report formats hundreds of thousands of them). */
+export function isoDay(ms: number): string {
+  const day = Math.floor(ms / DAY_MS);
+  let text = dayNames.get(day);
+  if (text === undefined) {
+    text = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    if (dayNames.size < 100_000) dayNames.set(day, text);
+  }
+  return text;
+}
+
+/** Plain code-unit order: names and ISO days sort the same on every machine, and fast (no locale). */
+export function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Whether a certificate's names can be validated afresh at every issuance without a person, and if not, what would do it. */
+function dcvNeeds(a: Assessed): (name: string) => DcvName | null {
   const c = a.cert;
-  const wildcard = name.startsWith('*.');
-  const base = { name, fingerprintSha256: c.fingerprintSha256 };
-  if (c.automation === 'acme-client') return null;
+  const entry = (name: string, fix: DcvName['fix'], reason: string): DcvName => ({ name, fingerprintSha256: c.fingerprintSha256, fix, reason });
+  if (c.automation === 'acme-client') return () => null;
   if (a.managed) {
     const challenge = a.managed.challenge;
-    if (wildcard && challenge.type !== 'dns-01') return { ...base, fix: 'dns-01', reason: `wildcard validated with ${challenge.type}, which cannot validate wildcards` };
-    if (challenge.lastError) return { ...base, fix: 'fix-challenge', reason: `the last ${challenge.type} validation failed: ${challenge.lastError}` };
-    return null;
+    return (name) => {
+      if (name.startsWith('*.') && challenge.type !== 'dns-01') return entry(name, 'dns-01', `wildcard validated with ${challenge.type}, which cannot validate wildcards`);
+      if (challenge.lastError) return entry(name, 'fix-challenge', `the last ${challenge.type} validation failed: ${challenge.lastError}`);
+      return null;
+    };
   }
-  if (wildcard) return { ...base, fix: 'dns-01', reason: 'wildcard validated by hand: only dns-01 can validate it automatically' };
   const endpoints = c.sources.filter((s) => s.kind === 'endpoint');
   const webServed = c.sources.some((s) => s.kind === 'proxy') || endpoints.some((s) => s.port === 443 && !s.starttls);
-  if (endpoints.length > 0 && !webServed) {
-    return { ...base, fix: 'dns-01', reason: `validated by hand and served only on ${endpoints.map((s) => s.location).join(', ')}: no web server to answer http-01` };
-  }
-  return { ...base, fix: 'http-01-or-dns-01', reason: 'validated by hand' };
+  const noWeb = endpoints.length > 0 && !webServed ? `validated by hand and served only on ${endpoints.map((s) => s.location).join(', ')}: no web server to answer http-01` : undefined;
+  return (name) => {
+    if (name.startsWith('*.')) return entry(name, 'dns-01', 'wildcard validated by hand: only dns-01 can validate it automatically');
+    if (noWeb) return entry(name, 'dns-01', noWeb);
+    return entry(name, 'http-01-or-dns-01', 'validated by hand');
+  };
 }
 
 function explain(d: DeadlineReport, s: ScoreInputs, revocationSummary: string): string[] {

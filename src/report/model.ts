@@ -1,10 +1,10 @@
 /**
  * The readiness report: plain data, the one thing every report renderer reads (summary, JSON,
- * Markdown, HTML, CSV, SARIF, Prometheus). It carries what the renderers need from the inventory
- * (sources, findings) so a renderer never needs the inventory itself. Changing a field's meaning
- * needs a schemaVersion bump; adding fields does not.
+ * Markdown, HTML, CSV, SARIF, Prometheus). Each certificate points at the inventory's own sources
+ * and findings (shared, not copied), so a renderer never needs the inventory itself. Changing a
+ * field's meaning needs a schemaVersion bump; adding fields does not.
  */
-import type { CertificateSource, Severity } from '../inventory/model.js';
+import type { CertificateSource, Finding, Severity } from '../inventory/model.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -28,26 +28,8 @@ export interface EffectiveSchedule {
   assumed: boolean;
 }
 
-export interface ReportSource {
-  kind: CertificateSource['kind'];
-  /** File path, `configFile:line` or `host:port`. */
-  location: string;
-  /** The file (for a proxy: its config file) and the line, when known. */
-  file?: string;
-  line?: number;
-  format?: string;
-  proxy?: string;
-  host?: string;
-  port?: number;
-  starttls?: string;
-}
-
-export interface ReportFinding {
-  id: string;
-  severity: Severity;
-  message: string;
-  location?: string;
-}
+/** A finding as the inventory reported it (certificates and keys). */
+export type ReportFinding = Finding;
 
 export interface AssessedCertificate {
   fingerprintSha256: string;
@@ -78,8 +60,9 @@ export interface AssessedCertificate {
   nextIssuance: string;
   mustStaple: boolean;
   hasOcspUrl: boolean;
-  sources: ReportSource[];
-  findings: ReportFinding[];
+  /** The inventory's own records (not copies): where it was found, and what is wrong with it. */
+  sources: CertificateSource[];
+  findings: Finding[];
 }
 
 export interface ViolatingCertificate {
@@ -94,7 +77,6 @@ export interface ViolatingCertificate {
   blocking: boolean;
   /** First issuance on or after the deadline (ISO day), if nothing changes. */
   nextIssuance: string;
-  place: string;
 }
 
 export interface CadenceProblem {

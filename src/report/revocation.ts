@@ -63,7 +63,7 @@ export function assessRevocation(fleet: Assessed[], drill: DrillSummary | undefi
       else if (sample.length === 0) reasons.push(`no ${cls} certificate was drilled: the ${counts[cls]} ${cls} ones are not measured`);
       else if (sample.some((c) => c.secondsToReplace === null)) reasons.push(`${sample.filter((c) => c.secondsToReplace === null).length} ${cls} certificates were not replaced during the drill`);
       else {
-        const slowest = Math.max(...sample.map((c) => c.secondsToReplace ?? 0));
+        const slowest = sample.reduce((max, c) => Math.max(max, c.secondsToReplace ?? 0), 0);
         projectedHours[cls] = round2((slowest * Math.max(1, counts[cls] / sample.length)) / 3600);
       }
     }

@@ -4,11 +4,19 @@
  * the DER OCTET STRING of SHA-256(key authorization). A fresh P-256 key per certificate: it is
  * thrown away with the challenge and never leaves the process.
  */
-import 'reflect-metadata';
 import { createHash, KeyObject, webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+/**
+ * @peculiar/x509 (reflect-metadata and its ASN.1 schemas with it) takes ~100 ms to load: loaded
+ * by the first challenge certificate, not by every `renew` run that imports the solvers.
+ */
+async function loadX509(): Promise<typeof X509> {
+  await import('reflect-metadata');
+  const x509 = await import('@peculiar/x509');
+  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+  return x509;
+}
 
 export const ACME_IDENTIFIER_OID = '1.3.6.1.5.5.7.1.31';
 
@@ -27,6 +35,7 @@ export function acmeIdentifierValue(keyAuthorization: string): Uint8Array<ArrayB
 export async function createTlsAlpnCertificate(domain: string, keyAuthorization: string, now: Date = new Date()): Promise<TlsAlpnCertificate> {
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const x509 = await loadX509();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: webcrypto.getRandomValues(new Uint8Array(16)).reduce((hex, b) => hex + b.toString(16).padStart(2, '0'), '7f'),
     name: 'CN=ACME tls-alpn-01 challenge',

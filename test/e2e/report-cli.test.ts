@@ -63,6 +63,16 @@ describe('certfleet report', () => {
     expect(readFileSync(join(dir, 'report.summary'), 'utf8')).toContain('certfleet readiness report as of 2027-01-01');
   });
 
+  it('writes several formats from one run: --format a,b --output name.{ext}', async () => {
+    const r = await runCli(['report', '--inventory', savedInventory, '--format', 'json,html,sarif,prometheus,csv,markdown,summary', '--output', join(dir, 'all', 'readiness.{ext}'), '--as-of', '2027-01-01']);
+    expect(r.code, r.stderr).toBe(2); // the directory does not exist: nothing half-written
+    writeFile(join(dir, 'all', '.keep'), '');
+    const ok = await runCli(['report', '--inventory', savedInventory, '--format', 'json,html,sarif,prometheus,csv,markdown,summary', '--output', join(dir, 'all', 'readiness.{ext}'), '--as-of', '2027-01-01']);
+    expect(ok.code, ok.stderr).toBe(0);
+    for (const ext of ['json', 'html', 'sarif', 'prom', 'csv', 'md', 'txt']) expect(readFileSync(join(dir, 'all', `readiness.${ext}`), 'utf8').length, ext).toBeGreaterThan(200);
+    expect(readFileSync(join(dir, 'all', 'readiness.json'), 'utf8')).toBe(readFileSync(join(dir, 'report.json'), 'utf8'));
+  });
+
   it('--as-of moves the deadlines: in 2030 only the 47-day phase is left', async () => {
     const r = await runCli(['report', '--inventory', savedInventory, '--format', 'json', '--as-of', '2030-06-01']);
     expect(r.code, r.stderr).toBe(0);
@@ -98,7 +108,8 @@ describe('certfleet report', () => {
       [['report'], /nothing to report on/],
       [['report', '--inventory', savedInventory, '--min-score', '120'], /--min-score takes a score 0-100/],
       [['report', '--inventory', savedInventory, '--min-score', 'nosuch=50', '--output', out], /deadline "nosuch" is not in this report/],
-      [['report', '--inventory', savedInventory, '--format', 'pdf'], /invalid/],
+      [['report', '--inventory', savedInventory, '--format', 'pdf'], /unknown format "pdf"/],
+      [['report', '--inventory', savedInventory, '--format', 'json,html'], /several formats need --output with \{ext\}/],
       [['report', '--inventory', savedInventory, '--as-of', 'soon'], /--as-of takes a date/],
       [['report', '--inventory', `${fixtures}state/managed.json`], /not a certfleet inventory/],
     ];

@@ -173,11 +173,17 @@ async function checkPage(browser: Chromium, file: string, width: number, media: 
     await new Promise((r) => setTimeout(r, 100)); // late console messages
     for (const e of [...seen, ...browser.events]) {
       if (e.sessionId !== sessionId) continue;
-      const p = e.params as Record<string, any>;
-      if (e.method === 'Network.requestWillBeSent') check.requests.push(p.request.url);
+      const p = e.params as {
+        request?: { url: string };
+        exceptionDetails?: { text?: string };
+        type?: string;
+        args?: unknown;
+        entry?: { level: string; source: string; text: string };
+      };
+      if (e.method === 'Network.requestWillBeSent' && p.request) check.requests.push(p.request.url);
       if (e.method === 'Runtime.exceptionThrown') check.consoleErrors.push(String(p.exceptionDetails?.text));
       if (e.method === 'Runtime.consoleAPICalled' && (p.type === 'error' || p.type === 'warning')) check.consoleErrors.push(JSON.stringify(p.args));
-      if (e.method === 'Log.entryAdded' && (p.entry.level === 'error' || p.entry.level === 'warning')) check.consoleErrors.push(`${p.entry.source}: ${p.entry.text}`);
+      if (e.method === 'Log.entryAdded' && p.entry && (p.entry.level === 'error' || p.entry.level === 'warning')) check.consoleErrors.push(`${p.entry.source}: ${p.entry.text}`);
     }
     return check;
   } finally {

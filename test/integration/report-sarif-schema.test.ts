@@ -31,10 +31,18 @@ beforeAll(() => {
   // One of its patterns ("language") is not valid with the u flag; JSON Schema patterns are ECMA-262 without it.
   const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
   addFormats(ajv);
-  validate = ajv.compile({ ...rest, $id: id });
+  validate = ajv.compile({ ...rest, $id: id } as Record<string, unknown>);
 });
 
-function sarifOf(cwd: string): Record<string, any> {
+interface SarifLog {
+  version?: string;
+  runs: Array<{
+    tool: { driver: { rules: Array<{ id: string }> } };
+    results: Array<{ ruleId: string; ruleIndex: number; level: string; locations: unknown[] }>;
+  }>;
+}
+
+function sarifOf(cwd: string): SarifLog {
   return JSON.parse([...renderReport(fixtureReport(), 'sarif', { color: false, cwd, toolVersion: '0.1.0' })].join(''));
 }
 
@@ -45,14 +53,14 @@ describe('SARIF output', () => {
       const ok = validate(log);
       expect(validate.errors ?? [], `cwd ${cwd}`).toEqual([]);
       expect(ok).toBe(true);
-      expect(log.runs[0].results.length).toBeGreaterThan(10);
+      expect(log.runs[0]!.results.length).toBeGreaterThan(10);
     }
   });
 
   it('every result names a rule of the run, and rules include every finding id and deadline', () => {
     const log = sarifOf('/srv');
-    const rules = log.runs[0].tool.driver.rules.map((r: { id: string }) => r.id);
-    for (const result of log.runs[0].results) {
+    const rules = log.runs[0]!.tool.driver.rules.map((r) => r.id);
+    for (const result of log.runs[0]!.results) {
       expect(rules).toContain(result.ruleId);
       expect(rules[result.ruleIndex]).toBe(result.ruleId);
       expect(result.locations.length).toBeGreaterThan(0);
@@ -63,7 +71,7 @@ describe('SARIF output', () => {
   it('the validator rejects a broken log', () => {
     const log = sarifOf('/srv');
     delete log.version;
-    log.runs[0].results[0].level = 'fatal';
+    log.runs[0]!.results[0]!.level = 'fatal';
     expect(validate(log)).toBe(false);
     expect(validate.errors!.length).toBeGreaterThanOrEqual(2);
   });

@@ -14,7 +14,8 @@ import type { GlobalOptions } from '../main.js';
 import { writeOutput } from '../output.js';
 import { createProgress, progressMode } from '../progress.js';
 import { useColor } from '../render/colors.js';
-import { renderReport, type ReportFormat } from '../render/report.js';
+import { renderReport } from '../render/report.js';
+import { reportExtensions, reportFormats, type ReportFormat } from '../render/report-formats.js';
 import { packageVersion } from '../version.js';
 
 const failOnValues: FailOnSeverity[] = ['error', 'warning', 'info', 'never'];
@@ -27,6 +28,7 @@ export async function runReportCommand(paths: string[], flags: Record<string, un
   const failOn = (flags.failOn as FailOnSeverity | undefined) ?? 'never';
   if (!failOnValues.includes(failOn)) throw new UsageError(`--fail-on must be one of ${failOnValues.join(', ')}, not "${failOn}"`);
   const minScores = ((flags.minScore as string[] | undefined) ?? []).map(parseMinScore);
+  const outputs = resolveOutputs(String(flags.format ?? 'summary'), flags.output as string | undefined);
 
   let inventory: InventoryResult;
   if (typeof flags.inventory === 'string') {
@@ -41,10 +43,18 @@ export async function runReportCommand(paths: string[], flags: Record<string, un
   // Before writing anything: an unknown deadline in --min-score is a usage error (exit 2).
   const gate = evaluateGate(report, { failOn, minScores });
 
-  const format = (flags.format as ReportFormat | undefined) ?? 'summary';
-  const output = flags.output as string | undefined;
-  const color = useColor(globals.color, output, process.stdout, process.env);
-  await writeOutput(renderReport(report, format, { color, cwd, toolVersion: packageVersion() }), output);
+  // One report, as many documents as asked for: the inventory is read and the report built once.
+  for (const { format, file } of outputs) {
+    const color = useColor(globals.color, file, process.stdout, process.env);
+    try {
+      await writeOutput(renderReport(report, format, { color, cwd, toolVersion: packageVersion() }), file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // A bad --output path is the user's to fix (exit 2), not a bug.
+      if (file && code && ['ENOENT', 'EACCES', 'ENOTDIR', 'EISDIR', 'EROFS', 'ENOSPC'].includes(code)) throw new UsageError(`cannot write ${file}: ${code}`, 'check that the --output directory exists and is writable');
+      throw err;
+    }
+  }
 
   if (report.fleet.inventoryErrors.length > 0) {
     if (!globals.quiet) process.stderr.write(`certfleet: ${report.fleet.inventoryErrors.length} sources could not be read; the report may be incomplete\n`);
@@ -55,6 +65,17 @@ export async function runReportCommand(paths: string[], flags: Record<string, un
     return ExitCode.findings;
   }
   return ExitCode.ok;
+}
+
+/** `--format a,b --output report.{ext}`: each format to its own file; one format may go to stdout. */
+function resolveOutputs(formatFlag: string, output: string | undefined): Array<{ format: ReportFormat; file: string | undefined }> {
+  const formats = [...new Set(formatFlag.split(',').map((f) => f.trim()).filter(Boolean))];
+  const unknown = formats.filter((f) => !(reportFormats as readonly string[]).includes(f));
+  if (formats.length === 0 || unknown.length > 0) throw new UsageError(`--format: unknown format "${unknown[0] ?? formatFlag}"`, `choose from ${reportFormats.join(', ')}`);
+  if (formats.length > 1 && !output?.includes('{ext}')) {
+    throw new UsageError('several formats need --output with {ext} in it, one file per format', 'e.g. --format json,html --output readiness.{ext}');
+  }
+  return (formats as ReportFormat[]).map((format) => ({ format, file: output?.replaceAll('{ext}', reportExtensions[format]) }));
 }
 
 function timelineOf(loaded: LoadedConfig): PolicyTimeline {

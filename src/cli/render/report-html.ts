@@ -5,7 +5,7 @@
  */
 import type { DeadlineReport, ReadinessReport } from '../../report/model.js';
 import { escapeXml as h, expiryChart, readinessChart, scoreColor } from './report-charts.js';
-import { automationLabel, dcvText, deadlineTitle, displayPath, fleetLine } from './report-text.js';
+import { automationLabel, dcvText, deadlineTitle, displayPath, fleetLine, placeLookup } from './report-text.js';
 
 export interface HtmlOptions {
   cwd: string;
@@ -32,6 +32,7 @@ code { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; back
 .yes { color: #b3261e; font-weight: 600; }
 ol.actions li { margin: 0 0 8px; } ol.actions .why { color: var(--muted); display: block; }
 ul.reasons { margin: 6px 0; padding-left: 20px; }
+@media (min-width: 641px) { td.cert { min-width: 11em; } td.when { white-space: nowrap; } }
 .note { border-left: 4px solid #b7860b; padding: 6px 10px; background: #fff8e6; }
 @media (max-width: 640px) {
   body { padding: 16px 10px 32px; font-size: 14px; }
@@ -80,7 +81,8 @@ export function* renderReportHtml(r: ReadinessReport, options: HtmlOptions): Ite
     if (r.actions.length > MAX_ACTIONS) yield `<p class="muted">…and ${r.actions.length - MAX_ACTIONS} more (see the JSON report).</p>\n`;
   }
 
-  for (const d of r.deadlines) yield* deadlineSection(d, options.cwd);
+  const placeOf = placeLookup(r);
+  for (const d of r.deadlines) yield* deadlineSection(d, options.cwd, placeOf);
 
   yield '<h2>Renewal schedules at shorter lifetimes</h2>\n<table>\n<thead><tr><th>Lifetime</th><th class="num">ok</th><th class="num">wasteful</th><th class="num">tight</th><th class="num">break</th><th class="num">count fixed days</th></tr></thead>\n<tbody>\n';
   for (const p of r.cadence) yield `<tr><td>${h(p.label)}</td><td class="num">${p.counts.ok}</td><td class="num">${p.counts.wasteful}</td><td class="num">${p.counts.tight}</td><td class="num">${p.counts.fails + p.counts.storm}</td><td class="num">${p.fixedDays}</td></tr>\n`;
@@ -120,7 +122,7 @@ function badge(score: number): string {
   return `<span class="score" style="background:${scoreColor(score)}">${score}</span>`;
 }
 
-function* deadlineSection(d: DeadlineReport, cwd: string): Iterable<string> {
+function* deadlineSection(d: DeadlineReport, cwd: string, placeOf: (fingerprint: string) => string): Iterable<string> {
   yield `<h2>${h(deadlineTitle(d))}</h2>\n`;
   yield `<p><code>${h(d.id)}</code> · score ${badge(d.score)} <span class="muted">lifetime ${d.scoreParts.lifetime}, automation ${d.scoreParts.automation}, cadence ${d.scoreParts.cadence}, validation reuse ${d.scoreParts.dcvReuse}, revocation ${d.scoreParts.revocation}</span></p>\n`;
   yield '<ul class="reasons">\n';
@@ -130,8 +132,9 @@ function* deadlineSection(d: DeadlineReport, cwd: string): Iterable<string> {
   if (d.violating.length) {
     yield '<table>\n<thead><tr><th>Certificate</th><th>Renewed</th><th>Breaks</th><th>Next issuance</th><th class="wide">Where</th><th>Why</th></tr></thead>\n<tbody>\n';
     for (const v of d.violating.slice(0, MAX_ROWS)) {
-      const place = v.place.includes('/') && !v.place.includes(' ') ? displayPath(v.place, cwd) : v.place;
-      yield `<tr><td title="${h(v.fingerprintSha256)}">${h(v.name)}</td><td>${automationLabel[v.automation]}</td><td>${v.blocking ? '<span class="yes">yes</span>' : 'no'}</td><td>${h(v.nextIssuance)}</td><td class="wide">${h(place)}</td><td>${h(v.reason)}</td></tr>\n`;
+      const where = placeOf(v.fingerprintSha256);
+      const place = where.startsWith('/') ? displayPath(where, cwd) : where;
+      yield `<tr><td class="cert" title="${h(v.fingerprintSha256)}">${h(v.name)}</td><td>${automationLabel[v.automation]}</td><td>${v.blocking ? '<span class="yes">yes</span>' : 'no'}</td><td class="when">${h(v.nextIssuance)}</td><td class="wide">${h(place)}</td><td>${h(v.reason)}</td></tr>\n`;
     }
     yield '</tbody>\n</table>\n';
     if (d.violating.length > MAX_ROWS) yield `<p class="muted">…and ${d.violating.length - MAX_ROWS} more (see the CSV or JSON report).</p>\n`;

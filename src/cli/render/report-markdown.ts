@@ -3,7 +3,7 @@
  * ticket. Long lists are cut to their first rows with a count of the rest; JSON and CSV hold all.
  */
 import type { DeadlineReport, ReadinessReport } from '../../report/model.js';
-import { automationLabel, dcvText, deadlineTitle, displayPath, fleetLine } from './report-text.js';
+import { automationLabel, dcvText, deadlineTitle, displayPath, fleetLine, placeLookup } from './report-text.js';
 
 export interface MarkdownOptions {
   cwd: string;
@@ -39,7 +39,8 @@ export function* renderReportMarkdown(r: ReadinessReport, options: MarkdownOptio
   }
   if (r.actions.length > MAX_ACTIONS) yield `\n…and ${r.actions.length - MAX_ACTIONS} more (see the JSON report).\n`;
 
-  for (const d of r.deadlines) yield* deadlineSection(d, where);
+  const placeOf = placeLookup(r);
+  for (const d of r.deadlines) yield* deadlineSection(d, (fingerprint) => where(placeOf(fingerprint)));
 
   yield '\n## Renewal schedules at shorter lifetimes\n\n';
   yield '| Lifetime | ok | wasteful | tight | break | count fixed days |\n|---|--:|--:|--:|--:|--:|\n';
@@ -73,7 +74,7 @@ export function* renderReportMarkdown(r: ReadinessReport, options: MarkdownOptio
   yield `\nScore: lifetime 35, automation 25, cadence 15, domain-validation reuse 10, revocation 15 points (README, "certfleet report").\n`;
 }
 
-function* deadlineSection(d: DeadlineReport, where: (p: string) => string): Iterable<string> {
+function* deadlineSection(d: DeadlineReport, where: (fingerprint: string) => string): Iterable<string> {
   yield `\n## ${md(deadlineTitle(d))}\n\n`;
   yield `\`${d.id}\` · score **${d.score}**/100 (lifetime ${d.scoreParts.lifetime}, automation ${d.scoreParts.automation}, cadence ${d.scoreParts.cadence}, validation reuse ${d.scoreParts.dcvReuse}, revocation ${d.scoreParts.revocation})\n\n`;
   for (const reason of d.reasons) yield `- ${md(reason)}\n`;
@@ -82,7 +83,7 @@ function* deadlineSection(d: DeadlineReport, where: (p: string) => string): Iter
   if (d.violating.length) {
     yield '\n| Certificate | Renewed | Breaks | Next issuance | Where | Why |\n|---|---|---|---|---|---|\n';
     for (const v of d.violating.slice(0, MAX_ROWS)) {
-      yield `| ${md(v.name)} | ${automationLabel[v.automation]} | ${v.blocking ? '**yes**' : 'no'} | ${v.nextIssuance} | ${where(v.place)} | ${md(v.reason)} |\n`;
+      yield `| ${md(v.name)} | ${automationLabel[v.automation]} | ${v.blocking ? '**yes**' : 'no'} | ${v.nextIssuance} | ${where(v.fingerprintSha256)} | ${md(v.reason)} |\n`;
     }
     if (d.violating.length > MAX_ROWS) yield `\n…and ${d.violating.length - MAX_ROWS} more (see the CSV or JSON report).\n`;
   }

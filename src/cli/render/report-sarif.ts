@@ -11,7 +11,8 @@ import { relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Severity } from '../../inventory/model.js';
 import { findingKinds } from '../../policy/findings.js';
-import type { AssessedCertificate, ReadinessReport, ReportFinding, ReportSource, ViolatingCertificate } from '../../report/model.js';
+import type { CertificateSource } from '../../inventory/model.js';
+import type { AssessedCertificate, ReadinessReport, ReportFinding, ViolatingCertificate } from '../../report/model.js';
 import { deadlineTitle } from './report-text.js';
 
 export interface SarifOptions {
@@ -150,12 +151,13 @@ function earliestBreaks(r: ReadinessReport): Map<string, [ViolatingCertificate, 
 type Uri = { uri: string; uriBaseId?: string };
 
 function certificateLocations(c: AssessedCertificate, f: ReportFinding | undefined, uri: (path: string) => Uri): unknown[] {
-  const rank: Record<ReportSource['kind'], number> = { proxy: 0, file: 1, endpoint: 2 };
+  const rank: Record<CertificateSource['kind'], number> = { proxy: 0, file: 1, endpoint: 2 };
   const sources = [...c.sources].sort((a, b) => Number(b.location === f?.location) - Number(a.location === f?.location) || rank[a.kind] - rank[b.kind]);
   return sources.slice(0, MAX_LOCATIONS).map((s) => {
-    if (s.kind === 'endpoint' || !s.file) return { logicalLocations: [{ name: s.location, fullyQualifiedName: s.location, kind: 'resource' }] };
-    const physical: { artifactLocation: Uri; region?: { startLine: number } } = { artifactLocation: uri(s.file) };
-    if (s.line && s.line > 0) physical.region = { startLine: s.line };
+    if (s.kind === 'endpoint') return { logicalLocations: [{ name: s.location, fullyQualifiedName: s.location, kind: 'resource' }] };
+    if (s.kind === 'file') return { physicalLocation: { artifactLocation: uri(s.location) } };
+    const physical: { artifactLocation: Uri; region?: { startLine: number } } = { artifactLocation: uri(s.configFile) };
+    if (s.line > 0) physical.region = { startLine: s.line };
     return { physicalLocation: physical };
   });
 }

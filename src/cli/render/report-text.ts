@@ -31,6 +31,15 @@ export function revocationLine(r: ReadinessReport): string {
   return r.revocation.reasons.join('; ') || 'ready';
 }
 
+/** Where a certificate lives, by fingerprint (the violating lists carry fingerprints, the certificates the place). */
+export function placeLookup(r: ReadinessReport): (fingerprint: string) => string {
+  let index: Map<string, string> | undefined;
+  return (fingerprint) => {
+    index ??= new Map(r.certificates.map((c) => [c.fingerprintSha256, c.place]));
+    return index.get(fingerprint) ?? '';
+  };
+}
+
 /** Paths relative to the working directory when inside it (shorter, and what a repository shows). */
 export function displayPath(path: string, cwd: string): string {
   if (!path.startsWith('/')) return path;

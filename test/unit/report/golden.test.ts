@@ -6,10 +6,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderReport } from '../../../src/cli/render/report.js';
-import { reportFormats, type ReportFormat } from '../../../src/cli/render/report-formats.js';
+import { reportExtensions as extension, reportFormats } from '../../../src/cli/render/report-formats.js';
 import { fixtureDir, fixtureReport } from './fixture.js';
 
-const extension: Record<ReportFormat, string> = { summary: 'txt', json: 'json', markdown: 'md', html: 'html', csv: 'csv', sarif: 'sarif', prometheus: 'prom' };
 const options = { color: false, cwd: '/srv', toolVersion: '0.0.0-test' };
 
 function check(name: string, text: string): void {

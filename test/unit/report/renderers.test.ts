@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { renderReport } from '../../../src/cli/render/report.js';
 import { md } from '../../../src/cli/render/report-markdown.js';
 import { labelValue } from '../../../src/cli/render/report-prometheus.js';
-import { streamJson } from '../../../src/cli/render/report-json.js';
+import { reportJsonView, streamJson } from '../../../src/cli/render/report-json.js';
 import type { ReadinessReport } from '../../../src/report/model.js';
 import { fixtureReport } from './fixture.js';
 
@@ -13,18 +13,24 @@ const render = (r: ReadinessReport, f: Parameters<typeof renderReport>[1]) => [.
 describe('report renderers', () => {
   const report = fixtureReport();
 
-  it('JSON is exactly JSON.stringify(report, null, 2), yet written in pieces', () => {
-    expect(render(report, 'json').join('')).toBe(JSON.stringify(report, null, 2) + '\n');
-    // A large fleet: long arrays are streamed element by element.
+  it('JSON is the report, indented like JSON.stringify(report, null, 2) while small, and written in pieces', () => {
+    expect(render(report, 'json').join('')).toBe(JSON.stringify(reportJsonView(report), null, 2) + '\n');
+    // A large fleet: long arrays are streamed one compact element a line.
     const big = { ...report, certificates: Array.from({ length: 500 }, (_, i) => ({ ...report.certificates[i % report.certificates.length]!, fingerprintSha256: String(i) })) };
     const pieces = render(big, 'json');
     expect(pieces.length).toBeGreaterThan(500);
-    expect(pieces.join('')).toBe(JSON.stringify(big, null, 2) + '\n');
+    const text = pieces.join('');
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(reportJsonView(big))));
+    expect(text.split('\n').filter((line) => line.startsWith('    {"fingerprintSha256":'))).toHaveLength(500);
+    const shop = JSON.parse(text).certificates.find((c: { name: string }) => c.name === 'shop.example.com');
+    expect(shop).toMatchObject({ locations: ['file /etc/ssl/shop/fullchain.pem', 'proxy /etc/nginx/sites-enabled/shop.conf:8'], findings: ['expiring'] });
   });
 
-  it('the JSON streamer matches JSON.stringify on awkward values', () => {
-    const value = { a: undefined, b: [undefined, 1, 'x'], c: Array.from({ length: 70 }, (_, i) => ({ i, nested: { deep: Array.from({ length: 70 }, () => i) } })), d: {}, e: [] };
-    expect([...streamJson(value)].join('')).toBe(JSON.stringify(value, null, 2) + '\n');
+  it('the JSON streamer writes what JSON.stringify does, for awkward values too', () => {
+    const value = { a: undefined, b: [undefined, 1, 'x'], c: Array.from({ length: 70 }, (_, i) => ({ i, nested: { deep: Array.from({ length: 70 }, () => i) }, u: undefined })), d: {}, e: [], f: [[Array.from({ length: 80 }, () => null)]] };
+    expect(JSON.parse([...streamJson(value)].join(''))).toEqual(JSON.parse(JSON.stringify(value)));
+    const small = { a: undefined, b: [undefined, 1, 'x'], d: {}, e: [] };
+    expect([...streamJson(small)].join('')).toBe(JSON.stringify(small, null, 2) + '\n');
   });
 
   it('JSON carries the fields the issue asks for', () => {
@@ -75,13 +81,14 @@ describe('report renderers', () => {
 
   it('SARIF locates proxy findings by config line, files relative to the working directory, endpoints logically', () => {
     const sarif = JSON.parse(render(report, 'sarif').join(''));
-    const results = sarif.runs[0].results as Array<{ ruleId: string; message: { text: string }; locations: Array<Record<string, any>> }>;
+    type Location = { physicalLocation: { artifactLocation: { uri: string; uriBaseId?: string } }; logicalLocations: Array<{ fullyQualifiedName: string }> };
+    const results = sarif.runs[0].results as Array<{ ruleId: string; message: { text: string }; locations: Location[] }>;
     const shop = results.find((r) => r.ruleId === 'expiring' && r.message.text.startsWith('shop.example.com'))!;
     expect(shop.locations[0]!.physicalLocation).toEqual({ artifactLocation: { uri: 'file:///etc/nginx/sites-enabled/shop.conf' }, region: { startLine: 8 } });
     const odd = results.find((r) => r.message.text.startsWith('odd.example.com') || r.message.text.startsWith('Quote'))!;
     expect(odd.locations[0]!.physicalLocation.artifactLocation).toEqual({ uri: 'odd%20dir/odd%2Ccert.pem', uriBaseId: 'SRCROOT' });
     const vpn = results.find((r) => r.ruleId === 'hostname-mismatch')!;
-    expect(vpn.locations[0]!.logicalLocations[0].fullyQualifiedName).toBe('vpn.example.com:443');
+    expect(vpn.locations[0]!.logicalLocations[0]!.fullyQualifiedName).toBe('vpn.example.com:443');
     // One deadline result per breaking certificate: its earliest deadline.
     const deadlineResults = results.filter((r) => r.ruleId.startsWith('deadline/'));
     const breaking = new Set(report.deadlines.flatMap((d) => d.violating.filter((v) => v.blocking).map((v) => v.fingerprintSha256)));

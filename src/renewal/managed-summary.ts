@@ -1,0 +1,69 @@
+/**
+ * After each run, `<stateDir>/managed.json`: what `report` needs to judge the automation (the
+ * contract is ManagedStateFile in src/report/inputs.ts). The run cadence is measured, not assumed:
+ * the time since the previous run's summary.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ManagedCertificateState, ManagedStateFile } from '../report/inputs.js';
+import { writeFileAtomic } from '../store/atomic-write.js';
+import type { RenewSettings } from './managed.js';
+import type { CertificateOutcome } from './renew-certificate.js';
+
+/** A gap longer than this is a pause (a laptop, a stopped timer), not the cadence. */
+const MAX_PLAUSIBLE_INTERVAL_MIN = 7 * 24 * 60;
+
+interface StoredSummary extends ManagedStateFile {
+  generatedAt?: string;
+  runIntervalMinutes?: number;
+}
+
+export async function writeManagedSummary(settings: RenewSettings, outcomes: readonly CertificateOutcome[], now: Date): Promise<void> {
+  const path = join(settings.stateDir, 'managed.json');
+  const previous = readPrevious(path);
+  let runIntervalMinutes = previous?.runIntervalMinutes;
+  if (previous?.generatedAt) {
+    const minutes = Math.round((now.getTime() - Date.parse(previous.generatedAt)) / 60_000);
+    if (minutes >= 1 && minutes <= MAX_PLAUSIBLE_INTERVAL_MIN) runIntervalMinutes = minutes;
+  }
+  const byName = new Map(outcomes.map((o) => [o.name, o]));
+  const certificates: ManagedCertificateState[] = settings.certificates.map((cert) => {
+    const o = byName.get(cert.name);
+    const kept = previous?.certificates.find((c) => c.name === cert.name);
+    return {
+      name: cert.name,
+      domains: cert.domains,
+      ...pick(o ?? kept, ['serialNumber', 'fingerprintSha256', 'notBefore', 'notAfter']),
+      schedule: {
+        ...(runIntervalMinutes ? { runIntervalMinutes } : {}),
+        usesAri: true,
+        renewAtFraction: 2 / 3,
+      },
+      challenge: {
+        type: cert.challenge.type,
+        ...(o?.issuedAt ?? kept?.challenge.lastValidatedAt ? { lastValidatedAt: o?.issuedAt ?? kept!.challenge.lastValidatedAt! } : {}),
+        ...(o?.error ? { lastError: o.error } : {}),
+      },
+      ca: cert.ca.directoryUrl,
+      ...(cert.ca.profile ? { profile: cert.ca.profile } : {}),
+    };
+  });
+  const summary: StoredSummary = { schemaVersion: 1, generatedAt: now.toISOString(), ...(runIntervalMinutes ? { runIntervalMinutes } : {}), certificates };
+  await writeFileAtomic(path, JSON.stringify(summary, null, 2) + '\n');
+}
+
+function readPrevious(path: string): StoredSummary | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as StoredSummary;
+    return Array.isArray(parsed.certificates) ? parsed : undefined;
+  } catch {
+    return undefined; // first run, or an unreadable file that this run replaces
+  }
+}
+
+function pick<T extends object, K extends keyof T>(from: T | undefined, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  if (!from) return out;
+  for (const k of keys) if (from[k] !== undefined) out[k] = from[k];
+  return out;
+}
