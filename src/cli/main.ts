@@ -16,6 +16,11 @@ export interface GlobalOptions {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `certfleet ... | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exitCode ??= 0;
+  });
   const program = new Command('certfleet')
     .description('Find, renew, revoke and report on every TLS certificate you have; ready for 47-day lifetimes.')
     .version(packageVersion(), '-V, --version')

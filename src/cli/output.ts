@@ -1,9 +1,19 @@
 /** Where a command's document goes: stdout, or a file written atomically (--output). */
+import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 
 export async function writeOutput(chunks: Iterable<string>, outputFile: string | undefined): Promise<void> {
   if (outputFile) {
-    await writeFileAtomic(outputFile, coalesce(chunks));
+    try {
+      await writeFileAtomic(outputFile, coalesce(chunks));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // A bad --output path is the user's to fix (exit 2), not a bug.
+      if (code && ['ENOENT', 'EACCES', 'EPERM', 'ENOTDIR', 'EISDIR', 'EROFS', 'ENOSPC'].includes(code)) {
+        throw new UsageError(`cannot write ${outputFile}: ${code}`, 'check that the --output directory exists and is writable');
+      }
+      throw err;
+    }
     return;
   }
   for (const piece of coalesce(chunks)) {

@@ -12,7 +12,7 @@ import type { EndpointSpec } from '../inventory/sources/endpoint-types.js';
 import { parseEndpointSpec, parseEndpointsFile } from '../inventory/sources/endpoint-spec.js';
 import { endpointScanDefaults } from '../inventory/sources/endpoints.js';
 import type { PasswordRule } from '../inventory/sources/passwords.js';
-import { loadTimelineFile, shippedTimeline } from '../policy/timeline.js';
+import { loadTimelineFile, shippedTimeline, type PolicyTimeline } from '../policy/timeline.js';
 import type { CertfleetConfig } from './schema.js';
 import { parseDuration } from './schema.js';
 
@@ -114,7 +114,7 @@ export function resolveInventoryOptions(config: CertfleetConfig, flags: Inventor
     endpointConcurrency: flags.concurrency ?? file.endpointConcurrency ?? endpointScanDefaults.concurrency,
     connectTimeoutMs: durationFlag(flags.connectTimeout, '--connect-timeout') ?? (file.connectTimeout ? parseDuration(file.connectTimeout) : endpointScanDefaults.connectTimeoutMs),
     handshakeTimeoutMs: durationFlag(flags.handshakeTimeout, '--handshake-timeout') ?? (file.handshakeTimeout ? parseDuration(file.handshakeTimeout) : endpointScanDefaults.handshakeTimeoutMs),
-    timeline: config.policy?.timelineFile ? loadTimelineFile(fromFile(config.policy.timelineFile)) : shippedTimeline(),
+    timeline: resolveTimeline(config, ctx.configFile, ctx.cwd),
     now: flags.asOf ? parseAsOf(flags.asOf) : ctx.now,
   };
   const root = flags.root ? fromCwd(flags.root) : file.root ? fromFile(file.root) : undefined;
@@ -147,6 +147,13 @@ function durationFlag(value: string | undefined, flag: string): number | undefin
   } catch {
     throw new UsageError(`${flag} takes a duration such as 5s or 500ms, not "${value}"`);
   }
+}
+
+/** The policy timeline: the user's file (policy.timelineFile, relative to the config file) or the shipped one. */
+export function resolveTimeline(config: CertfleetConfig, configFile: string | undefined, cwd: string): PolicyTimeline {
+  const file = config.policy?.timelineFile;
+  if (!file) return shippedTimeline();
+  return loadTimelineFile(isAbsolute(file) ? file : resolve(configFile ? dirname(configFile) : cwd, file));
 }
 
 export function parseAsOf(value: string): Date {

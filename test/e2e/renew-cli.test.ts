@@ -126,6 +126,18 @@ describe('certfleet renew against Pebble and nginx', () => {
     expect(s.certificates[0]!.notAfter).toBeTruthy();
   });
 
+  it('report reads what renew recorded: the deployed certificate counts as automated by certfleet', async () => {
+    const inventoryFile = join(dir, 'inventory.json');
+    const inv = await runCli(['inventory', tls(), '--format', 'json', '--output', inventoryFile, '--fail-on', 'never']);
+    expect(inv.code, inv.stderr).toBe(0);
+    const r = await runCli(['--config', configPath, 'report', '--inventory', inventoryFile, '--format', 'json']); // --state-dir from the config's stateDir
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    const www = report.certificates.find((c: { fingerprintSha256: string; automation: string }) => c.automation === 'managed');
+    expect(www, JSON.stringify(report.certificates.map((c: { name: string; automation: string }) => [c.name, c.automation]))).toBeTruthy();
+    expect(report.fleet.automated.managed).toBe(1);
+  });
+
   it('does nothing when nothing is due, without asking the CA', async () => {
     await pebble.stopCa();
     try {

@@ -1,18 +1,16 @@
 /** `certfleet report`: get an inventory (saved, or scanned now), add renew/drill state, build the report, render, gate. */
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
-import { parseAsOf, resolveInventoryOptions, type InventoryFlags } from '../../config/inventory-options.js';
+import { parseAsOf, resolveInventoryOptions, resolveTimeline } from '../../config/inventory-options.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { InventoryResult } from '../../inventory/model.js';
-import { runInventory, type ProgressEvent } from '../../inventory/scan.js';
-import { loadTimelineFile, shippedTimeline, type PolicyTimeline } from '../../policy/timeline.js';
 import { buildReport } from '../../report/build.js';
 import { evaluateGate, parseMinScore, type FailOnSeverity } from '../../report/gate.js';
 import { readInventoryFile } from '../../report/read-inventory.js';
 import { readStateDir } from '../../report/state.js';
+import { scanWithProgress, toInventoryFlags } from '../inventory-run.js';
 import type { GlobalOptions } from '../main.js';
 import { writeOutput } from '../output.js';
-import { createProgress, progressMode } from '../progress.js';
 import { useColor } from '../render/colors.js';
 import { renderReport } from '../render/report.js';
 import { reportExtensions, reportFormats, type ReportFormat } from '../render/report-formats.js';
@@ -37,23 +35,18 @@ export async function runReportCommand(paths: string[], flags: Record<string, un
   } else {
     inventory = await scanNow(paths, flags, loaded, globals);
   }
-  const state = typeof flags.stateDir === 'string' ? readStateDir(resolve(cwd, flags.stateDir)) : {};
+  // --state-dir, else the stateDir renew uses (from the config), when it has been set.
+  const stateDir = typeof flags.stateDir === 'string' ? resolve(cwd, flags.stateDir) : loaded.config.stateDir ? resolve(loaded.filePath ? dirname(loaded.filePath) : cwd, loaded.config.stateDir) : undefined;
+  const state = stateDir ? readStateDir(stateDir) : {};
 
-  const report = buildReport({ inventory, ...state }, { asOf, timeline: timelineOf(loaded) });
+  const report = buildReport({ inventory, ...state }, { asOf, timeline: resolveTimeline(loaded.config, loaded.filePath, cwd) });
   // Before writing anything: an unknown deadline in --min-score is a usage error (exit 2).
   const gate = evaluateGate(report, { failOn, minScores });
 
   // One report, as many documents as asked for: the inventory is read and the report built once.
   for (const { format, file } of outputs) {
     const color = useColor(globals.color, file, process.stdout, process.env);
-    try {
-      await writeOutput(renderReport(report, format, { color, cwd, toolVersion: packageVersion() }), file);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      // A bad --output path is the user's to fix (exit 2), not a bug.
-      if (file && code && ['ENOENT', 'EACCES', 'ENOTDIR', 'EISDIR', 'EROFS', 'ENOSPC'].includes(code)) throw new UsageError(`cannot write ${file}: ${code}`, 'check that the --output directory exists and is writable');
-      throw err;
-    }
+    await writeOutput(renderReport(report, format, { color, cwd, toolVersion: packageVersion() }), file);
   }
 
   if (report.fleet.inventoryErrors.length > 0) {
@@ -78,11 +71,6 @@ function resolveOutputs(formatFlag: string, output: string | undefined): Array<{
   return (formats as ReportFormat[]).map((format) => ({ format, file: output?.replaceAll('{ext}', reportExtensions[format]) }));
 }
 
-function timelineOf(loaded: LoadedConfig): PolicyTimeline {
-  const file = loaded.config.policy?.timelineFile;
-  if (!file) return shippedTimeline();
-  return loadTimelineFile(isAbsolute(file) ? file : resolve(loaded.filePath ? dirname(loaded.filePath) : process.cwd(), file));
-}
 
 const sourceLists = ['nginx', 'apache', 'haproxy', 'traefik', 'endpoint', 'ca', 'passwordEnv', 'passwordFile', 'exclude'] as const;
 
@@ -104,52 +92,5 @@ async function scanNow(paths: string[], flags: Record<string, unknown>, loaded: 
     }
     throw err;
   }
-  const stages = { proxies: 'Proxy configs', files: 'Files', endpoints: 'Endpoints', checks: 'Checks' } as const;
-  const progress = createProgress(progressMode(globals.quiet, process.stderr, process.env), Object.values(stages), process.stderr);
-  const describe = (e: ProgressEvent): string => {
-    const n = 'done' in e ? e.done : 0;
-    const done = e.state === 'end';
-    switch (e.stage) {
-      case 'proxies':
-        return done ? `Proxy configs: ${n} certificate bindings` : 'Reading proxy configs';
-      case 'files':
-        return done ? `Files: ${n} read` : `Reading files (${n})`;
-      case 'endpoints':
-        return done ? `Endpoints: ${n} scanned` : `Scanning endpoints (${n}/${e.total ?? '?'})`;
-      case 'checks':
-        return done ? `Checks: ${n} certificates checked` : 'Checking';
-    }
-  };
-  let result: InventoryResult;
-  try {
-    result = await runInventory(resolved.options, { onProgress: (e) => progress[e.state === 'progress' ? 'update' : e.state](stages[e.stage], describe(e)) });
-  } finally {
-    await progress.close();
-  }
-  result.errors.unshift(...resolved.inputErrors);
-  result.summary.errors = result.errors.length;
-  return result;
-}
-
-function toInventoryFlags(paths: string[], f: Record<string, unknown>): InventoryFlags {
-  const list = (k: string) => (f[k] as string[] | undefined) ?? [];
-  const flags: InventoryFlags = {
-    paths,
-    nginx: list('nginx'),
-    apache: list('apache'),
-    haproxy: list('haproxy'),
-    traefik: list('traefik'),
-    endpoint: list('endpoint'),
-    ca: list('ca'),
-    passwordEnv: list('passwordEnv'),
-    passwordFile: list('passwordFile'),
-    exclude: list('exclude'),
-  };
-  if (f.detectProxies === false) flags.detectProxies = false;
-  for (const key of ['root', 'endpoints', 'connectTimeout', 'handshakeTimeout', 'asOf'] as const) {
-    if (typeof f[key] === 'string') flags[key] = f[key] as string;
-  }
-  if (typeof f.concurrency === 'number') flags.concurrency = f.concurrency;
-  if (typeof f.workers === 'number') flags.workers = f.workers;
-  return flags;
+  return scanWithProgress(resolved, globals);
 }
