@@ -1,0 +1,30 @@
+/** The flags that say what to scan, shared by every command that runs an inventory (inventory, report). */
+import type { Command } from 'commander';
+
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export const positiveInt = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} takes a whole number, not "${value}"`);
+  return n;
+};
+
+export function addSourceOptions(command: Command): Command {
+  return command
+    .option('--nginx <file>', 'nginx main config to read (includes are followed); repeatable', collect, [])
+    .option('--apache <file>', 'Apache httpd main config; repeatable', collect, [])
+    .option('--haproxy <file>', 'HAProxy config; repeatable', collect, [])
+    .option('--traefik <file>', 'Traefik static or file-provider dynamic config; repeatable', collect, [])
+    .option('--no-detect-proxies', 'do not look for nginx/Apache/HAProxy/Traefik configs inside scanned directories')
+    .option('--root <dir>', 'read absolute paths in proxy configs under this directory (a mounted copy of another system)')
+    .option('--endpoint <spec>', 'TLS endpoint host:port[,sni=NAME][,starttls=smtp|imap|pop3|ftp|postgres|ldap|xmpp]; repeatable', collect, [])
+    .option('--endpoints <file>', 'file of endpoint specs, one a line')
+    .option('--ca <file>', 'extra trusted root(s) for endpoint and chain checks (PEM or DER); repeatable', collect, [])
+    .option('--password-env <var>', 'environment variable holding a keystore/key password; repeatable', collect, [])
+    .option('--password-file <file>', 'file whose first line is a keystore/key password; repeatable', collect, [])
+    .option('--exclude <glob>', 'skip paths matching this glob; repeatable', collect, [])
+    .option('--concurrency <n>', 'endpoints scanned at once (default 64)', positiveInt('--concurrency'))
+    .option('--connect-timeout <duration>', 'TCP connect timeout per endpoint (default 5s)')
+    .option('--handshake-timeout <duration>', 'TLS (and STARTTLS) handshake timeout per endpoint (default 5s)')
+    .option('--workers <n>', 'file-parsing processes (default: one per core, started when files are slow to parse, e.g. keystores; 0 = never)', positiveInt('--workers'));
+}
