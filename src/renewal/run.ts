@@ -46,12 +46,13 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
   const t0 = Date.now();
   const selected = selectCertificates(settings, options.names);
   const store = new CertificateStore(settings.stateDir);
-  const clients = new AcmeClients(new AccountStore(settings.stateDir), hooks.logger, hooks.now);
+  const accounts = new AccountStore(settings.stateDir);
+  const clients = new AcmeClients(accounts, hooks.logger, hooks.now);
   await mkdir(settings.stateDir, { recursive: true, mode: 0o700 });
   const lock = options.dryRun ? undefined : await acquireLock(settings.stateDir, { waitMs: options.lockWaitMs, pid: hooks.pid });
   const outcomes: CertificateOutcome[] = new Array(selected.length);
   try {
-    const deps = { store, accounts: new AccountStore(settings.stateDir), clients, policy: settings.policy, ...hooks };
+    const deps = { store, accounts, clients, policy: settings.policy, ...hooks };
     let next = 0;
     let done = 0;
     const worker = async () => {
