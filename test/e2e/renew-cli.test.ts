@@ -54,6 +54,20 @@ async function servedSerial(): Promise<string> {
   return parseCertificate(obs.chain[0]!).info.serialNumber;
 }
 
+/**
+ * What nginx serves once a reload has settled: right after `nginx -s reload` the old worker keeps
+ * accepting on the shared socket until it drains, so a handshake may still meet the old certificate.
+ */
+async function settledSerial(expected: string, timeoutMs = 5000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = await servedSerial();
+  while (seen !== expected && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    seen = await servedSerial();
+  }
+  return seen;
+}
+
 /** The pair on disk: the certificate's serial, and whether the key is that certificate's key. */
 function pairOnDisk(): { serial: string; keyMatches: boolean } {
   const cert = parseFileContent('c', readFileSync(join(tls(), 'www.fullchain.pem')), []).certificates[0]!.info;
@@ -110,7 +124,7 @@ describe('certfleet renew against Pebble and nginx', () => {
     const result = JSON.parse(r.stdout) as RenewRunResult;
     expect(result.certificates[0]).toMatchObject({ name: 'www', action: 'renewed' });
     firstSerial = result.certificates[0]!.serialNumber!;
-    expect(await servedSerial()).toBe(firstSerial);
+    expect(await settledSerial(firstSerial)).toBe(firstSerial);
     expect(pairOnDisk()).toEqual({ serial: firstSerial, keyMatches: true });
     expect((await pebble.certStatus(firstSerial))?.Status).toBe('Valid');
     // The webroot is left as it was found.
@@ -167,7 +181,7 @@ describe('certfleet renew against Pebble and nginx', () => {
     const again = await renew('issue', 'www', '--format', 'json');
     expect(again.code, again.stderr).toBe(0);
     firstSerial = (JSON.parse(again.stdout) as RenewRunResult).certificates[0]!.serialNumber!;
-    expect(await servedSerial()).toBe(firstSerial);
+    expect(await settledSerial(firstSerial)).toBe(firstSerial);
     expect((await status()).certificates[0]!.consecutiveFailures).toBe(0);
   });
 
@@ -191,7 +205,7 @@ describe('certfleet renew against Pebble and nginx', () => {
     const r = await renew('renew', '--format', 'json');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/stopped while deploying version .*; deploying it again/);
-    const served = await servedSerial();
+    const served = await settledSerial(onDisk.serial);
     expect(served).toBe(onDisk.serial);
     expect(served).not.toBe(firstSerial);
     expect((await status()).certificates[0]).toMatchObject({ serialNumber: served, deploymentPending: false });
@@ -206,7 +220,8 @@ describe('certfleet renew against Pebble and nginx', () => {
     expect(codes).toEqual([0, 3]);
     expect((a.code === 3 ? a : b).stderr).toMatch(/state directory .* is locked by certfleet pid \d+/);
     expect((await status()).certificates[0]!.versions).toBe(versionsBefore + 1);
-    firstSerial = await servedSerial();
+    firstSerial = (await status()).certificates[0]!.serialNumber!;
+    expect(await settledSerial(firstSerial)).toBe(firstSerial);
     writeConfig([nginx.reloadCommand]);
   });
 
