@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AcmeClient, AcmeError, AcmeTransportError, createCsr, issueCertificate } from '../../src/acme/index.js';
+import { AcmeClient, AcmeError, AcmeProblemError, AcmeTransportError, createCsr, issueCertificate } from '../../src/acme/index.js';
 import { generatePrivateKey } from '../../src/x509/generate-key.js';
 import { startHttp01Responder, startPebble, type Http01Responder, type RunningPebble } from '../helpers/pebble.js';
 
@@ -146,7 +146,11 @@ describe('badNonce: Pebble rejecting half of all good nonces', () => {
   });
 
   it('retries with the fresh nonce and issues anyway', async () => {
-    const client = new AcmeClient({ directoryUrl: pebble.directoryUrl, caBundlePem: pebble.caBundle, accountKeyPem: await generatePrivateKey('ec-p256') });
+    // At 50% a request fails only after retries+1 rejections in a row: 2^-11 with the default 10
+    // retries, and these three orders (with fast authorization polling) send ~150 signed requests,
+    // so the default would fail this test ~7% of runs (seen in CI). 40 retries make it 2^-41 per
+    // request: a failure here then means the retry is broken, not bad luck.
+    const client = new AcmeClient({ directoryUrl: pebble.directoryUrl, caBundlePem: pebble.caBundle, accountKeyPem: await generatePrivateKey('ec-p256'), badNonceRetries: 40 });
     try {
       await client.ensureAccount({ termsAgreed: true });
       for (let i = 0; i < 3; i++) {
@@ -156,6 +160,24 @@ describe('badNonce: Pebble rejecting half of all good nonces', () => {
       }
       // ~40 signed requests at 50%: no badNonce at all would mean the setting did not take.
       expect(client.stats().badNonces).toBeGreaterThan(5);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('without retries the same run fails with badNonce: the retry is what carries it', async () => {
+    const client = new AcmeClient({ directoryUrl: pebble.directoryUrl, caBundlePem: pebble.caBundle, accountKeyPem: await generatePrivateKey('ec-p256'), badNonceRetries: 0 });
+    try {
+      // Chance that ~20 signed requests all get through at 50%: about one in a million.
+      const err = await (async () => {
+        await client.ensureAccount({ termsAgreed: true });
+        for (let i = 0; i < 3; i++) {
+          const names = [`no-retry-${i}.test`];
+          await issueCertificate(client, { identifiers: names, csrDer: await createCsr(names, await generatePrivateKey('ec-p256')) }, { solvers: { 'http-01': responder } });
+        }
+      })().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AcmeProblemError);
+      expect((err as AcmeProblemError).type).toBe('badNonce');
     } finally {
       client.close();
     }
