@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { defineInventoryCommand } from './commands/inventory.js';
 import { defineRenewCommands } from './commands/renew.js';
 import { defineReportCommand } from './commands/report.js';
+import { defineRevocationCommands } from './commands/revocation.js';
 import { exitCodeFor, reportError } from './errors.js';
 import { packageVersion } from './version.js';
 
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<void> {
   defineInventoryCommand(program);
   defineRenewCommands(program);
   defineReportCommand(program);
+  defineRevocationCommands(program);
 
   try {
     await program.parseAsync(argv);

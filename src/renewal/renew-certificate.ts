@@ -37,6 +37,8 @@ export interface RenewDeps {
 export interface RenewRequest {
   force: boolean;
   dryRun: boolean;
+  /** A fresh key even where the config says reuseKey: the old key is compromised. */
+  newKey?: boolean;
 }
 
 export type RenewAction = 'renewed' | 'not-due' | 'would-renew' | 'failed';
@@ -107,7 +109,7 @@ export async function renewCertificate(cert: ManagedCertificate, request: RenewR
   log.info(`renewing: ${decision.explanation}`);
   try {
     await runCommands(cert.pre, cert, current?.version, deps, log);
-    const issued = await issue(cert, current, deps, log);
+    const issued = await issue(cert, current, request.newKey === true, deps, log);
     await store.addVersion(cert.name, issued.version, issued.files);
     if (cert.deploy) {
       const previous = await liveVersion(cert.name, cert.deploy.targets);
@@ -145,8 +147,8 @@ export async function renewCertificate(cert: ManagedCertificate, request: RenewR
   }
 }
 
-async function issue(cert: ManagedCertificate, current: Current | undefined, deps: RenewDeps, log: Logger): Promise<{ version: IssuedVersion; files: VersionFiles }> {
-  const keyPem = cert.reuseKey && current ? current.files.keyPem : await generatePrivateKey(cert.keyType);
+async function issue(cert: ManagedCertificate, current: Current | undefined, newKey: boolean, deps: RenewDeps, log: Logger): Promise<{ version: IssuedVersion; files: VersionFiles }> {
+  const keyPem = cert.reuseKey && current && !newKey ? current.files.keyPem : await generatePrivateKey(cert.keyType);
   const csrDer = await createCsr(cert.domains, keyPem);
   const client = await deps.clients.get(cert.ca);
   const replaces = current ? safeIdentifier(current.files.certPem) : undefined;

@@ -211,7 +211,7 @@ function revocationActions(fleet: Assessed[], deadlines: EvaluatedDeadline[], re
       title: revocation.drill ? 'Make mass replacement faster, then drill again' : 'Run a revocation drill',
       detail: revocation.drill
         ? `${revocation.reasons[0] ?? ''}. The Baseline Requirements give a CA ${revocation.deadlines.map((d) => hours(d.hours)).join(' or ')} to revoke; automate the slow part and drill again.`
-        : 'Rehearse replacing every certificate as if the CA had to revoke them (24 hours for key compromise or bad validation, 5 days otherwise), and measure it.',
+        : 'Rehearse replacing every certificate as if the CA had to revoke them (24 hours for key compromise or bad validation, 5 days otherwise), and measure it: `certfleet drill` does this for the managed certificates.',
       deadline: first.report.id,
       dueBy: asOfDay,
       scoreGain: withRevocation(first, 1 - revocation.ocspDependencies.length / n),

@@ -1,8 +1,9 @@
 /**
  * What the report reads besides an inventory: the state `renew` records for each managed
- * certificate, and the summary of the last revocation drill. Neither command exists yet, so these
- * types are the contract they will write to (`<stateDir>/managed.json`, `<stateDir>/drills/latest.json`);
- * the report works from an inventory alone and uses them when they are given.
+ * certificate, and the summary of the last revocation drill: the contract `renew` and `drill` write
+ * to (`<stateDir>/managed.json`, `<stateDir>/drills/latest.json`; DrillResult in
+ * src/revocation/drill.ts is a superset of DrillSummary). The report works from an inventory
+ * alone and uses them when they are given.
  */
 import type { ChallengeType } from '../challenges/types.js';
 import type { InventoryResult } from '../inventory/model.js';

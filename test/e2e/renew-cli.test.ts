@@ -10,16 +10,14 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { scanEndpoints } from '../../src/inventory/sources/endpoints.js';
-import { parseEndpointSpec } from '../../src/inventory/sources/endpoint-spec.js';
 import type { RenewRunResult } from '../../src/renewal/run.js';
 import type { StatusResult } from '../../src/renewal/status.js';
-import { parseCertificate } from '../../src/x509/certificate.js';
 import { parseFileContent } from '../../src/inventory/sources/file-content.js';
 import { repoRoot, runCli } from '../helpers/cli.js';
 import { freeTcpPort, startNginxWith, type RunningNginx } from '../helpers/nginx.js';
 import { startPebble, type RunningPebble } from '../helpers/pebble.js';
 import { issue, tempDir, writeFile } from '../helpers/pki.js';
+import { servedSerial as servedSerialAt, settledSerial as settledSerialAt } from '../helpers/served.js';
 
 let pebble: RunningPebble;
 let nginx: RunningNginx;
@@ -48,25 +46,8 @@ function writeConfig(deployCommands: string[][]): void {
 
 const renew = (...args: string[]) => runCli(['--config', configPath, ...args], { timeoutMs: 60_000 });
 
-async function servedSerial(): Promise<string> {
-  const [obs] = await scanEndpoints([parseEndpointSpec(`127.0.0.1:${tlsPort},sni=www.example.test`)], { concurrency: 1, connectTimeoutMs: 3000, handshakeTimeoutMs: 3000 });
-  if (!obs?.ok) throw new Error(`nginx did not answer: ${obs && !obs.ok ? obs.error : ''}`);
-  return parseCertificate(obs.chain[0]!).info.serialNumber;
-}
-
-/**
- * What nginx serves once a reload has settled: right after `nginx -s reload` the old worker keeps
- * accepting on the shared socket until it drains, so a handshake may still meet the old certificate.
- */
-async function settledSerial(expected: string, timeoutMs = 5000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let seen = await servedSerial();
-  while (seen !== expected && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    seen = await servedSerial();
-  }
-  return seen;
-}
+const servedSerial = () => servedSerialAt(tlsPort, 'www.example.test');
+const settledSerial = (expected: string) => settledSerialAt(tlsPort, 'www.example.test', expected);
 
 /** The pair on disk: the certificate's serial, and whether the key is that certificate's key. */
 function pairOnDisk(): { serial: string; keyMatches: boolean } {

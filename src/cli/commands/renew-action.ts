@@ -1,11 +1,8 @@
 /** `renew`, `issue`, `status`, `account`: resolve settings, call the core, render, choose the exit code. */
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { parseAsOf } from '../../config/inventory-options.js';
-import { parseDuration } from '../../config/duration.js';
 import { resolveRenewSettings } from '../../config/renew-options.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { ExitCode } from '../../errors.js';
 import { runRenew, selectCertificates } from '../../renewal/run.js';
 import { collectStatus } from '../../renewal/status.js';
 import { runAccountAction, type AccountVerb } from '../../renewal/account-actions.js';
@@ -13,6 +10,7 @@ import type { GlobalOptions } from '../main.js';
 import { stderrLogger } from '../logger.js';
 import { writeOutput } from '../output.js';
 import { renderAccount, renderRenewResult, renderStatus } from '../render/renew.js';
+import { defaultStateDir, durationFlag } from './state-dir.js';
 
 type Family = 'renew' | 'issue' | 'status' | 'account';
 
@@ -56,7 +54,7 @@ export async function runRenewFamily(command: Family, args: unknown[], flags: Re
       force: command === 'issue' || flags.force === true,
       dryRun: flags.dryRun === true,
       concurrency: (flags.concurrency as number | undefined) ?? 4,
-      lockWaitMs: typeof flags.lockWait === 'string' ? durationFlag(flags.lockWait) : 10_000,
+      lockWaitMs: typeof flags.lockWait === 'string' ? durationFlag('--lock-wait', flags.lockWait) : 10_000,
     },
     {
       now: () => new Date(),
@@ -68,18 +66,4 @@ export async function runRenewFamily(command: Family, args: unknown[], flags: Re
   );
   await writeOutput(renderRenewResult(result, format), undefined);
   return result.summary.failed > 0 ? ExitCode.findings : ExitCode.ok;
-}
-
-/** certbot's /etc/letsencrypt idea, in the places the FHS and XDG give state. */
-function defaultStateDir(): string {
-  if (process.getuid?.() === 0) return '/var/lib/certfleet';
-  return join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'certfleet');
-}
-
-function durationFlag(value: string): number {
-  try {
-    return /^\d+$/.test(value) ? Number(value) * 1000 : parseDuration(value);
-  } catch {
-    throw new UsageError(`--lock-wait takes a duration such as 10s, not "${value}"`);
-  }
 }

@@ -1,0 +1,62 @@
+/** `revoke` and `drill`: resolve settings and the selection, call the core, render, choose the exit code. */
+import type { RevocationReason } from '../../acme/index.js';
+import { loadConfig } from '../../config/load.js';
+import { resolveRenewSettings } from '../../config/renew-options.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import type { AffectedCriteria } from '../../revocation/affected.js';
+import { runDrill } from '../../revocation/drill.js';
+import { runRevoke } from '../../revocation/revoke.js';
+import type { GlobalOptions } from '../main.js';
+import { stderrLogger } from '../logger.js';
+import { writeOutput } from '../output.js';
+import { renderDrill, renderRevoke } from '../render/revocation.js';
+import { defaultStateDir, durationFlag } from './state-dir.js';
+
+export async function runRevocationCommand(command: 'revoke' | 'drill', names: string[], flags: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
+  const loaded = await loadConfig(process.cwd(), globals.config);
+  const logger = stderrLogger({ quiet: globals.quiet ?? false, verbose: flags.verbose === true });
+  const settings = await resolveRenewSettings(loaded.config, {
+    cwd: process.cwd(),
+    env: process.env,
+    configFile: loaded.filePath,
+    ...(typeof flags.stateDir === 'string' ? { stateDirFlag: flags.stateDir } : {}),
+    defaultStateDir: defaultStateDir(),
+    staging: false,
+  });
+  const format = (flags.format as 'table' | 'json' | undefined) ?? 'table';
+  const criteria: AffectedCriteria = {
+    names,
+    all: flags.all === true,
+    serials: (flags.serial as string[] | undefined) ?? [],
+    domains: (flags.domain as string[] | undefined) ?? [],
+    ...(typeof flags.issuer === 'string' ? { issuer: flags.issuer } : {}),
+    keyFingerprints: (flags.key as string[] | undefined) ?? [],
+  };
+  const concurrency = typeof flags.concurrency === 'string' ? positiveInt('--concurrency', flags.concurrency) : 4;
+  const lockWaitMs = typeof flags.lockWait === 'string' ? durationFlag('--lock-wait', flags.lockWait) : 10_000;
+  const hooks = { now: () => new Date(), random: Math.random, logger, commandEnv: process.env, pid: process.pid };
+
+  if (command === 'drill') {
+    const result = await runDrill(settings, { criteria, concurrency, lockWaitMs }, {
+      ...hooks,
+      onCertificate: (c, done, total) =>
+        logger.info(`${done}/${total} ${c.name}: ${c.secondsToReplace === null ? `NOT replaced: ${c.error ?? 'unknown error'}` : `replaced after ${c.secondsToReplace.toFixed(1)} s`}`),
+    });
+    await writeOutput(renderDrill(result, format), undefined);
+    return result.summary.failed > 0 ? ExitCode.findings : ExitCode.ok;
+  }
+
+  const dryRun = flags.dryRun === true;
+  if (!dryRun && flags.yes !== true) {
+    throw new UsageError('revocation cannot be undone: add --yes to go ahead (or --dry-run to see what would be revoked)');
+  }
+  const result = await runRevoke(settings, { criteria, reason: flags.reason as RevocationReason, replace: flags.replace !== false, dryRun, concurrency, lockWaitMs }, hooks);
+  await writeOutput(renderRevoke(result, format), undefined);
+  return result.summary.notRevoked + result.summary.failed > 0 ? ExitCode.findings : ExitCode.ok;
+}
+
+function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a whole number of at least 1, not "${value}"`);
+  return n;
+}

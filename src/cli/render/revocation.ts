@@ -1,0 +1,75 @@
+/** Human and JSON views of drills and bulk revocations. */
+import type { BlastRadius, GroupCount } from '../../revocation/blast-radius.js';
+import type { DrillResult } from '../../revocation/drill.js';
+import type { RevokeRunResult } from '../../revocation/revoke.js';
+
+export function renderDrill(result: DrillResult, format: 'table' | 'json'): string[] {
+  if (format === 'json') return [JSON.stringify(result, null, 2) + '\n'];
+  const lines = result.certificates.map((c) =>
+    c.secondsToReplace === null
+      ? `${c.name}: NOT replaced: ${c.error ?? 'unknown error'}`
+      : `${c.name}: replaced after ${seconds(c.secondsToReplace)}${c.verifiedServed ? ', new serial confirmed served' : ' (no verify endpoint: not confirmed served)'}`,
+  );
+  const s = result.summary;
+  lines.push('');
+  lines.push(`drill ${result.id}: ${s.replaced} of ${s.affected} replaced${s.failed ? `, ${s.failed} NOT replaced` : ''}; affected set found in ${seconds(result.identifySeconds)}`);
+  if (s.secondsToReplace) lines.push(`time to replace: median ${seconds(s.secondsToReplace.median)}, p95 ${seconds(s.secondsToReplace.p95)}, slowest ${seconds(s.secondsToReplace.max)}`);
+  lines.push(s.withinDeadlines.map((d) => `${percent(d.share)} within ${hours(d.hours)}`).join(', '));
+  lines.push(...blastRadiusLines(result.blastRadius));
+  lines.push(`recorded in ${result.recordPath} (read by certfleet report)`);
+  return [lines.join('\n') + '\n'];
+}
+
+export function renderRevoke(result: RevokeRunResult, format: 'table' | 'json'): string[] {
+  if (format === 'json') return [JSON.stringify(result, null, 2) + '\n'];
+  const lines = result.certificates.map((c) => {
+    const serial = c.serialNumber ? ` serial ${c.serialNumber}` : '';
+    const replaced = c.replacedBy ? `, replaced by ${c.replacedBy.serialNumber}` : '';
+    switch (c.action) {
+      case 'revoked':
+        return `${c.name}:${serial} revoked (${result.reason})${replaced}`;
+      case 'already-revoked':
+        return `${c.name}:${serial} was already revoked${replaced}`;
+      case 'would-revoke':
+        return `${c.name}:${serial} would be ${result.replaceFirst ? 'replaced, then ' : ''}revoked (${result.reason})`;
+      case 'nothing-to-revoke':
+        return `${c.name}: no certificate issued yet, nothing to revoke${replaced}`;
+      case 'not-revoked':
+        return `${c.name}:${serial} NOT revoked: ${c.error}`;
+      case 'failed':
+        return `${c.name}:${serial} revocation FAILED: ${c.error}`;
+    }
+  });
+  const s = result.summary;
+  lines.push('');
+  lines.push(
+    result.dryRun
+      ? `dry run: ${s.affected} certificate(s) selected; nothing was changed`
+      : `${s.revoked} revoked, ${s.alreadyRevoked} already revoked, ${s.notRevoked} not revoked (replacement failed), ${s.failed} failed (${seconds(s.durationMs / 1000)})`,
+  );
+  lines.push(...blastRadiusLines(result.blastRadius));
+  if (result.recordPath) lines.push(`recorded in ${result.recordPath}`);
+  return [lines.join('\n') + '\n'];
+}
+
+function blastRadiusLines(b: BlastRadius): string[] {
+  const top = (groups: GroupCount[]) => groups.slice(0, 3).map((g) => `${g.key} (${g.count})`).join('; ') + (groups.length > 3 ? `; +${groups.length - 3} more` : '');
+  const lines = [`blast radius: ${b.certificates} certificate(s), ${b.names} name(s)${b.wildcards ? `, ${b.wildcards} wildcard(s)` : ''}${b.notIssued ? `, ${b.notIssued} never issued` : ''}${b.unreadable ? `, ${b.unreadable} unreadable in the state directory` : ''}`];
+  if (b.byIssuer.length) lines.push(`  by issuer: ${top(b.byIssuer)}`);
+  if (b.byCa.length > 1) lines.push(`  by CA: ${top(b.byCa)}`);
+  if (b.sharedKeys.length) lines.push(`  shared keys: ${top(b.sharedKeys)}`);
+  if (b.byHost.length) lines.push(`  by host: ${top(b.byHost)}`);
+  return lines;
+}
+
+function seconds(s: number): string {
+  return s < 60 ? `${s.toFixed(1)} s` : s < 3600 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
+}
+
+function hours(h: number): string {
+  return h % 24 === 0 && h >= 48 ? `${h / 24} days` : `${h} hours`;
+}
+
+function percent(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}

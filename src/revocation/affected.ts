@@ -1,0 +1,122 @@
+/**
+ * The first step of any incident: which of our certificates does it touch? A CA names the affected
+ * certificates by serial, issuer, or by the names whose validation was bad; an operator who leaked
+ * a key knows the key. Each criterion narrows the managed set; together they are ANDed, and within
+ * one criterion (several --serial) ORed, the way a `find` expression reads.
+ */
+import { describeError, UsageError } from '../errors.js';
+import type { ManagedCertificate, RenewSettings } from '../renewal/managed.js';
+import type { CertificateStore } from '../store/certificate-store.js';
+import { parseCertificate, type CertificateInfo } from '../x509/certificate.js';
+import { findPemBlocks } from '../x509/pem.js';
+
+export interface AffectedCriteria {
+  /** Managed certificate names. */
+  names: string[];
+  /** Every managed certificate (needed explicitly where acting on all is destructive). */
+  all: boolean;
+  /** Serial numbers (hex, any case, colons allowed) of the current certificates. */
+  serials: string[];
+  /** DNS names: `www.example.com` matches that name; `*.example.com` that domain and every name under it. */
+  domains: string[];
+  /** Case-insensitive substring of the current certificate's issuer DN. */
+  issuer?: string;
+  /** SHA-256 of the public key (hex) the current certificate certifies: a compromised key. */
+  keyFingerprints: string[];
+}
+
+/** One managed certificate in the affected set, with the facts the blast radius groups by. */
+export interface AffectedCertificate {
+  name: string;
+  domains: string[];
+  /** The certificate in use now (absent: never issued, nothing to revoke, a replacement issues one). */
+  current?: {
+    versionId: string;
+    serialNumber: string;
+    fingerprintSha256: string;
+    issuer: string;
+    notAfter: string;
+    publicKeyFingerprintSha256: string;
+  };
+  /** Why the current certificate could not be read, when it exists but is damaged (then `current` is absent). */
+  unreadable?: string;
+  /** The ACME directory the certificate comes from. */
+  ca: string;
+  /** Hosts named by the certificate's verify endpoints: where a replacement must show up. */
+  hosts: string[];
+}
+
+export function hasCriteria(c: AffectedCriteria): boolean {
+  return c.all || c.names.length > 0 || c.serials.length > 0 || c.domains.length > 0 || c.issuer !== undefined || c.keyFingerprints.length > 0;
+}
+
+/** The managed certificates matching every given criterion (all of them when none is given). */
+export async function findAffected(settings: RenewSettings, store: CertificateStore, criteria: AffectedCriteria): Promise<AffectedCertificate[]> {
+  if (settings.certificates.length === 0) {
+    throw new UsageError('no managed certificates: add a `certificates:` list to the config file', 'see the "Managed certificates" section of README.md');
+  }
+  const known = new Set(settings.certificates.map((c) => c.name));
+  const unknown = criteria.names.filter((n) => !known.has(n));
+  if (unknown.length) throw new UsageError(`unknown certificate name(s): ${unknown.join(', ')} (configured: ${[...known].join(', ')})`);
+
+  const serials = new Set(criteria.serials.map(normaliseSerial));
+  const keys = new Set(criteria.keyFingerprints.map((k) => k.replace(/:/g, '').toLowerCase()));
+  const domainMatchers = criteria.domains.map(domainMatcher);
+  const issuer = criteria.issuer?.toLowerCase();
+
+  const out: AffectedCertificate[] = [];
+  for (const cert of settings.certificates) {
+    if (criteria.names.length && !criteria.names.includes(cert.name)) continue;
+    if (domainMatchers.length && !cert.domains.some((d) => domainMatchers.some((m) => m(d.toLowerCase())))) continue;
+    const affected = await describe(cert, store);
+    const current = affected.current;
+    // A criterion about the certificate itself cannot match one that was never issued.
+    if (serials.size && !(current && serials.has(current.serialNumber))) continue;
+    if (keys.size && !(current && keys.has(current.publicKeyFingerprintSha256))) continue;
+    if (issuer !== undefined && !(current && current.issuer.toLowerCase().includes(issuer))) continue;
+    out.push(affected);
+  }
+  return out;
+}
+
+async function describe(cert: ManagedCertificate, store: CertificateStore): Promise<AffectedCertificate> {
+  const base = { name: cert.name, domains: cert.domains, ca: cert.ca.directoryUrl, hosts: [...new Set(cert.verify.map((v) => v.sni ?? v.host))] };
+  let info: CertificateInfo;
+  let versionId: string;
+  try {
+    const stored = await store.current(cert.name);
+    if (!stored) return base;
+    const leaf = findPemBlocks(stored.files.certPem).find((b) => b.type === 'CERTIFICATE');
+    if (!leaf) throw new Error('no certificate in cert.pem');
+    info = parseCertificate(leaf.der).info;
+    versionId = stored.version.id;
+  } catch (err) {
+    // One damaged version must not stop an incident response for the whole fleet: this one is
+    // reported (a replacement still works: renew treats it as missing), the others go on.
+    return { ...base, unreadable: describeError(err) };
+  }
+  return {
+    ...base,
+    current: {
+      versionId,
+      serialNumber: info.serialNumber,
+      fingerprintSha256: info.fingerprintSha256,
+      issuer: info.issuer,
+      notAfter: info.notAfter,
+      publicKeyFingerprintSha256: info.publicKeyFingerprintSha256,
+    },
+  };
+}
+
+/** `*.example.com` covers example.com, *.example.com and every name below; other patterns match exactly. */
+export function domainMatcher(pattern: string): (name: string) => boolean {
+  const p = pattern.toLowerCase().replace(/\.$/, '');
+  if (!p.startsWith('*.')) return (name) => name === p;
+  const base = p.slice(2);
+  return (name) => name === base || name.endsWith(`.${base}`);
+}
+
+/** `00:AB:cd` -> `abcd`: the form CertificateInfo.serialNumber uses. */
+export function normaliseSerial(serial: string): string {
+  return serial.replace(/[:\s]/g, '').toLowerCase().replace(/^(00)+(?=.)/, '');
+}

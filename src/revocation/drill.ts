@@ -1,0 +1,157 @@
+/**
+ * A rehearsal of a mass replacement (BR 5.7.1.2 asks CAs to test theirs; subscribers who had
+ * rehearsed were the ones who got through 2020 and 2024). It does what an incident would make us
+ * do, minus the revocation: find the affected set, replace every certificate in it (order, deploy,
+ * confirm the new serial is served) and measure, from the drill's start, when each one was done.
+ * The measurement goes to <stateDir>/drills/, where `report` reads it.
+ *
+ * Nothing is revoked, so a drill is safe on production (it is an early renewal); a drill in a test
+ * environment is the same command with that environment's config.
+ */
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import { shippedTimeline } from '../policy/timeline.js';
+import type { RenewSettings } from '../renewal/managed.js';
+import type { CertificateOutcome } from '../renewal/renew-certificate.js';
+import { runRenew, type RenewRunHooks } from '../renewal/run.js';
+import { CertificateStore } from '../store/certificate-store.js';
+import { findAffected, type AffectedCriteria } from './affected.js';
+import { blastRadius, type BlastRadius } from './blast-radius.js';
+import { recordId, writeRecord } from './record.js';
+
+export const DRILL_SCHEMA_VERSION = 1;
+
+export interface DrillOptions {
+  criteria: AffectedCriteria;
+  concurrency: number;
+  lockWaitMs: number;
+}
+
+export type DrillHooks = Omit<RenewRunHooks, 'onCertificate'> & {
+  onCertificate?: (result: DrillCertificate, done: number, total: number) => void;
+};
+
+export interface DrillCertificate {
+  name: string;
+  /** Every certificate a drill can replace is managed, so replaced by automation. */
+  automated: true;
+  /** The certificate that was replaced (absent: none had been issued). */
+  fingerprintSha256?: string;
+  serialNumber?: string;
+  replacedBy?: { serialNumber: string; fingerprintSha256?: string; notAfter?: string };
+  /** Seconds from the drill's start until the replacement was deployed and confirmed; null: not replaced. */
+  secondsToReplace: number | null;
+  /** Whether "confirmed" included a handshake showing the new serial (the certificate has verify endpoints). */
+  verifiedServed: boolean;
+  error?: string;
+}
+
+export interface DeadlineShare {
+  id: string;
+  hours: number;
+  /** Share (0-1) of the affected set replaced within the deadline. */
+  share: number;
+}
+
+export interface DrillResult {
+  schemaVersion: typeof DRILL_SCHEMA_VERSION;
+  id: string;
+  startedAt: string;
+  finishedAt: string;
+  /** How long finding the affected set took. */
+  identifySeconds: number;
+  shareAutomated: number;
+  certificates: DrillCertificate[];
+  summary: {
+    affected: number;
+    replaced: number;
+    failed: number;
+    withinDeadlines: DeadlineShare[];
+    secondsToReplace: { median: number; p95: number; max: number } | null;
+  };
+  blastRadius: BlastRadius;
+  /** Where the measurement was written. */
+  recordPath: string;
+}
+
+export async function runDrill(settings: RenewSettings, options: DrillOptions, hooks: DrillHooks): Promise<DrillResult> {
+  const started = hooks.now();
+  const t0 = performance.now();
+  const affected = await findAffected(settings, new CertificateStore(settings.stateDir), options.criteria);
+  if (affected.length === 0) throw new UsageError('no managed certificate matches the drill\'s selection');
+  const identifySeconds = (performance.now() - t0) / 1000;
+  const byName = new Map(affected.map((a) => [a.name, a]));
+  const verifying = new Set(settings.certificates.filter((c) => c.verify.length > 0).map((c) => c.name));
+
+  const results: DrillCertificate[] = [];
+  const toResult = (o: CertificateOutcome, seconds: number): DrillCertificate => {
+    const before = byName.get(o.name)?.current;
+    const replaced = o.action === 'renewed' && o.serialNumber !== undefined;
+    return {
+      name: o.name,
+      automated: true,
+      ...(before ? { fingerprintSha256: before.fingerprintSha256, serialNumber: before.serialNumber } : {}),
+      ...(replaced ? { replacedBy: { serialNumber: o.serialNumber!, ...(o.fingerprintSha256 ? { fingerprintSha256: o.fingerprintSha256 } : {}), ...(o.notAfter ? { notAfter: o.notAfter } : {}) } } : {}),
+      secondsToReplace: replaced ? round(seconds) : null,
+      verifiedServed: replaced && verifying.has(o.name),
+      ...(o.error ? { error: o.error } : {}),
+    };
+  };
+  await runRenew(
+    settings,
+    { names: affected.map((a) => a.name), force: true, dryRun: false, concurrency: options.concurrency, lockWaitMs: options.lockWaitMs },
+    {
+      ...hooks,
+      onCertificate: (outcome, done, total) => {
+        const result = toResult(outcome, (performance.now() - t0) / 1000);
+        results.push(result);
+        hooks.onCertificate?.(result, done, total);
+      },
+    },
+  );
+  const finished = hooks.now();
+  // In the order the operator configured them, not the order they finished.
+  const order = new Map(affected.map((a, i) => [a.name, i]));
+  results.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
+
+  const id = recordId(started);
+  const recordPath = join(settings.stateDir, 'drills', `${id}.json`);
+  const result: DrillResult = {
+    schemaVersion: DRILL_SCHEMA_VERSION,
+    id,
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    identifySeconds: round(identifySeconds),
+    shareAutomated: 1,
+    certificates: results,
+    summary: summarise(results),
+    blastRadius: blastRadius(affected),
+    recordPath,
+  };
+  await writeRecord(recordPath, result, join(settings.stateDir, 'drills', 'latest.json'));
+  return result;
+}
+
+function summarise(results: readonly DrillCertificate[]): DrillResult['summary'] {
+  const times = results.flatMap((r) => (r.secondsToReplace === null ? [] : [r.secondsToReplace])).sort((a, b) => a - b);
+  const share = (n: number) => (results.length === 0 ? 0 : round(n / results.length));
+  return {
+    affected: results.length,
+    replaced: times.length,
+    failed: results.length - times.length,
+    withinDeadlines: shippedTimeline()
+      .revocationDeadlines.slice()
+      .sort((a, b) => a.hours - b.hours)
+      .map((d) => ({ id: d.id, hours: d.hours, share: share(times.filter((t) => t <= d.hours * 3600).length) })),
+    secondsToReplace: times.length ? { median: percentile(times, 0.5), p95: percentile(times, 0.95), max: times[times.length - 1]! } : null,
+  };
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}
+
+function round(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
+}

@@ -1,0 +1,191 @@
+/**
+ * Bulk revocation, in the order that keeps sites up: replace first (order, deploy, confirm the
+ * new serial is served), then revoke the certificate that was replaced. A certificate whose
+ * replacement failed is NOT revoked: revoking what is still being served takes the site down,
+ * and the record says which ones are left, so the operator can fix them and run again (already
+ * replaced and revoked ones are then not in the set: the selection matches current certificates).
+ * `--no-replace` revokes at once, for certificates already out of service.
+ */
+import { join } from 'node:path';
+import { AcmeProblemError, type RevocationReason } from '../acme/index.js';
+import { describeError, UsageError } from '../errors.js';
+import { AcmeClients } from '../renewal/acme-clients.js';
+import type { ManagedCertificate, RenewSettings } from '../renewal/managed.js';
+import type { CertificateOutcome } from '../renewal/renew-certificate.js';
+import { runRenew, type RenewRunHooks } from '../renewal/run.js';
+import { AccountStore } from '../store/account-store.js';
+import { CertificateStore } from '../store/certificate-store.js';
+import { findAffected, hasCriteria, type AffectedCertificate, type AffectedCriteria } from './affected.js';
+import { blastRadius, type BlastRadius } from './blast-radius.js';
+import { recordId, writeRecord } from './record.js';
+
+export const REVOKE_SCHEMA_VERSION = 1;
+
+export interface RevokeRunOptions {
+  criteria: AffectedCriteria;
+  reason: RevocationReason;
+  /** Replace each certificate before revoking it (default); false revokes at once. */
+  replace: boolean;
+  /** Select and show the plan; contact no CA, change nothing. */
+  dryRun: boolean;
+  concurrency: number;
+  lockWaitMs: number;
+}
+
+export type RevokeAction = 'revoked' | 'already-revoked' | 'not-revoked' | 'failed' | 'would-revoke' | 'nothing-to-revoke';
+
+export interface RevokeOutcome {
+  name: string;
+  action: RevokeAction;
+  /** The certificate revoked (or to be). */
+  serialNumber?: string;
+  fingerprintSha256?: string;
+  replacedBy?: { serialNumber: string; notAfter?: string };
+  /** Why it was not revoked, or what the CA said. */
+  error?: string;
+}
+
+export interface RevokeRunResult {
+  schemaVersion: typeof REVOKE_SCHEMA_VERSION;
+  startedAt: string;
+  finishedAt: string;
+  reason: RevocationReason;
+  replaceFirst: boolean;
+  dryRun: boolean;
+  certificates: RevokeOutcome[];
+  summary: { affected: number; revoked: number; alreadyRevoked: number; notRevoked: number; failed: number; durationMs: number };
+  blastRadius: BlastRadius;
+  recordPath?: string;
+}
+
+export type RevokeHooks = Omit<RenewRunHooks, 'onCertificate'> & {
+  onCertificate?: (outcome: RevokeOutcome, done: number, total: number) => void;
+};
+
+export async function runRevoke(settings: RenewSettings, options: RevokeRunOptions, hooks: RevokeHooks): Promise<RevokeRunResult> {
+  if (!hasCriteria(options.criteria)) {
+    throw new UsageError('say which certificates to revoke: names, --serial, --domain, --issuer, --key, or --all');
+  }
+  const started = hooks.now();
+  const t0 = Date.now();
+  const store = new CertificateStore(settings.stateDir);
+  const affected = await findAffected(settings, store, options.criteria);
+  if (affected.length === 0) throw new UsageError('no managed certificate matches the selection: nothing to revoke');
+
+  let outcomes: RevokeOutcome[];
+  if (options.dryRun) {
+    outcomes = affected.map((a) => (a.current ? { name: a.name, action: 'would-revoke', ...serialOf(a) } : { name: a.name, action: 'nothing-to-revoke' }));
+  } else {
+    const replacements = options.replace ? await replaceAll(settings, affected, options, hooks) : undefined;
+    outcomes = await revokeAll(settings, store, affected, replacements, options, hooks);
+  }
+
+  const count = (a: RevokeAction) => outcomes.filter((o) => o.action === a).length;
+  const result: RevokeRunResult = {
+    schemaVersion: REVOKE_SCHEMA_VERSION,
+    startedAt: started.toISOString(),
+    finishedAt: hooks.now().toISOString(),
+    reason: options.reason,
+    replaceFirst: options.replace,
+    dryRun: options.dryRun,
+    certificates: outcomes,
+    summary: { affected: affected.length, revoked: count('revoked'), alreadyRevoked: count('already-revoked'), notRevoked: count('not-revoked'), failed: count('failed'), durationMs: Date.now() - t0 },
+    blastRadius: blastRadius(affected),
+  };
+  if (!options.dryRun) {
+    result.recordPath = join(settings.stateDir, 'revocations', `${recordId(started)}.json`);
+    await writeRecord(result.recordPath, result);
+  }
+  return result;
+}
+
+async function replaceAll(settings: RenewSettings, affected: readonly AffectedCertificate[], options: RevokeRunOptions, hooks: RevokeHooks): Promise<Map<string, CertificateOutcome>> {
+  const run = await runRenew(
+    settings,
+    {
+      names: affected.map((a) => a.name),
+      force: true,
+      dryRun: false,
+      // A replacement on the compromised key would be revoked (and refused) in its turn: the CA blocks that key.
+      newKey: options.reason === 'keyCompromise',
+      concurrency: options.concurrency,
+      lockWaitMs: options.lockWaitMs,
+    },
+    withoutProgress(hooks),
+  );
+  return new Map(run.certificates.map((o) => [o.name, o]));
+}
+
+async function revokeAll(
+  settings: RenewSettings,
+  store: CertificateStore,
+  affected: readonly AffectedCertificate[],
+  replacements: Map<string, CertificateOutcome> | undefined,
+  options: RevokeRunOptions,
+  hooks: RevokeHooks,
+): Promise<RevokeOutcome[]> {
+  const managed = new Map(settings.certificates.map((c) => [c.name, c]));
+  const clients = new AcmeClients(new AccountStore(settings.stateDir), hooks.logger, hooks.now);
+  const outcomes: RevokeOutcome[] = new Array(affected.length);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < affected.length) {
+      const index = next++;
+      const a = affected[index]!;
+      outcomes[index] = await revokeOne(a, managed.get(a.name)!, store, clients, replacements !== undefined, replacements?.get(a.name), options.reason, hooks);
+      hooks.onCertificate?.(outcomes[index], ++done, affected.length);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, affected.length)) }, worker));
+  } finally {
+    clients.close();
+  }
+  return outcomes;
+}
+
+async function revokeOne(
+  a: AffectedCertificate,
+  cert: ManagedCertificate,
+  store: CertificateStore,
+  clients: AcmeClients,
+  replaceFirst: boolean,
+  replacement: CertificateOutcome | undefined,
+  reason: RevocationReason,
+  hooks: RevokeHooks,
+): Promise<RevokeOutcome> {
+  const replacedBy = replacement?.action === 'renewed' && replacement.serialNumber ? { replacedBy: { serialNumber: replacement.serialNumber, ...(replacement.notAfter ? { notAfter: replacement.notAfter } : {}) } } : {};
+  if (a.unreadable) {
+    return { name: a.name, action: 'failed', ...replacedBy, error: `its current certificate in the state directory cannot be read (${a.unreadable}), so certfleet cannot revoke it` };
+  }
+  if (!a.current) return { name: a.name, action: 'nothing-to-revoke', ...replacedBy };
+  const base = { name: a.name, ...serialOf(a), ...replacedBy };
+  if (replaceFirst && replacement?.action !== 'renewed') {
+    const why = replacement ? (replacement.error ?? replacement.explanation) : 'no replacement was attempted';
+    return { ...base, action: 'not-revoked', error: `its replacement failed, so it stays valid and in service: ${why}` };
+  }
+  try {
+    const old = await store.readVersion(a.name, a.current.versionId);
+    const client = await clients.get(cert.ca);
+    // A compromised key proves itself: the CA (Let's Encrypt requires it) takes a keyCompromise
+    // request signed by the certificate's own key, and then blocks that key.
+    await client.revoke(old.files.certPem, { reason, ...(reason === 'keyCompromise' ? { withKey: old.files.keyPem } : {}) });
+    hooks.logger.info(`${a.name}: revoked serial ${a.current.serialNumber} (${reason})`);
+    return { ...base, action: 'revoked' };
+  } catch (err) {
+    if (err instanceof AcmeProblemError && err.type === 'alreadyRevoked') return { ...base, action: 'already-revoked' };
+    hooks.logger.error(`${a.name}: revoking serial ${a.current.serialNumber} failed: ${describeError(err)}`);
+    return { ...base, action: 'failed', error: describeError(err) };
+  }
+}
+
+/** The renew run's own per-certificate callback is not ours: revoke reports per revocation. */
+function withoutProgress(hooks: RevokeHooks): RenewRunHooks {
+  const { onCertificate: _ours, ...rest } = hooks;
+  return rest;
+}
+
+function serialOf(a: AffectedCertificate): Pick<RevokeOutcome, 'serialNumber' | 'fingerprintSha256'> {
+  return a.current ? { serialNumber: a.current.serialNumber, fingerprintSha256: a.current.fingerprintSha256 } : {};
+}
