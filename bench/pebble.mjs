@@ -76,6 +76,20 @@ function get(url, ca) {
   });
 }
 
+/** GET a JSON document (Pebble's management API); undefined on 404. */
+function getJson(url, ca) {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ca, agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => (res.statusCode === 404 ? resolve(undefined) : res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`${url}: HTTP ${res.statusCode} ${body}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 function startProcess(name, binary, args, env) {
   if (!existsSync(binary)) throw new Error(`${binary} is missing: install the Debian package pebble (scripts/install-test-deps.sh)`);
   const child = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -117,7 +131,7 @@ async function waitFor(what, check, proc) {
 
 /**
  * Start challtestsrv and Pebble (PEBBLE_VA_NOSLEEP=1, nonce rejection left at Pebble's default).
- * Returns { directoryUrl, caPem (trust for Pebble's HTTPS), httpPort, dir, stop() }.
+ * Returns { directoryUrl, caPem (trust for Pebble's HTTPS), httpPort, dir, certStatus(serial), stop() }.
  */
 export async function startPebble({ validitySeconds = 45 * 86_400 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'certfleet-bench-pebble-'));
@@ -162,7 +176,9 @@ export async function startPebble({ validitySeconds = 45 * 86_400 } = {}) {
     processes.push(pebble);
     const directoryUrl = `https://${HOST}:${listen}/dir`;
     await waitFor('pebble', async () => (await get(directoryUrl, pki.caPem)) === 200, pebble);
-    return { directoryUrl, caPem: pki.caPem, caPath: join(dir, 'ca.pem'), httpPort, dir, stop, get log() { return pebble.log; } };
+    /** Pebble's view of a serial it issued ({ Status: 'Valid' | 'Revoked', ... }), undefined when unknown. */
+    const certStatus = (serialHex) => getJson(`https://${HOST}:${management}/cert-status-by-serial/${serialHex.toLowerCase()}`, pki.caPem);
+    return { directoryUrl, caPem: pki.caPem, caPath: join(dir, 'ca.pem'), httpPort, dir, stop, certStatus, get log() { return pebble.log; } };
   } catch (err) {
     await stop();
     throw err;

@@ -71,7 +71,7 @@ export async function findAffected(settings: RenewSettings, store: CertificateSt
     const affected = await describe(cert, store);
     const current = affected.current;
     // A criterion about the certificate itself cannot match one that was never issued.
-    if (serials.size && !(current && serials.has(current.serialNumber))) continue;
+    if (serials.size && !(current && serials.has(normaliseSerial(current.serialNumber)))) continue;
     if (keys.size && !(current && keys.has(current.publicKeyFingerprintSha256))) continue;
     if (issuer !== undefined && !(current && current.issuer.toLowerCase().includes(issuer))) continue;
     out.push(affected);
@@ -116,7 +116,10 @@ export function domainMatcher(pattern: string): (name: string) => boolean {
   return (name) => name === base || name.endsWith(`.${base}`);
 }
 
-/** `00:AB:cd` -> `abcd`: the form CertificateInfo.serialNumber uses. */
+/**
+ * A serial as a number, in hex: `00:AB:cd` -> `abcd`, `0abc` -> `abc`. Tools disagree on leading
+ * zeros (openssl keeps whole bytes, others print the integer), so both sides drop all of them.
+ */
 export function normaliseSerial(serial: string): string {
-  return serial.replace(/[:\s]/g, '').toLowerCase().replace(/^(00)+(?=.)/, '');
+  return serial.replace(/[:\s]/g, '').toLowerCase().replace(/^0+(?=.)/, '');
 }

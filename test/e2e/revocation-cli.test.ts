@@ -64,7 +64,9 @@ async function json<T>(args: string[], expectedCode: number): Promise<T> {
 
 /** SHA-256 of the public key in a site's deployed key file. */
 function deployedKey(site: Site): string {
-  return parseFileContent('key', readFileSync(join(tls(), `${site}.key`)), []).keys[0]!.publicKeyFingerprintSha256;
+  const print = parseFileContent('key', readFileSync(join(tls(), `${site}.key`)), []).keys[0]?.publicKeyFingerprintSha256;
+  if (!print) throw new Error(`no readable key in ${site}.key`);
+  return print;
 }
 
 const served = (site: Site) => servedSerial(tlsPort, sni(site));

@@ -37,7 +37,7 @@ export function renderRevoke(result: RevokeRunResult, format: 'table' | 'json'):
       case 'not-revoked':
         return `${c.name}:${serial} NOT revoked: ${c.error}`;
       case 'failed':
-        return `${c.name}:${serial} revocation FAILED: ${c.error}`;
+        return `${c.name}:${serial} revocation FAILED${replaced}: ${c.error}`;
     }
   });
   const s = result.summary;

@@ -270,9 +270,10 @@ describe('normaliseSerial', () => {
     ['00:8F:AB:01', '8fab01'],
     ['8f ab 01', '8fab01'],
     ['0000ab', 'ab'],
-    ['000a', '0a'],
-    ['00', '00'],
-    ['0000', '00'],
+    ['000a', 'a'],
+    ['0abc', 'abc'],
+    ['00', '0'],
+    ['0000', '0'],
     ['7F', '7f'],
   ])('%j -> %j', (input, expected) => {
     expect(normaliseSerial(input)).toBe(expected);

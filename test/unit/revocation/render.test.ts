@@ -182,8 +182,8 @@ describe('renderRevoke', () => {
       'www: serial 8fab01 revoked (keyCompromise), replaced by 9c0002',
       'old: serial 8fab04 was already revoked',
       'api: serial 8fab02 NOT revoked: its replacement failed, so it stays valid and in service: dns-01 timed out',
-      // The replacement of a certificate whose revocation failed is in the JSON, not on this line.
-      'mail: serial 8fab03 revocation FAILED: urn:ietf:params:acme:error:unauthorized',
+      // Its replacement is already in service: the line says so.
+      'mail: serial 8fab03 revocation FAILED, replaced by 9c0005: urn:ietf:params:acme:error:unauthorized',
       'pending: no certificate issued yet, nothing to revoke, replaced by 9c0006',
     ]);
   });
