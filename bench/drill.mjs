@@ -10,12 +10,12 @@
 //
 // Needs dist/ (npm run build) and Debian `pebble`. Everything listens on 127.0.0.1; every process
 // started here is stopped by its PID, also on errors.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPebble } from './pebble.mjs';
+import { runProcess } from './run-cli.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -32,23 +32,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'certfleet-bench-drill-'));
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
 const cleanups = [() => rmSync(scratch, { recursive: true, force: true })];
 
-function certfleet(argv) {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, [join(root, 'bin', 'certfleet'), ...argv], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const killOnExit = () => child.kill('SIGKILL');
-    process.once('exit', killOnExit);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      process.removeListener('exit', killOnExit);
-      resolve({ status, stdout, stderr, wallMs: Number(process.hrtime.bigint() - t0) / 1e6 });
-    });
-  });
-}
+const certfleet = (argv) => runProcess(process.execPath, [join(root, 'bin', 'certfleet'), ...argv]);
 
 function json(r, what) {
   try {

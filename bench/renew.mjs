@@ -11,7 +11,6 @@
 // Needs dist/ (npm run build), Debian `pebble` (with pebble-challtestsrv) and `certbot`.
 // Everything listens on 127.0.0.1. Every process started here is stopped by its PID, also on errors.
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
 import { webcrypto, KeyObject } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as x509 from '@peculiar/x509';
 import { freePort, startPebble } from './pebble.mjs';
-import { median } from './run-cli.mjs';
+import { median, runProcess as run } from './run-cli.mjs';
 
 x509.cryptoProvider.set(webcrypto);
 
@@ -48,28 +47,6 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.e
 // --keep leaves the scratch directory (state, configs) for profiling: node --cpu-prof bin/certfleet ...
 const cleanups = [() => (args.includes('--keep') ? console.log(`renew: scratch kept in ${scratch}`) : rmSync(scratch, { recursive: true, force: true }))];
 const report = (line) => console.log(line);
-
-/** Run a command to its end without blocking our event loop (Pebble's log pipes must keep draining). */
-function run(command, argv, options = {}) {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(command, argv, { cwd: options.cwd ?? root, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const killOnExit = () => child.kill('SIGKILL');
-    process.once('exit', killOnExit);
-    child.on('error', (err) => {
-      process.removeListener('exit', killOnExit);
-      reject(err);
-    });
-    child.on('close', (status) => {
-      process.removeListener('exit', killOnExit);
-      resolve({ status, stdout, stderr, wallMs: Number(process.hrtime.bigint() - t0) / 1e6 });
-    });
-  });
-}
 
 const certfleet = (argv) => run(process.execPath, [join(root, 'bin', 'certfleet'), ...argv]);
 

@@ -49,3 +49,25 @@ export function median(values) {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
+
+/** Run a command to its end without blocking our event loop (Pebble's log pipes must keep draining). */
+export function runProcess(command, argv, options = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(command, argv, { cwd: options.cwd ?? root, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.on('error', (err) => {
+      process.removeListener('exit', killOnExit);
+      reject(err);
+    });
+    child.on('close', (status) => {
+      process.removeListener('exit', killOnExit);
+      resolve({ status, stdout, stderr, wallMs: Number(process.hrtime.bigint() - t0) / 1e6 });
+    });
+  });
+}

@@ -1,30 +1,18 @@
 /** `renew`, `issue`, `status`, `account`: resolve settings, call the core, render, choose the exit code. */
-import { loadConfig } from '../../config/load.js';
 import { parseAsOf } from '../../config/inventory-options.js';
-import { resolveRenewSettings } from '../../config/renew-options.js';
 import { ExitCode } from '../../errors.js';
 import { runRenew, selectCertificates } from '../../renewal/run.js';
 import { collectStatus } from '../../renewal/status.js';
 import { runAccountAction, type AccountVerb } from '../../renewal/account-actions.js';
 import type { GlobalOptions } from '../main.js';
-import { stderrLogger } from '../logger.js';
 import { writeOutput } from '../output.js';
 import { renderAccount, renderRenewResult, renderStatus } from '../render/renew.js';
-import { defaultStateDir, durationFlag } from './state-dir.js';
+import { durationFlag, loadManagedSettings } from './managed-settings.js';
 
 type Family = 'renew' | 'issue' | 'status' | 'account';
 
 export async function runRenewFamily(command: Family, args: unknown[], flags: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
-  const loaded = await loadConfig(process.cwd(), globals.config);
-  const logger = stderrLogger({ quiet: globals.quiet ?? false, verbose: flags.verbose === true });
-  const settings = await resolveRenewSettings(loaded.config, {
-    cwd: process.cwd(),
-    env: process.env,
-    configFile: loaded.filePath,
-    ...(typeof flags.stateDir === 'string' ? { stateDirFlag: flags.stateDir } : {}),
-    defaultStateDir: defaultStateDir(),
-    staging: flags.staging === true,
-  });
+  const { settings, logger } = await loadManagedSettings(flags, globals, flags.staging === true);
   const format = (flags.format as 'table' | 'json' | undefined) ?? 'table';
 
   if (command === 'status') {

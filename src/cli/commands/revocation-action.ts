@@ -1,28 +1,16 @@
 /** `revoke` and `drill`: resolve settings and the selection, call the core, render, choose the exit code. */
 import type { RevocationReason } from '../../acme/index.js';
-import { loadConfig } from '../../config/load.js';
-import { resolveRenewSettings } from '../../config/renew-options.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { AffectedCriteria } from '../../revocation/affected.js';
 import { runDrill } from '../../revocation/drill.js';
 import { runRevoke } from '../../revocation/revoke.js';
 import type { GlobalOptions } from '../main.js';
-import { stderrLogger } from '../logger.js';
 import { writeOutput } from '../output.js';
 import { renderDrill, renderRevoke } from '../render/revocation.js';
-import { defaultStateDir, durationFlag } from './state-dir.js';
+import { durationFlag, loadManagedSettings } from './managed-settings.js';
 
 export async function runRevocationCommand(command: 'revoke' | 'drill', names: string[], flags: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
-  const loaded = await loadConfig(process.cwd(), globals.config);
-  const logger = stderrLogger({ quiet: globals.quiet ?? false, verbose: flags.verbose === true });
-  const settings = await resolveRenewSettings(loaded.config, {
-    cwd: process.cwd(),
-    env: process.env,
-    configFile: loaded.filePath,
-    ...(typeof flags.stateDir === 'string' ? { stateDirFlag: flags.stateDir } : {}),
-    defaultStateDir: defaultStateDir(),
-    staging: false,
-  });
+  const { settings, logger } = await loadManagedSettings(flags, globals, false);
   const format = (flags.format as 'table' | 'json' | undefined) ?? 'table';
   const criteria: AffectedCriteria = {
     names,

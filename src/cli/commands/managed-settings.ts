@@ -1,0 +1,41 @@
+/** What the commands that use the state directory (renew family, revoke, drill) resolve the same way. */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseDuration } from '../../config/duration.js';
+import { loadConfig } from '../../config/load.js';
+import { resolveRenewSettings } from '../../config/renew-options.js';
+import { UsageError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { RenewSettings } from '../../renewal/managed.js';
+import { stderrLogger } from '../logger.js';
+import type { GlobalOptions } from '../main.js';
+
+/** The config file, the managed certificates in it with --state-dir applied, and the stderr logger. */
+export async function loadManagedSettings(flags: Record<string, unknown>, globals: GlobalOptions, staging: boolean): Promise<{ settings: RenewSettings; logger: Logger }> {
+  const loaded = await loadConfig(process.cwd(), globals.config);
+  const logger = stderrLogger({ quiet: globals.quiet ?? false, verbose: flags.verbose === true });
+  const settings = await resolveRenewSettings(loaded.config, {
+    cwd: process.cwd(),
+    env: process.env,
+    configFile: loaded.filePath,
+    ...(typeof flags.stateDir === 'string' ? { stateDirFlag: flags.stateDir } : {}),
+    defaultStateDir: defaultStateDir(),
+    staging,
+  });
+  return { settings, logger };
+}
+
+/** certbot's /etc/letsencrypt idea, in the places the FHS and XDG give state. */
+export function defaultStateDir(): string {
+  if (process.getuid?.() === 0) return '/var/lib/certfleet';
+  return join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'certfleet');
+}
+
+/** A duration flag in milliseconds: `10s`, `2m`, or bare seconds. */
+export function durationFlag(flag: string, value: string): number {
+  try {
+    return /^\d+$/.test(value) ? Number(value) * 1000 : parseDuration(value);
+  } catch {
+    throw new UsageError(`${flag} takes a duration such as 10s, not "${value}"`);
+  }
+}
