@@ -50,6 +50,11 @@ export function hasCriteria(c: AffectedCriteria): boolean {
   return c.all || c.names.length > 0 || c.serials.length > 0 || c.domains.length > 0 || c.issuer !== undefined || c.keyFingerprints.length > 0;
 }
 
+/** Commands that change or replace on purpose take nothing implicitly: a selection, or --all. */
+export function requireSelection(c: AffectedCriteria, verb: 'replace' | 'revoke'): void {
+  if (!hasCriteria(c)) throw new UsageError(`say which certificates to ${verb}: names, --serial, --serials-from, --domain, --issuer, --key, or --all`);
+}
+
 /** The managed certificates matching every given criterion (all of them when none is given). */
 export async function findAffected(settings: RenewSettings, store: CertificateStore, criteria: AffectedCriteria): Promise<AffectedCertificate[]> {
   if (settings.certificates.length === 0) {

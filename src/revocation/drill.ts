@@ -1,5 +1,6 @@
 /**
- * A rehearsal of a mass replacement (BR 5.7.1.2 asks CAs to test theirs; subscribers who had
+ * A mass replacement, rehearsed (`drill`) or for real (`replace`, when a CA announces it will
+ * revoke certificates of ours: it is the same work, and the same measurement). A rehearsal (BR 5.7.1.2 asks CAs to test theirs; subscribers who had
  * rehearsed were the ones who got through 2020 and 2024). It does what an incident would make us
  * do, minus the revocation: find the affected set, replace every certificate in it (order, deploy,
  * confirm the new serial is served) and measure, from the drill's start, when each one was done.
@@ -15,13 +16,15 @@ import type { RenewSettings } from '../renewal/managed.js';
 import type { CertificateOutcome } from '../renewal/renew-certificate.js';
 import { runRenew, type RenewRunHooks } from '../renewal/run.js';
 import { CertificateStore } from '../store/certificate-store.js';
-import { findAffected, type AffectedCriteria } from './affected.js';
+import { findAffected, requireSelection, type AffectedCriteria } from './affected.js';
 import { blastRadius, type BlastRadius } from './blast-radius.js';
 import { recordId, writeRecord } from './record.js';
 
 export const DRILL_SCHEMA_VERSION = 1;
 
 export interface DrillOptions {
+  /** `drill`: a rehearsal, recorded in drills/ (latest.json is what report reads); `incident`: a real replacement, recorded in replacements/. */
+  purpose: 'drill' | 'incident';
   criteria: AffectedCriteria;
   concurrency: number;
   lockWaitMs: number;
@@ -55,6 +58,7 @@ export interface DeadlineShare {
 
 export interface DrillResult {
   schemaVersion: typeof DRILL_SCHEMA_VERSION;
+  purpose: DrillOptions['purpose'];
   id: string;
   startedAt: string;
   finishedAt: string;
@@ -75,10 +79,11 @@ export interface DrillResult {
 }
 
 export async function runDrill(settings: RenewSettings, options: DrillOptions, hooks: DrillHooks): Promise<DrillResult> {
+  if (options.purpose === 'incident') requireSelection(options.criteria, 'replace');
   const started = hooks.now();
   const t0 = performance.now();
   const affected = await findAffected(settings, new CertificateStore(settings.stateDir), options.criteria);
-  if (affected.length === 0) throw new UsageError('no managed certificate matches the drill\'s selection');
+  if (affected.length === 0) throw new UsageError(`no managed certificate matches the selection: nothing to ${options.purpose === 'drill' ? 'drill' : 'replace'}`);
   const identifySeconds = (performance.now() - t0) / 1000;
   const byName = new Map(affected.map((a) => [a.name, a]));
   const verifying = new Set(settings.certificates.filter((c) => c.verify.length > 0).map((c) => c.name));
@@ -115,9 +120,11 @@ export async function runDrill(settings: RenewSettings, options: DrillOptions, h
   results.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
 
   const id = recordId(started);
-  const recordPath = join(settings.stateDir, 'drills', `${id}.json`);
+  const records = join(settings.stateDir, options.purpose === 'drill' ? 'drills' : 'replacements');
+  const recordPath = join(records, `${id}.json`);
   const result: DrillResult = {
     schemaVersion: DRILL_SCHEMA_VERSION,
+    purpose: options.purpose,
     id,
     startedAt: started.toISOString(),
     finishedAt: finished.toISOString(),
@@ -128,7 +135,8 @@ export async function runDrill(settings: RenewSettings, options: DrillOptions, h
     blastRadius: blastRadius(affected),
     recordPath,
   };
-  await writeRecord(recordPath, result, join(settings.stateDir, 'drills', 'latest.json'));
+  // Only a rehearsal becomes the report's "last drill": an incident's replacement is recorded on its own.
+  await writeRecord(recordPath, result, options.purpose === 'drill' ? join(records, 'latest.json') : undefined);
   return result;
 }
 

@@ -15,7 +15,7 @@ import type { CertificateOutcome } from '../renewal/renew-certificate.js';
 import { runRenew, type RenewRunHooks } from '../renewal/run.js';
 import { AccountStore } from '../store/account-store.js';
 import { CertificateStore } from '../store/certificate-store.js';
-import { findAffected, hasCriteria, type AffectedCertificate, type AffectedCriteria } from './affected.js';
+import { findAffected, requireSelection, type AffectedCertificate, type AffectedCriteria } from './affected.js';
 import { blastRadius, type BlastRadius } from './blast-radius.js';
 import { recordId, writeRecord } from './record.js';
 
@@ -63,9 +63,7 @@ export type RevokeHooks = Omit<RenewRunHooks, 'onCertificate'> & {
 };
 
 export async function runRevoke(settings: RenewSettings, options: RevokeRunOptions, hooks: RevokeHooks): Promise<RevokeRunResult> {
-  if (!hasCriteria(options.criteria)) {
-    throw new UsageError('say which certificates to revoke: names, --serial, --domain, --issuer, --key, or --all');
-  }
+  requireSelection(options.criteria, 'revoke');
   const started = hooks.now();
   const t0 = Date.now();
   const store = new CertificateStore(settings.stateDir);

@@ -168,6 +168,39 @@ describe('certfleet drill', () => {
   });
 });
 
+describe('certfleet replace', () => {
+  it('replaces what a CA\'s list of serials names, records it apart from drills, and needs a selection', async () => {
+    const before = { www: await served('www'), api: await served('api') };
+    const lastDrill = readFileSync(join(dir, 'state', 'drills', 'latest.json'), 'utf8');
+    // As a CA's CSV export might have it: a header, colons, upper case, a comment.
+    const colons = before.api.toUpperCase().padStart(before.api.length + (before.api.length % 2), '0').match(/../g)!.join(':');
+    const list = join(dir, 'affected-serials.csv');
+    writeFileSync(list, `serial,commonName\n# from the CA's incident notice\n${colons},${sni('api')}\n`);
+    const look = await cli('replace', '--serials-from', list, '--dry-run');
+    expect(look.code, look.stderr).toBe(0);
+    expect(look.stdout).toContain(`api: would replace serial ${before.api}`);
+    expect(look.stdout).toMatch(/dry run: 1 certificate\(s\) would be replaced; nothing was changed/);
+    expect(await served('api')).toBe(before.api);
+    const r = await json<DrillResult>(['replace', '--serials-from', list], 0);
+    expect(r.purpose).toBe('incident');
+    expect(r.certificates.map((c) => [c.name, c.serialNumber])).toEqual([['api', before.api]]);
+    const replacement = r.certificates[0]!.replacedBy!.serialNumber;
+    expect(await settledSerial(tlsPort, sni('api'), replacement)).toBe(replacement);
+    expect(await served('www')).toBe(before.www);
+    expect(await pebbleStatus(before.api)).toBe('Valid'); // revoking is the CA's part
+    expect(r.recordPath).toContain(join('state', 'replacements'));
+    expect(readFileSync(join(dir, 'state', 'drills', 'latest.json'), 'utf8')).toBe(lastDrill);
+
+    const none = await cli('replace');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/say which certificates to replace/);
+    writeFileSync(list, `${colons}\nnot-a-serial\n`);
+    const bad = await cli('replace', '--serials-from', list);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`${list}:2: "not-a-serial" is not a serial number`);
+  });
+});
+
 describe('certfleet revoke', () => {
   it('refuses without --yes or without a selection, and a dry run changes nothing', async () => {
     const noYes = await cli('revoke', '--all');

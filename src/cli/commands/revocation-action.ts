@@ -1,21 +1,24 @@
-/** `revoke` and `drill`: resolve settings and the selection, call the core, render, choose the exit code. */
+/** `revoke`, `replace` and `drill`: resolve settings and the selection, call the core, render, choose the exit code. */
+import { readFile } from 'node:fs/promises';
 import type { RevocationReason } from '../../acme/index.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { AffectedCriteria } from '../../revocation/affected.js';
 import { runDrill } from '../../revocation/drill.js';
+import { planReplacement } from '../../revocation/plan.js';
 import { runRevoke } from '../../revocation/revoke.js';
+import { parseSerialList } from '../../revocation/serial-list.js';
 import type { GlobalOptions } from '../main.js';
 import { writeOutput } from '../output.js';
-import { renderDrill, renderRevoke } from '../render/revocation.js';
+import { renderDrill, renderPlan, renderRevoke } from '../render/revocation.js';
 import { durationFlag, loadManagedSettings } from './managed-settings.js';
 
-export async function runRevocationCommand(command: 'revoke' | 'drill', names: string[], flags: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
+export async function runRevocationCommand(command: 'revoke' | 'drill' | 'replace', names: string[], flags: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
   const { settings, logger } = await loadManagedSettings(flags, globals, false);
   const format = (flags.format as 'table' | 'json' | undefined) ?? 'table';
   const criteria: AffectedCriteria = {
     names,
     all: flags.all === true,
-    serials: (flags.serial as string[] | undefined) ?? [],
+    serials: [...((flags.serial as string[] | undefined) ?? []), ...(typeof flags.serialsFrom === 'string' ? await readSerialList(flags.serialsFrom) : [])],
     domains: (flags.domain as string[] | undefined) ?? [],
     ...(typeof flags.issuer === 'string' ? { issuer: flags.issuer } : {}),
     keyFingerprints: (flags.key as string[] | undefined) ?? [],
@@ -24,8 +27,12 @@ export async function runRevocationCommand(command: 'revoke' | 'drill', names: s
   const lockWaitMs = typeof flags.lockWait === 'string' ? durationFlag('--lock-wait', flags.lockWait) : 10_000;
   const hooks = { now: () => new Date(), random: Math.random, logger, commandEnv: process.env, pid: process.pid };
 
-  if (command === 'drill') {
-    const result = await runDrill(settings, { criteria, concurrency, lockWaitMs }, {
+  if ((command === 'drill' || command === 'replace') && flags.dryRun === true) {
+    await writeOutput(renderPlan(await planReplacement(settings, criteria, { requireSelection: command === 'replace' }), command, format), undefined);
+    return ExitCode.ok;
+  }
+  if (command === 'drill' || command === 'replace') {
+    const result = await runDrill(settings, { purpose: command === 'drill' ? 'drill' : 'incident', criteria, concurrency, lockWaitMs }, {
       ...hooks,
       onCertificate: (c, done, total) =>
         logger.info(`${done}/${total} ${c.name}: ${c.secondsToReplace === null ? `NOT replaced: ${c.error ?? 'unknown error'}` : `replaced after ${c.secondsToReplace.toFixed(1)} s`}`),
@@ -41,6 +48,16 @@ export async function runRevocationCommand(command: 'revoke' | 'drill', names: s
   const result = await runRevoke(settings, { criteria, reason: flags.reason as RevocationReason, replace: flags.replace !== false, dryRun, concurrency, lockWaitMs }, hooks);
   await writeOutput(renderRevoke(result, format), undefined);
   return result.summary.notRevoked + result.summary.failed > 0 ? ExitCode.findings : ExitCode.ok;
+}
+
+async function readSerialList(path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--serials-from ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  return parseSerialList(text, path);
 }
 
 function positiveInt(flag: string, value: string): number {

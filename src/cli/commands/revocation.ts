@@ -1,4 +1,4 @@
-/** `revoke` and `drill`: flag definitions only; the work is in revocation-action.ts. */
+/** `revoke`, `replace` and `drill`: flag definitions only; the work is in revocation-action.ts. */
 import { Option, type Command } from 'commander';
 import type { GlobalOptions } from '../main.js';
 
@@ -10,6 +10,7 @@ function selectionOptions(command: Command): Command {
     .argument('[names...]', 'managed certificate names')
     .option('--all', 'every managed certificate')
     .option('--serial <hex>', 'the current certificate has this serial number (repeatable)', collect)
+    .option('--serials-from <file>', 'serial numbers from a file, one a line (first field: a CA\'s CSV works as is)')
     .option('--domain <name>', 'covers this name; *.example.com: that domain or any name under it (repeatable)', collect)
     .option('--issuer <text>', "the current certificate's issuer contains this text (case-insensitive)")
     .option('--key <sha256>', 'the current certificate certifies this public key (SHA-256 of the SPKI, hex; repeatable)', collect)
@@ -20,7 +21,7 @@ function selectionOptions(command: Command): Command {
     .option('-v, --verbose', 'debug messages on stderr');
 }
 
-async function action(name: 'revoke' | 'drill', names: string[], command: Command): Promise<void> {
+async function action(name: 'revoke' | 'drill' | 'replace', names: string[], command: Command): Promise<void> {
   const mod = await import('./revocation-action.js');
   process.exitCode = await mod.runRevocationCommand(name, names, command.opts(), command.optsWithGlobals<GlobalOptions>());
 }
@@ -42,11 +43,21 @@ export function defineRevocationCommands(program: Command): void {
     )
     .action((names: string[], _o, command: Command) => action('revoke', names, command));
 
+  selectionOptions(program.command('replace').description('replace the selected certificates now, e.g. those a CA will revoke after an incident: order, deploy, confirm served'))
+    .addHelpText(
+      'after',
+      '\nThe same work as a drill, for real: nothing is revoked (the CA does that); each replacement is timed and the run\nis recorded in <stateDir>/replacements/. Needs a selection or --all.\n' +
+        'Exit codes: 0 every certificate replaced, 1 some could not be, 2 usage/config error, 3 another run holds the lock.',
+    )
+    .option('--dry-run', 'show what would be replaced and the blast radius; contact no CA, change nothing')
+    .action((names: string[], _o, command: Command) => action('replace', names, command));
+
   selectionOptions(program.command('drill').description('rehearse a mass replacement: replace the selected certificates (all by default) and measure against the 24-hour and 5-day deadlines'))
     .addHelpText(
       'after',
       '\nNothing is revoked: a drill is an early renewal of every selected certificate, timed from its start. The\nmeasurement is written to <stateDir>/drills/ (latest.json is what `certfleet report` reads).\n' +
         'Exit codes: 0 every certificate replaced, 1 some could not be, 2 usage/config error, 3 another run holds the lock.',
     )
+    .option('--dry-run', 'show what would be drilled and the blast radius; contact no CA, change nothing')
     .action((names: string[], _o, command: Command) => action('drill', names, command));
 }

@@ -1,6 +1,7 @@
 /** Human and JSON views of drills and bulk revocations. */
 import type { BlastRadius, GroupCount } from '../../revocation/blast-radius.js';
 import type { DrillResult } from '../../revocation/drill.js';
+import type { ReplacementPlan } from '../../revocation/plan.js';
 import type { RevokeRunResult } from '../../revocation/revoke.js';
 
 export function renderDrill(result: DrillResult, format: 'table' | 'json'): string[] {
@@ -12,11 +13,26 @@ export function renderDrill(result: DrillResult, format: 'table' | 'json'): stri
   );
   const s = result.summary;
   lines.push('');
-  lines.push(`drill ${result.id}: ${s.replaced} of ${s.affected} replaced${s.failed ? `, ${s.failed} NOT replaced` : ''}; affected set found in ${seconds(result.identifySeconds)}`);
+  lines.push(`${result.purpose === 'drill' ? 'drill' : 'replacement'} ${result.id}: ${s.replaced} of ${s.affected} replaced${s.failed ? `, ${s.failed} NOT replaced` : ''}; affected set found in ${seconds(result.identifySeconds)}`);
   if (s.secondsToReplace) lines.push(`time to replace: median ${seconds(s.secondsToReplace.median)}, p95 ${seconds(s.secondsToReplace.p95)}, slowest ${seconds(s.secondsToReplace.max)}`);
   lines.push(s.withinDeadlines.map((d) => `${percent(d.share)} within ${hours(d.hours)}`).join(', '));
   lines.push(...blastRadiusLines(result.blastRadius));
-  lines.push(`recorded in ${result.recordPath} (read by certfleet report)`);
+  lines.push(`recorded in ${result.recordPath}${result.purpose === 'drill' ? ' (read by certfleet report)' : ''}`);
+  return [lines.join('\n') + '\n'];
+}
+
+export function renderPlan(plan: ReplacementPlan, command: 'drill' | 'replace', format: 'table' | 'json'): string[] {
+  if (format === 'json') return [JSON.stringify(plan, null, 2) + '\n'];
+  const lines = plan.certificates.map((a) =>
+    a.current
+      ? `${a.name}: would replace serial ${a.current.serialNumber} (expires ${a.current.notAfter})`
+      : a.unreadable
+        ? `${a.name}: would replace a certificate the state directory cannot read (${a.unreadable})`
+        : `${a.name}: would issue (nothing issued yet)`,
+  );
+  lines.push('');
+  lines.push(`dry run: ${plan.certificates.length} certificate(s) would be ${command === 'drill' ? 'drilled' : 'replaced'}; nothing was changed`);
+  lines.push(...blastRadiusLines(plan.blastRadius));
   return [lines.join('\n') + '\n'];
 }
 

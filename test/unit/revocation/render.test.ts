@@ -31,6 +31,7 @@ function radius(over: Partial<BlastRadius> = {}): BlastRadius {
 function drill(over: Partial<DrillResult> = {}): DrillResult {
   return {
     schemaVersion: DRILL_SCHEMA_VERSION,
+    purpose: 'drill',
     id: '2026-11-22T12-00-00-123Z',
     startedAt: '2026-11-22T12:00:00.123Z',
     finishedAt: '2026-11-22T12:25:00.000Z',
