@@ -1,6 +1,12 @@
 /**
  * After deploying, ask each verify endpoint what it serves until it is the new serial (a reload
  * finishes asynchronously), or give up at the deadline with what was served instead.
+ *
+ * One handshake showing the new serial is not enough: behind one address there may be several
+ * servers (a load balancer's backends, the old and new workers of a graceful reload), and one
+ * answering with the new certificate says nothing of the others. So an endpoint counts as
+ * confirmed after CONFIRMATIONS handshakes in a row show the new serial; an old serial in between
+ * starts the count again, and is reported if it never stops.
  */
 import type { EndpointSpec } from '../inventory/sources/endpoint-types.js';
 import { scanEndpoints } from '../inventory/sources/endpoints.js';
@@ -11,7 +17,13 @@ export interface VerifyOptions {
   timeoutMs: number;
   extraCa: Uint8Array[];
   pollMs?: number;
+  /** Handshakes in a row that must show the new serial (default CONFIRMATIONS). */
+  confirmations?: number;
 }
+
+export const CONFIRMATIONS = 3;
+/** Pause between confirming handshakes: short, as the new certificate has already been seen. */
+const CONFIRM_GAP_MS = 25;
 
 export interface VerifyOutcome {
   ok: boolean;
@@ -21,8 +33,11 @@ export interface VerifyOutcome {
 
 export async function verifyServed(endpoints: readonly EndpointSpec[], options: VerifyOptions): Promise<VerifyOutcome> {
   const deadline = Date.now() + options.timeoutMs;
+  const needed = Math.max(1, options.confirmations ?? CONFIRMATIONS);
   const pending = new Map(endpoints.map((e) => [e.raw, e]));
   const results = new Map<string, { endpoint: string; ok: boolean; detail: string }>();
+  /** Per endpoint: handshakes in a row with the new serial, and whether it was ever seen. */
+  const streak = new Map<string, { inRow: number; seenNew: boolean }>(endpoints.map((e) => [e.raw, { inRow: 0, seenNew: false }]));
   for (;;) {
     const observations = await scanEndpoints([...pending.values()], {
       concurrency: 16,
@@ -32,17 +47,30 @@ export async function verifyServed(endpoints: readonly EndpointSpec[], options: 
     });
     for (const obs of observations) {
       const endpoint = obs.spec.raw;
+      const s = streak.get(endpoint)!;
       if (!obs.ok) {
+        s.inRow = 0;
         results.set(endpoint, { endpoint, ok: false, detail: obs.error });
         continue;
       }
       const served = serialOf(obs.chain[0]);
-      const ok = served === options.expectedSerial;
-      results.set(endpoint, { endpoint, ok, detail: ok ? `serves ${served}` : `still serves serial ${served ?? '(unreadable)'}, expected ${options.expectedSerial}` });
-      if (ok) pending.delete(endpoint);
+      if (served === options.expectedSerial) {
+        s.inRow++;
+        s.seenNew = true;
+        const ok = s.inRow >= needed;
+        results.set(endpoint, { endpoint, ok, detail: ok ? `serves ${served} (${s.inRow} handshakes in a row)` : `serves ${served} on ${s.inRow} handshake(s) in a row so far` });
+        if (ok) pending.delete(endpoint);
+      } else {
+        s.inRow = 0;
+        const detail = s.seenNew
+          ? `serves the new serial ${options.expectedSerial} on some handshakes and serial ${served ?? '(unreadable)'} on others: a server behind this address still has the old certificate`
+          : `still serves serial ${served ?? '(unreadable)'}, expected ${options.expectedSerial}`;
+        results.set(endpoint, { endpoint, ok: false, detail });
+      }
     }
     if (pending.size === 0 || Date.now() >= deadline) break;
-    await new Promise((r) => setTimeout(r, options.pollMs ?? 250));
+    const confirming = [...pending.keys()].every((e) => streak.get(e)!.inRow > 0);
+    await new Promise((r) => setTimeout(r, confirming ? CONFIRM_GAP_MS : (options.pollMs ?? 250)));
   }
   const list = endpoints.map((e) => results.get(e.raw)!);
   return { ok: list.every((r) => r.ok), results: list };
