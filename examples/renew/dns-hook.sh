@@ -15,7 +15,8 @@ case "$action" in
   *) echo "usage: $0 present|cleanup <fqdn> <value>" >&2; exit 2 ;;
 esac
 
-nsupdate -k "$keyfile" <<EOF_NSUPDATE
+# -v: over TCP, so a datagram dropped by a busy server cannot lose the update; -t: give up after 20 s.
+nsupdate -v -t 20 -k "$keyfile" <<EOF_NSUPDATE
 server $server
 $change
 send

@@ -37,7 +37,8 @@ case "$action" in
   cleanup) change="update delete $fqdn TXT \\"$value\\"" ;;
   *) echo "unknown action: $action" >&2; exit 2 ;;
 esac
-printf 'server 127.0.0.1 %s\\n%s\\nsend\\n' "$BIND_PORT" "$change" | nsupdate -y "$TSIG_KEY"`,
+# Over TCP (-v): under a loaded CI machine a UDP update once went unanswered (nsupdate: "timed out").
+printf 'server 127.0.0.1 %s\\n%s\\nsend\\n' "$BIND_PORT" "$change" | nsupdate -v -t 8 -y "$TSIG_KEY"`,
   );
 });
 
