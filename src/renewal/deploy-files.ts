@@ -99,6 +99,13 @@ export async function liveVersion(name: string, targets: DeployTargets): Promise
   }
 }
 
+/** `as-found` when the files that were there before certfleet were adopted (and not pruned since). */
+export async function adoptedVersion(name: string, targets: DeployTargets): Promise<string | undefined> {
+  const [first] = slots(name, targets);
+  if (!first) return undefined;
+  return (await lstat(join(first.home, ADOPTED)).then(() => true, () => false)) ? ADOPTED : undefined;
+}
+
 /**
  * Make `versionId` live: ensure each target path is our symlink (adopting a plain file first), then
  * switch each directory's `live` link with one rename.

@@ -16,7 +16,7 @@ import { certificatePemTypes, findPemBlocks } from '../x509/pem.js';
 import type { AcmeClients } from './acme-clients.js';
 import { certfleetEnv, runCommand } from './commands.js';
 import { decideRenewal, type RenewalDecision, type RenewalPolicy } from './decision.js';
-import { activateVersion, liveVersion, pruneVersions, stageVersion } from './deploy-files.js';
+import { activateVersion, adoptedVersion, liveVersion, pruneVersions, stageVersion } from './deploy-files.js';
 import type { ManagedCertificate } from './managed.js';
 import { NO_ARI_POLL_MS, refreshRenewalInfo, type CurrentCertificate } from './renewal-info.js';
 import { verifyServed } from './verify.js';
@@ -31,6 +31,13 @@ export interface RenewDeps {
   logger: Logger;
   /** The environment operator commands and exec hooks start from (the CLI passes its own). */
   commandEnv: Readonly<Record<string, string | undefined>>;
+  /**
+   * Runs switch-files-and-reload sections one at a time across the run's certificates. Without it
+   * one certificate's reload can read another's pair in the middle of its switch (certificate file
+   * of one version, key of the next: seen as nginx's "key values mismatch"), because a server reads
+   * the two files one after the other, however atomic the switch itself is.
+   */
+  exclusive: <T>(section: () => Promise<T>) => Promise<T>;
   signal?: AbortSignal;
 }
 
@@ -197,15 +204,21 @@ async function deployAndVerify(
 ): Promise<void> {
   const deploy = cert.deploy!;
   await stageVersion(cert.name, version.id, deploy.targets, files);
-  await activateVersion(cert.name, version.id, deploy.targets);
   try {
-    await runCommands(deploy.commands, cert, version, deps, log, deploy.commandTimeoutMs);
+    await deps.exclusive(async () => {
+      await activateVersion(cert.name, version.id, deploy.targets);
+      await runCommands(deploy.commands, cert, version, deps, log, deploy.commandTimeoutMs);
+    });
     if (cert.verify.length > 0) await verifyOrThrow(cert, version.serialNumber);
   } catch (err) {
-    if (!previous) throw new Error(`${describeError(err)}; there was no earlier certificate to put back`, { cause: err });
+    // On a first deployment over files that were already there, those files (adopted as found) are the previous pair.
+    const back = previous ?? (await adoptedVersion(cert.name, deploy.targets));
+    if (!back) throw new Error(`${describeError(err)}; there was no earlier certificate to put back`, { cause: err });
     log.error(`deployment failed (${describeError(err)}); putting back the previous certificate`);
-    await activateVersion(cert.name, previous, deploy.targets);
-    await runCommands(deploy.commands, cert, undefined, deps, log, deploy.commandTimeoutMs).catch((e) => log.error(`deploy command failed again after rollback: ${describeError(e)}`));
+    await deps.exclusive(async () => {
+      await activateVersion(cert.name, back, deploy.targets);
+      await runCommands(deploy.commands, cert, undefined, deps, log, deploy.commandTimeoutMs).catch((e) => log.error(`deploy command failed again after rollback: ${describeError(e)}`));
+    });
     throw new Error(`deployment failed and the previous certificate was put back: ${describeError(err)}`, { cause: err });
   }
   await pruneVersions(cert.name, deploy.targets, [version.id, ...(previous ? [previous] : [])]);

@@ -52,7 +52,7 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
   const lock = options.dryRun ? undefined : await acquireLock(settings.stateDir, { waitMs: options.lockWaitMs, pid: hooks.pid });
   const outcomes: CertificateOutcome[] = new Array(selected.length);
   try {
-    const deps = { store, accounts, clients, policy: settings.policy, ...hooks };
+    const deps = { store, accounts, clients, policy: settings.policy, exclusive: oneAtATime(), ...hooks };
     let next = 0;
     let done = 0;
     const worker = async () => {
@@ -88,4 +88,14 @@ export function selectCertificates(settings: RenewSettings, names: readonly stri
   const unknown = names.filter((n) => !known.has(n));
   if (unknown.length) throw new UsageError(`unknown certificate name(s): ${unknown.join(', ')} (configured: ${[...known].join(', ')})`);
   return settings.certificates.filter((c) => names.includes(c.name));
+}
+
+/** A mutex as a function: sections passed to it run one after another, in call order. */
+function oneAtATime(): <T>(section: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(section: () => Promise<T>): Promise<T> => {
+    const run = tail.then(section, section);
+    tail = run.catch(() => undefined);
+    return run;
+  };
 }

@@ -36,8 +36,8 @@ export async function verifyServed(endpoints: readonly EndpointSpec[], options: 
   const needed = Math.max(1, options.confirmations ?? CONFIRMATIONS);
   const pending = new Map(endpoints.map((e) => [e.raw, e]));
   const results = new Map<string, { endpoint: string; ok: boolean; detail: string }>();
-  /** Per endpoint: handshakes in a row with the new serial, and whether it was ever seen. */
-  const streak = new Map<string, { inRow: number; seenNew: boolean }>(endpoints.map((e) => [e.raw, { inRow: 0, seenNew: false }]));
+  /** Per endpoint: handshakes in a row with the new serial, whether it was ever seen, and the last other serial seen. */
+  const streak = new Map<string, { inRow: number; seenNew: boolean; other?: string }>(endpoints.map((e) => [e.raw, { inRow: 0, seenNew: false }]));
   for (;;) {
     const observations = await scanEndpoints([...pending.values()], {
       concurrency: 16,
@@ -62,15 +62,24 @@ export async function verifyServed(endpoints: readonly EndpointSpec[], options: 
         if (ok) pending.delete(endpoint);
       } else {
         s.inRow = 0;
-        const detail = s.seenNew
-          ? `serves the new serial ${options.expectedSerial} on some handshakes and serial ${served ?? '(unreadable)'} on others: a server behind this address still has the old certificate`
-          : `still serves serial ${served ?? '(unreadable)'}, expected ${options.expectedSerial}`;
-        results.set(endpoint, { endpoint, ok: false, detail });
+        s.other = served ?? '(unreadable)';
+        results.set(endpoint, { endpoint, ok: false, detail: `still serves serial ${s.other}, expected ${options.expectedSerial}` });
       }
     }
     if (pending.size === 0 || Date.now() >= deadline) break;
     const confirming = [...pending.keys()].every((e) => streak.get(e)!.inRow > 0);
     await new Promise((r) => setTimeout(r, confirming ? CONFIRM_GAP_MS : (options.pollMs ?? 250)));
+  }
+  for (const endpoint of pending.keys()) {
+    const s = streak.get(endpoint)!;
+    // Whatever the last handshake happened to show: both serials seen means a server left behind.
+    if (s.seenNew && s.other !== undefined) {
+      results.set(endpoint, {
+        endpoint,
+        ok: false,
+        detail: `serves the new serial ${options.expectedSerial} on some handshakes and serial ${s.other} on others: a server behind this address still has the old certificate`,
+      });
+    }
   }
   const list = endpoints.map((e) => results.get(e.raw)!);
   return { ok: list.every((r) => r.ok), results: list };
