@@ -7,7 +7,7 @@
  * `--no-replace` revokes at once, for certificates already out of service.
  */
 import { join } from 'node:path';
-import { AcmeProblemError, type RevocationReason } from '../acme/index.js';
+import { AcmeProblemError, type AcmeClient, type RevocationReason } from '../acme/index.js';
 import { describeError, UsageError } from '../errors.js';
 import { AcmeClients } from '../renewal/acme-clients.js';
 import type { ManagedCertificate, RenewSettings } from '../renewal/managed.js';
@@ -15,6 +15,8 @@ import type { CertificateOutcome } from '../renewal/renew-certificate.js';
 import { runRenew, type RenewRunHooks } from '../renewal/run.js';
 import { AccountStore } from '../store/account-store.js';
 import { CertificateStore } from '../store/certificate-store.js';
+import { parseCertificate } from '../x509/certificate.js';
+import { findPemBlocks } from '../x509/pem.js';
 import { findAffected, requireSelection, type AffectedCertificate, type AffectedCriteria } from './affected.js';
 import { blastRadius, type BlastRadius } from './blast-radius.js';
 import { recordId, writeRecord } from './record.js';
@@ -41,6 +43,8 @@ export interface RevokeOutcome {
   serialNumber?: string;
   fingerprintSha256?: string;
   replacedBy?: { serialNumber: string; notAfter?: string };
+  /** keyCompromise: earlier, unexpired versions on the same key, revoked too (serials). */
+  alsoRevoked?: string[];
   /** Why it was not revoked, or what the CA said. */
   error?: string;
 }
@@ -168,14 +172,59 @@ async function revokeOne(
     const client = await clients.get(cert.ca);
     // A compromised key proves itself: the CA (Let's Encrypt requires it) takes a keyCompromise
     // request signed by the certificate's own key, and then blocks that key.
-    await client.revoke(old.files.certPem, { reason, ...(reason === 'keyCompromise' ? { withKey: old.files.keyPem } : {}) });
-    hooks.logger.info(`${a.name}: revoked serial ${a.current.serialNumber} (${reason})`);
-    return { ...base, action: 'revoked' };
+    const action = await revokeOrAlready(() => client.revoke(old.files.certPem, { reason, ...(reason === 'keyCompromise' ? { withKey: old.files.keyPem } : {}) }));
+    hooks.logger.info(`${a.name}: ${action === 'revoked' ? 'revoked' : 'already revoked:'} serial ${a.current.serialNumber} (${reason})`);
+    if (reason !== 'keyCompromise') return { ...base, action };
+    const siblings = await revokeEarlierOnSameKey(a, store, client, replacement?.serialNumber, hooks);
+    const outcome: RevokeOutcome = { ...base, action, ...(siblings.revoked.length ? { alsoRevoked: siblings.revoked } : {}) };
+    return siblings.failed.length ? { ...outcome, action: 'failed', error: `the current serial is revoked, but not every earlier one on the same key: ${siblings.failed.join('; ')}` } : outcome;
   } catch (err) {
-    if (err instanceof AcmeProblemError && err.type === 'alreadyRevoked') return { ...base, action: 'already-revoked' };
     hooks.logger.error(`${a.name}: revoking serial ${a.current.serialNumber} failed: ${describeError(err)}`);
     return { ...base, action: 'failed', error: describeError(err) };
   }
+}
+
+/** The CA's "already revoked" is the outcome we wanted. */
+async function revokeOrAlready(revoke: () => Promise<void>): Promise<'revoked' | 'already-revoked'> {
+  try {
+    await revoke();
+    return 'revoked';
+  } catch (err) {
+    if (err instanceof AcmeProblemError && err.type === 'alreadyRevoked') return 'already-revoked';
+    throw err;
+  }
+}
+
+/**
+ * A compromised key takes every unexpired certificate on it, not only the one in use: with
+ * `reuseKey` the earlier versions certify the same key and are still valid.
+ */
+async function revokeEarlierOnSameKey(
+  a: AffectedCertificate,
+  store: CertificateStore,
+  client: AcmeClient,
+  replacementSerial: string | undefined,
+  hooks: RevokeHooks,
+): Promise<{ revoked: string[]; failed: string[] }> {
+  const current = a.current!;
+  const now = hooks.now().getTime();
+  const revoked: string[] = [];
+  const failed: string[] = [];
+  for (const v of await store.versions(a.name)) {
+    if (v.id === current.versionId || v.serialNumber === replacementSerial || Date.parse(v.notAfter) <= now) continue;
+    try {
+      const { files } = await store.readVersion(a.name, v.id);
+      const leaf = findPemBlocks(files.certPem).find((b) => b.type === 'CERTIFICATE');
+      if (!leaf || parseCertificate(leaf.der).info.publicKeyFingerprintSha256 !== current.publicKeyFingerprintSha256) continue;
+      if ((await revokeOrAlready(() => client.revoke(files.certPem, { reason: 'keyCompromise', withKey: files.keyPem }))) === 'revoked') {
+        hooks.logger.info(`${a.name}: revoked earlier serial ${v.serialNumber} on the same key (keyCompromise)`);
+      }
+      revoked.push(v.serialNumber);
+    } catch (err) {
+      failed.push(`serial ${v.serialNumber}: ${describeError(err)}`);
+    }
+  }
+  return { revoked, failed };
 }
 
 /** The renew run's own per-certificate callback is not ours: revoke reports per revocation. */

@@ -258,6 +258,12 @@ describe('certfleet revoke', () => {
     const newSerial = keyed.certificates[0]!.replacedBy!.serialNumber;
     expect(await settledSerial(tlsPort, sni('api'), newSerial)).toBe(newSerial);
     expect(deployedKey('api')).not.toBe(oldKey);
+    // ...and every earlier, still valid certificate on the compromised key goes too: the first
+    // issuance, the drill's and the incident replacement's all kept that key (reuseKey).
+    const earlier = keyed.certificates[0]!.alsoRevoked ?? [];
+    expect(earlier).toHaveLength(2);
+    for (const serial of earlier) expect(await pebble.certStatus(serial)).toMatchObject({ Status: 'Revoked', Reason: 1 });
+    expect(await pebbleStatus(newSerial)).toBe('Valid');
 
     const www = await served('www');
     const direct = await json<RevokeRunResult>(['revoke', '--serial', www, '--no-replace', '--yes', '--reason', 'cessationOfOperation'], 0);

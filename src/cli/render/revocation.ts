@@ -43,7 +43,7 @@ export function renderRevoke(result: RevokeRunResult, format: 'table' | 'json'):
     const replaced = c.replacedBy ? `, replaced by ${c.replacedBy.serialNumber}` : '';
     switch (c.action) {
       case 'revoked':
-        return `${c.name}:${serial} revoked (${result.reason})${replaced}`;
+        return `${c.name}:${serial} revoked (${result.reason})${replaced}${c.alsoRevoked ? `; also revoked: earlier serial(s) ${c.alsoRevoked.join(', ')} on the same key` : ''}`;
       case 'already-revoked':
         return `${c.name}:${serial} was already revoked${replaced}`;
       case 'would-revoke':

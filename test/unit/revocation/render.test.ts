@@ -168,6 +168,11 @@ describe('renderDrill', () => {
 });
 
 describe('renderRevoke', () => {
+  it('names the earlier certificates on a compromised key that were revoked with the current one', () => {
+    const out = text(renderRevoke(revoke({ certificates: [{ name: 'www', action: 'revoked', serialNumber: '8fab01', replacedBy: { serialNumber: '9c0002' }, alsoRevoked: ['7a01', '7a02'] }] }), 'table'));
+    expect(out.split('\n')[0]).toBe('www: serial 8fab01 revoked (keyCompromise), replaced by 9c0002; also revoked: earlier serial(s) 7a01, 7a02 on the same key');
+  });
+
   it('round-trips the whole result as JSON, schemaVersion included', () => {
     const result = revoke();
     const out = renderRevoke(result, 'json');
