@@ -151,6 +151,13 @@ describe('exit codes and usage errors', () => {
     expect(badConfig.stderr).toMatch(/invalid config file .*certfleet\.config\.yaml:\n {2}inventory: .*"endpionts"/);
     const badFormat = await runCli(['inventory', dir, '--format', 'xml']);
     expect(badFormat.code).toBe(2);
+    // A bad number is a usage error, not an internal one (commander wants InvalidArgumentError).
+    for (const args of [['inventory', dir, '--workers', 'abc'], ['renew', '--concurrency', '0']]) {
+      const badNumber = await runCli(args, { cwd: dir });
+      expect(badNumber.code, badNumber.stderr).toBe(2);
+      expect(badNumber.stderr).toMatch(/takes a whole number/);
+      expect(badNumber.stderr).not.toMatch(/internal error/);
+    }
   });
 
   it('--version and --help exit 0', async () => {

@@ -1,10 +1,10 @@
 /** `renew`, `issue`, `status`, `account`: flag definitions only; the work is in renew-action.ts. */
-import { Argument, Option, type Command } from 'commander';
+import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
 import type { GlobalOptions } from '../main.js';
 
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} takes a whole number of at least 1, not "${value}"`);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} takes a whole number of at least 1, not "${value}"`);
   return n;
 };
 

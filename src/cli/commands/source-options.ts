@@ -1,11 +1,11 @@
 /** The flags that say what to scan, shared by every command that runs an inventory (inventory, report). */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} takes a whole number, not "${value}"`);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} takes a whole number, not "${value}"`);
   return n;
 };
 
