@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseJsonAs } from '../config/parse-json.js';
 import { ConfigError } from '../errors.js';
 
 const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
@@ -80,19 +81,9 @@ export function loadTimelineFile(path: string): PolicyTimeline {
 }
 
 export function parseTimeline(text: string, name: string): PolicyTimeline {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`${name} is not valid JSON: ${(err as Error).message}`);
-  }
-  const parsed = timelineSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`${name}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
-  }
-  const phases = [...parsed.data.validityPhases].sort((a, b) => a.effective.localeCompare(b.effective));
-  return { ...parsed.data, validityPhases: phases };
+  const data = parseJsonAs(text, timelineSchema, name);
+  const phases = [...data.validityPhases].sort((a, b) => a.effective.localeCompare(b.effective));
+  return { ...data, validityPhases: phases };
 }
 
 /** The phase in force for a certificate issued at `at` (its notBefore), or undefined before the first. */

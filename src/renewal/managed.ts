@@ -1,4 +1,5 @@
 /** A managed certificate with everything resolved: what one renewal needs, and nothing to look up. */
+import { UsageError } from '../errors.js';
 import type { ResolvedChallengeConfig } from '../challenges/config.js';
 import type { EndpointSpec } from '../inventory/sources/endpoint-types.js';
 import type { KeyTypeName } from '../x509/generate-key.js';
@@ -37,4 +38,16 @@ export interface RenewSettings {
   defaultCa?: CaSettings;
   policy: RenewalPolicy;
   certificates: ManagedCertificate[];
+}
+
+/** The configured certificates with these names (all when none is given), in config order. */
+export function selectCertificates(settings: RenewSettings, names: readonly string[]): ManagedCertificate[] {
+  if (settings.certificates.length === 0) {
+    throw new UsageError('no managed certificates: add a `certificates:` list to the config file', 'see the "Managed certificates" section of README.md');
+  }
+  if (names.length === 0) return settings.certificates;
+  const known = new Set(settings.certificates.map((c) => c.name));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length) throw new UsageError(`unknown certificate name(s): ${unknown.join(', ')} (configured: ${[...known].join(', ')})`);
+  return settings.certificates.filter((c) => names.includes(c.name));
 }

@@ -3,13 +3,13 @@
  * due (a few at a time), report each one. A certificate's failure never stops the others.
  */
 import { mkdir } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
+import { mapConcurrently, oneAtATime } from '../concurrency.js';
 import type { Logger } from '../logger.js';
 import { AccountStore } from '../store/account-store.js';
 import { CertificateStore } from '../store/certificate-store.js';
 import { acquireLock } from '../store/lock.js';
 import { AcmeClients } from './acme-clients.js';
-import type { RenewSettings } from './managed.js';
+import { selectCertificates, type RenewSettings } from './managed.js';
 import { writeManagedSummary } from './managed-summary.js';
 import { renewCertificate, type CertificateOutcome, type RenewRequest } from './renew-certificate.js';
 
@@ -50,20 +50,10 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
   const clients = new AcmeClients(accounts, hooks.logger, hooks.now);
   await mkdir(settings.stateDir, { recursive: true, mode: 0o700 });
   const lock = options.dryRun ? undefined : await acquireLock(settings.stateDir, { waitMs: options.lockWaitMs, pid: hooks.pid });
-  const outcomes: CertificateOutcome[] = new Array(selected.length);
+  let outcomes: CertificateOutcome[];
   try {
     const deps = { store, accounts, clients, policy: settings.policy, exclusive: oneAtATime(), ...hooks };
-    let next = 0;
-    let done = 0;
-    const worker = async () => {
-      while (next < selected.length) {
-        const index = next++;
-        const outcome = await renewCertificate(selected[index]!, options, deps);
-        outcomes[index] = outcome;
-        hooks.onCertificate?.(outcome, ++done, selected.length);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, selected.length)) }, worker));
+    outcomes = await mapConcurrently(selected, options.concurrency, (cert) => renewCertificate(cert, options, deps), hooks.onCertificate);
     if (!options.dryRun) await writeManagedSummary(settings, outcomes, hooks.now());
   } finally {
     clients.close();
@@ -76,26 +66,5 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
     dryRun: options.dryRun,
     certificates: outcomes,
     summary: { renewed: count('renewed'), notDue: count('not-due'), wouldRenew: count('would-renew'), failed: count('failed'), durationMs: Date.now() - t0 },
-  };
-}
-
-export function selectCertificates(settings: RenewSettings, names: readonly string[]) {
-  if (settings.certificates.length === 0) {
-    throw new UsageError('no managed certificates: add a `certificates:` list to the config file', 'see the "Managed certificates" section of README.md');
-  }
-  if (names.length === 0) return settings.certificates;
-  const known = new Set(settings.certificates.map((c) => c.name));
-  const unknown = names.filter((n) => !known.has(n));
-  if (unknown.length) throw new UsageError(`unknown certificate name(s): ${unknown.join(', ')} (configured: ${[...known].join(', ')})`);
-  return settings.certificates.filter((c) => names.includes(c.name));
-}
-
-/** A mutex as a function: sections passed to it run one after another, in call order. */
-function oneAtATime(): <T>(section: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(section: () => Promise<T>): Promise<T> => {
-    const run = tail.then(section, section);
-    tail = run.catch(() => undefined);
-    return run;
   };
 }

@@ -6,23 +6,16 @@
  */
 import type { PolicyTimeline } from '../policy/timeline.js';
 import type { Assessed } from './classify.js';
-import type { AssessedCertificate } from './model.js';
+import type { AssessedCertificate, DeadlineReport } from './model.js';
 
 /** Whether a deadline applies to a certificate: every leaf in scope, or for a CA's schedule, its certificates with that profile. */
 export function deadlineCovers(d: { ca?: string; profile?: string }, c: AssessedCertificate): boolean {
   return c.inScope && (d.ca === undefined || (c.ca === d.ca && c.profile === d.profile));
 }
 
-export interface DeadlineSpec {
-  id: string;
-  authority: string;
-  ca?: string;
-  profile?: string;
-  effective: string;
-  inForce: boolean;
-  maxValidityDays: number;
+/** What the report says of a deadline (DeadlineReport's own fields), plus what evaluating it needs. */
+export interface DeadlineSpec extends Pick<DeadlineReport, 'id' | 'authority' | 'ca' | 'profile' | 'effective' | 'inForce' | 'maxValidityDays' | 'source'> {
   dcvReuseHours: number;
-  source: string;
   /** From this day the CA refuses Must-Staple orders (CA schedules only). */
   mustStapleRejectedFrom?: string;
   appliesTo(a: Assessed): boolean;

@@ -5,7 +5,7 @@
  * one criterion (several --serial) ORed, the way a `find` expression reads.
  */
 import { describeError, UsageError } from '../errors.js';
-import type { ManagedCertificate, RenewSettings } from '../renewal/managed.js';
+import { selectCertificates, type ManagedCertificate, type RenewSettings } from '../renewal/managed.js';
 import type { CertificateStore } from '../store/certificate-store.js';
 import { parseCertificate, type CertificateInfo } from '../x509/certificate.js';
 import { findPemBlocks } from '../x509/pem.js';
@@ -50,28 +50,29 @@ export function hasCriteria(c: AffectedCriteria): boolean {
   return c.all || c.names.length > 0 || c.serials.length > 0 || c.domains.length > 0 || c.issuer !== undefined || c.keyFingerprints.length > 0;
 }
 
-/** Commands that change or replace on purpose take nothing implicitly: a selection, or --all. */
-export function requireSelection(c: AffectedCriteria, verb: 'replace' | 'revoke'): void {
-  if (!hasCriteria(c)) throw new UsageError(`say which certificates to ${verb}: names, --serial, --serials-from, --domain, --issuer, --key, or --all`);
+/**
+ * The affected set a command acts on, never empty. Commands that replace or revoke on purpose take
+ * nothing implicitly (a selection, or --all); a drill rehearses everything when nothing is named.
+ */
+export async function selectAffected(settings: RenewSettings, store: CertificateStore, criteria: AffectedCriteria, verb: 'drill' | 'replace' | 'revoke'): Promise<AffectedCertificate[]> {
+  if (verb !== 'drill' && !hasCriteria(criteria)) {
+    throw new UsageError(`say which certificates to ${verb}: names, --serial, --serials-from, --domain, --issuer, --key, or --all`);
+  }
+  const affected = await findAffected(settings, store, criteria);
+  if (affected.length === 0) throw new UsageError(`no managed certificate matches the selection: nothing to ${verb}`);
+  return affected;
 }
 
 /** The managed certificates matching every given criterion (all of them when none is given). */
 export async function findAffected(settings: RenewSettings, store: CertificateStore, criteria: AffectedCriteria): Promise<AffectedCertificate[]> {
-  if (settings.certificates.length === 0) {
-    throw new UsageError('no managed certificates: add a `certificates:` list to the config file', 'see the "Managed certificates" section of README.md');
-  }
-  const known = new Set(settings.certificates.map((c) => c.name));
-  const unknown = criteria.names.filter((n) => !known.has(n));
-  if (unknown.length) throw new UsageError(`unknown certificate name(s): ${unknown.join(', ')} (configured: ${[...known].join(', ')})`);
-
+  const named = selectCertificates(settings, criteria.names);
   const serials = new Set(criteria.serials.map(normaliseSerial));
   const keys = new Set(criteria.keyFingerprints.map((k) => k.replace(/:/g, '').toLowerCase()));
   const domainMatchers = criteria.domains.map(domainMatcher);
   const issuer = criteria.issuer?.toLowerCase();
 
   const out: AffectedCertificate[] = [];
-  for (const cert of settings.certificates) {
-    if (criteria.names.length && !criteria.names.includes(cert.name)) continue;
+  for (const cert of named) {
     if (domainMatchers.length && !cert.domains.some((d) => domainMatchers.some((m) => m(d.toLowerCase())))) continue;
     const affected = await describe(cert, store);
     const current = affected.current;

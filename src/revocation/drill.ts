@@ -10,13 +10,12 @@
  * environment is the same command with that environment's config.
  */
 import { join } from 'node:path';
-import { UsageError } from '../errors.js';
 import { shippedTimeline } from '../policy/timeline.js';
 import type { RenewSettings } from '../renewal/managed.js';
 import type { CertificateOutcome } from '../renewal/renew-certificate.js';
 import { runRenew, type RenewRunHooks } from '../renewal/run.js';
 import { CertificateStore } from '../store/certificate-store.js';
-import { findAffected, requireSelection, type AffectedCriteria } from './affected.js';
+import { selectAffected, type AffectedCriteria } from './affected.js';
 import { blastRadius, type BlastRadius } from './blast-radius.js';
 import { recordId, writeRecord } from './record.js';
 
@@ -79,11 +78,9 @@ export interface DrillResult {
 }
 
 export async function runDrill(settings: RenewSettings, options: DrillOptions, hooks: DrillHooks): Promise<DrillResult> {
-  if (options.purpose === 'incident') requireSelection(options.criteria, 'replace');
   const started = hooks.now();
   const t0 = performance.now();
-  const affected = await findAffected(settings, new CertificateStore(settings.stateDir), options.criteria);
-  if (affected.length === 0) throw new UsageError(`no managed certificate matches the selection: nothing to ${options.purpose === 'drill' ? 'drill' : 'replace'}`);
+  const affected = await selectAffected(settings, new CertificateStore(settings.stateDir), options.criteria, options.purpose === 'drill' ? 'drill' : 'replace');
   const identifySeconds = (performance.now() - t0) / 1000;
   const byName = new Map(affected.map((a) => [a.name, a]));
   const verifying = new Set(settings.certificates.filter((c) => c.verify.length > 0).map((c) => c.name));

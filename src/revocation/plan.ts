@@ -2,10 +2,9 @@
  * The look before the leap: which certificates a replace, drill or revoke would touch, and its
  * blast radius, without contacting a CA or changing anything.
  */
-import { UsageError } from '../errors.js';
 import type { RenewSettings } from '../renewal/managed.js';
 import { CertificateStore } from '../store/certificate-store.js';
-import { findAffected, requireSelection, type AffectedCertificate, type AffectedCriteria } from './affected.js';
+import { selectAffected, type AffectedCertificate, type AffectedCriteria } from './affected.js';
 import { blastRadius, type BlastRadius } from './blast-radius.js';
 
 export const PLAN_SCHEMA_VERSION = 1;
@@ -17,9 +16,7 @@ export interface ReplacementPlan {
   blastRadius: BlastRadius;
 }
 
-export async function planReplacement(settings: RenewSettings, criteria: AffectedCriteria, options: { requireSelection: boolean }): Promise<ReplacementPlan> {
-  if (options.requireSelection) requireSelection(criteria, 'replace');
-  const affected = await findAffected(settings, new CertificateStore(settings.stateDir), criteria);
-  if (affected.length === 0) throw new UsageError('no managed certificate matches the selection');
+export async function planReplacement(settings: RenewSettings, criteria: AffectedCriteria, verb: 'drill' | 'replace'): Promise<ReplacementPlan> {
+  const affected = await selectAffected(settings, new CertificateStore(settings.stateDir), criteria, verb);
   return { schemaVersion: PLAN_SCHEMA_VERSION, dryRun: true, certificates: affected, blastRadius: blastRadius(affected) };
 }

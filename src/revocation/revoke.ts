@@ -8,7 +8,8 @@
  */
 import { join } from 'node:path';
 import { AcmeProblemError, type AcmeClient, type RevocationReason } from '../acme/index.js';
-import { describeError, UsageError } from '../errors.js';
+import { mapConcurrently } from '../concurrency.js';
+import { describeError } from '../errors.js';
 import { AcmeClients } from '../renewal/acme-clients.js';
 import type { ManagedCertificate, RenewSettings } from '../renewal/managed.js';
 import type { CertificateOutcome } from '../renewal/renew-certificate.js';
@@ -17,7 +18,7 @@ import { AccountStore } from '../store/account-store.js';
 import { CertificateStore } from '../store/certificate-store.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { findPemBlocks } from '../x509/pem.js';
-import { findAffected, requireSelection, type AffectedCertificate, type AffectedCriteria } from './affected.js';
+import { selectAffected, type AffectedCertificate, type AffectedCriteria } from './affected.js';
 import { blastRadius, type BlastRadius } from './blast-radius.js';
 import { recordId, writeRecord } from './record.js';
 
@@ -67,12 +68,10 @@ export type RevokeHooks = Omit<RenewRunHooks, 'onCertificate'> & {
 };
 
 export async function runRevoke(settings: RenewSettings, options: RevokeRunOptions, hooks: RevokeHooks): Promise<RevokeRunResult> {
-  requireSelection(options.criteria, 'revoke');
   const started = hooks.now();
   const t0 = Date.now();
   const store = new CertificateStore(settings.stateDir);
-  const affected = await findAffected(settings, store, options.criteria);
-  if (affected.length === 0) throw new UsageError('no managed certificate matches the selection: nothing to revoke');
+  const affected = await selectAffected(settings, store, options.criteria, 'revoke');
 
   let outcomes: RevokeOutcome[];
   if (options.dryRun) {
@@ -128,23 +127,16 @@ async function revokeAll(
 ): Promise<RevokeOutcome[]> {
   const managed = new Map(settings.certificates.map((c) => [c.name, c]));
   const clients = new AcmeClients(new AccountStore(settings.stateDir), hooks.logger, hooks.now);
-  const outcomes: RevokeOutcome[] = new Array(affected.length);
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < affected.length) {
-      const index = next++;
-      const a = affected[index]!;
-      outcomes[index] = await revokeOne(a, managed.get(a.name)!, store, clients, replacements !== undefined, replacements?.get(a.name), options.reason, hooks);
-      hooks.onCertificate?.(outcomes[index], ++done, affected.length);
-    }
-  };
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, affected.length)) }, worker));
+    return await mapConcurrently(
+      affected,
+      options.concurrency,
+      (a) => revokeOne(a, managed.get(a.name)!, store, clients, replacements !== undefined, replacements?.get(a.name), options.reason, hooks),
+      hooks.onCertificate,
+    );
   } finally {
     clients.close();
   }
-  return outcomes;
 }
 
 async function revokeOne(

@@ -1,7 +1,8 @@
 /** `renew`, `issue`, `status`, `account`: resolve settings, call the core, render, choose the exit code. */
 import { parseAsOf } from '../../config/inventory-options.js';
 import { ExitCode } from '../../errors.js';
-import { runRenew, selectCertificates } from '../../renewal/run.js';
+import { selectCertificates } from '../../renewal/managed.js';
+import { runRenew } from '../../renewal/run.js';
 import { collectStatus } from '../../renewal/status.js';
 import { runAccountAction, type AccountVerb } from '../../renewal/account-actions.js';
 import type { GlobalOptions } from '../main.js';

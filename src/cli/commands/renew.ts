@@ -1,12 +1,7 @@
 /** `renew`, `issue`, `status`, `account`: flag definitions only; the work is in renew-action.ts. */
-import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
+import { Argument, Option, type Command } from 'commander';
 import type { GlobalOptions } from '../main.js';
-
-const positiveInt = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} takes a whole number of at least 1, not "${value}"`);
-  return n;
-};
+import { wholeNumber } from './flag-parsers.js';
 
 function stateOptions(command: Command): Command {
   return command
@@ -30,7 +25,7 @@ export function defineRenewCommands(program: Command): void {
     .option('--force', 'renew even if not due (skips the storm guard and backoff)')
     .option('--dry-run', 'decide and report what would be renewed; contact no CA, change nothing')
     .option('--staging', "use the CA preset's staging directory (letsencrypt, google, buypass)")
-    .option('--concurrency <n>', 'certificates renewed at once (default 4)', positiveInt('--concurrency'))
+    .option('--concurrency <n>', 'certificates renewed at once (default 4)', wholeNumber('--concurrency', 1))
     .option('--lock-wait <duration>', 'how long to wait for another run holding the state directory (default 10s)')
     .addHelpText('after', '\nExit codes: 0 nothing failed, 1 a certificate failed (its previous files stay in place), 2 usage/config error, 3 another run holds the lock.')
     .action((names: string[], _o, command: Command) => action('renew', [names], command));

@@ -2,7 +2,8 @@
 import { Option, type Command } from 'commander';
 import type { GlobalOptions } from '../main.js';
 import { reportFormats } from '../render/report-formats.js';
-import { addSourceOptions, collect } from './source-options.js';
+import { collect } from './flag-parsers.js';
+import { addSourceOptions } from './source-options.js';
 
 export function defineReportCommand(program: Command): void {
   addSourceOptions(

@@ -23,12 +23,12 @@ export async function runRevocationCommand(command: 'revoke' | 'drill' | 'replac
     ...(typeof flags.issuer === 'string' ? { issuer: flags.issuer } : {}),
     keyFingerprints: (flags.key as string[] | undefined) ?? [],
   };
-  const concurrency = typeof flags.concurrency === 'string' ? positiveInt('--concurrency', flags.concurrency) : 4;
+  const concurrency = (flags.concurrency as number | undefined) ?? 4;
   const lockWaitMs = typeof flags.lockWait === 'string' ? durationFlag('--lock-wait', flags.lockWait) : 10_000;
   const hooks = { now: () => new Date(), random: Math.random, logger, commandEnv: process.env, pid: process.pid };
 
   if ((command === 'drill' || command === 'replace') && flags.dryRun === true) {
-    await writeOutput(renderPlan(await planReplacement(settings, criteria, { requireSelection: command === 'replace' }), command, format), undefined);
+    await writeOutput(renderPlan(await planReplacement(settings, criteria, command), command, format), undefined);
     return ExitCode.ok;
   }
   if (command === 'drill' || command === 'replace') {
@@ -58,10 +58,4 @@ async function readSerialList(path: string): Promise<string[]> {
     throw new UsageError(`--serials-from ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   return parseSerialList(text, path);
-}
-
-function positiveInt(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a whole number of at least 1, not "${value}"`);
-  return n;
 }

@@ -1,8 +1,8 @@
 /** `revoke`, `replace` and `drill`: flag definitions only; the work is in revocation-action.ts. */
 import { Option, type Command } from 'commander';
 import type { GlobalOptions } from '../main.js';
+import { collect, wholeNumber } from './flag-parsers.js';
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** The selection of the affected set, shared by both commands (see src/revocation/affected.ts). */
 function selectionOptions(command: Command): Command {
@@ -15,7 +15,7 @@ function selectionOptions(command: Command): Command {
     .option('--issuer <text>', "the current certificate's issuer contains this text (case-insensitive)")
     .option('--key <sha256>', 'the current certificate certifies this public key (SHA-256 of the SPKI, hex; repeatable)', collect)
     .option('--state-dir <dir>', 'state directory (default: stateDir in the config, else /var/lib/certfleet as root or ~/.local/state/certfleet)')
-    .option('--concurrency <n>', 'certificates handled at once (default 4)')
+    .option('--concurrency <n>', 'certificates handled at once (default 4)', wholeNumber('--concurrency', 1))
     .option('--lock-wait <duration>', 'how long to wait for another run holding the state directory (default 10s)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('-v, --verbose', 'debug messages on stderr');

@@ -1,13 +1,7 @@
 /** The flags that say what to scan, shared by every command that runs an inventory (inventory, report). */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
+import { collect, wholeNumber } from './flag-parsers.js';
 
-export const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-export const positiveInt = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} takes a whole number, not "${value}"`);
-  return n;
-};
 
 export function addSourceOptions(command: Command): Command {
   return command
@@ -23,8 +17,8 @@ export function addSourceOptions(command: Command): Command {
     .option('--password-env <var>', 'environment variable holding a keystore/key password; repeatable', collect, [])
     .option('--password-file <file>', 'file whose first line is a keystore/key password; repeatable', collect, [])
     .option('--exclude <glob>', 'skip paths matching this glob; repeatable', collect, [])
-    .option('--concurrency <n>', 'endpoints scanned at once (default 64)', positiveInt('--concurrency'))
+    .option('--concurrency <n>', 'endpoints scanned at once (default 64)', wholeNumber('--concurrency'))
     .option('--connect-timeout <duration>', 'TCP connect timeout per endpoint (default 5s)')
     .option('--handshake-timeout <duration>', 'TLS (and STARTTLS) handshake timeout per endpoint (default 5s)')
-    .option('--workers <n>', 'file-parsing processes (default: one per core, started when files are slow to parse, e.g. keystores; 0 = never)', positiveInt('--workers'));
+    .option('--workers <n>', 'file-parsing processes (default: one per core, started when files are slow to parse, e.g. keystores; 0 = never)', wholeNumber('--workers'));
 }
