@@ -1,15 +1,17 @@
 /**
- * Running the operator's commands (pre, deploy, post): execFile with an argv array (never a shell
- * string built from domain names), CERTFLEET_* variables describing the certificate, a timeout,
- * and a failure that says which command, how it ended and the end of what it printed.
+ * Running the operator's commands (pre, deploy, post) through src/process/run-command.ts, the one
+ * runner for operator programs: an argv array (never a shell string built from domain names),
+ * CERTFLEET_* variables describing the certificate, a time limit that kills the command's whole
+ * process group (SIGTERM, then SIGKILL) and counts as a failure, and a failure that says which
+ * command, how it ended and the end of what it printed.
  */
-import { execFile } from 'node:child_process';
 import { CertfleetError, ExitCode } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { describeFailure, runProgram } from '../process/run-command.js';
 
 export class CommandFailedError extends CertfleetError {
-  constructor(message: string) {
-    super('command-failed', message, { exitCode: ExitCode.partial });
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super('command-failed', message, { exitCode: ExitCode.partial, ...options });
     this.name = 'CommandFailedError';
   }
 }
@@ -20,32 +22,21 @@ export interface CommandRun {
   env: Readonly<Record<string, string | undefined>>;
   timeoutMs: number;
   logger: Logger;
+  /** SIGTERM to SIGKILL when the command is stopped (default 5 s). */
+  graceMs?: number;
+  /** Cancels the command the way its time limit does; the promise then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export async function runCommand(run: CommandRun): Promise<void> {
-  const [file, ...args] = run.argv;
-  if (!file) throw new CommandFailedError('empty command');
-  const shown = run.argv.join(' ');
-  run.logger.info(`running ${shown}`);
-  await new Promise<void>((resolve, reject) => {
-    execFile(file, args, { env: run.env as NodeJS.ProcessEnv, timeout: run.timeoutMs, killSignal: 'SIGTERM', maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
-      if (!error) {
-        resolve();
-        return;
-      }
-      const e = error as NodeJS.ErrnoException & { killed?: boolean; code?: number | string; signal?: string };
-      const output = tail(`${stderr}${stdout}`);
-      const how =
-        e.killed || e.signal === 'SIGTERM'
-          ? `timed out after ${Math.round(run.timeoutMs / 1000)}s`
-          : e.code === 'ENOENT'
-            ? 'not found'
-            : e.code === 'EACCES'
-              ? 'not executable'
-              : `exited with status ${e.code ?? e.signal}`;
-      reject(new CommandFailedError(`command \`${shown}\` ${how}${output ? `: ${output}` : ''}`));
-    });
-  });
+  if (run.argv.length === 0 || run.argv[0] === '') throw new CommandFailedError('empty command');
+  run.logger.info(`running ${run.argv.join(' ')}`);
+  const result = await runProgram(run);
+  if (result.ok) return;
+  if (result.ending.kind === 'aborted' && run.signal?.reason instanceof Error) throw run.signal.reason;
+  const message = `command ${describeFailure(result) ?? ''}`;
+  if (result.ending.kind !== 'not-started') throw new CommandFailedError(message);
+  throw new CommandFailedError(message, { hint: 'a command is an argv array whose first item is the program (a path, or a name found on PATH)', cause: result.ending.error });
 }
 
 /** The variables every command gets (names follow certbot's RENEWED_* idea, namespaced). */
@@ -58,9 +49,4 @@ export function certfleetEnv(fields: { name: string; domains: readonly string[];
   };
   for (const [kind, path] of Object.entries(fields.paths)) if (path) env[`CERTFLEET_${kind.toUpperCase()}_PATH`] = path;
   return env;
-}
-
-function tail(text: string): string {
-  const trimmed = text.trim();
-  return trimmed.length > 500 ? `…${trimmed.slice(-500)}` : trimmed;
 }

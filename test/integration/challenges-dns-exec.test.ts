@@ -101,10 +101,10 @@ exec "${join(dir, 'nsupdate-hook')}" "$2" "$3" "$4"`,
     const solver = await execSolver([failing]);
     const task = makeTask('dns-01', 'fail.example.test');
     await expect(solver.present(task, context())).rejects.toThrow(
-      `dns-01 exec hook \`${failing} present _acme-challenge.fail.example.test.\` failed (exit 1): starting present\nno credentials for zone example.test`,
+      `dns-01 exec hook \`${failing} present _acme-challenge.fail.example.test.\` exited with status 1: starting present\nno credentials for zone example.test`,
     );
     // The hook was started, so cleanup runs it too (it may have done half its work): and fails the same way.
-    await expect(solver.cleanup(task, context())).rejects.toThrow('failed (exit 1)');
+    await expect(solver.cleanup(task, context())).rejects.toThrow('exited with status 1');
   });
 
   it('kills a hook that hangs at its time limit, with everything it started', async () => {

@@ -1,12 +1,14 @@
 /**
  * dns-01 through the operator's own script, with lego's exec-provider contract so existing hooks
  * work unchanged: `<command...> present <fqdn> <value>` and `<command...> cleanup <fqdn> <value>`,
- * fqdn = `_acme-challenge.<domain>.` (trailing dot). Run with an argv array (never a shell), a time
- * limit (the hook's whole process group is killed after it), and CERTFLEET_* variables. When a
- * server to check is configured, present() then waits until the record is visible there.
+ * fqdn = `_acme-challenge.<domain>.` (trailing dot). Run by the shared runner for operator programs
+ * (src/process/run-command.ts): an argv array (never a shell), a time limit after which the hook's
+ * whole process group is stopped (SIGTERM, then SIGKILL), and CERTFLEET_* variables. When a server
+ * to check is configured, present() then waits until the record is visible there.
  */
-import { spawn } from 'node:child_process';
-import { ChallengeError, abortReason, formatMs } from '../errors.js';
+import type { Logger } from '../../logger.js';
+import { describeFailure, runProgram } from '../../process/run-command.js';
+import { ChallengeError, abortReason } from '../errors.js';
 import { DnsClient } from '../dns/client.js';
 import { waitForTxt } from '../dns/propagation.js';
 import type { DnsServer } from '../dns/transport.js';
@@ -17,6 +19,8 @@ import type { ChallengeSolver, ChallengeTask, SolverContext } from '../types.js'
 export interface ExecDnsSolverOptions {
   command: string[];
   timeoutMs: number;
+  /** SIGTERM to SIGKILL when a hook is stopped (default 5 s). */
+  graceMs?: number;
   /** The environment the hook starts from (the CLI passes its own); CERTFLEET_* are added. */
   env?: Readonly<Record<string, string | undefined>>;
   /** Put in CERTFLEET_NAME: the managed certificate this solver works for. */
@@ -24,9 +28,6 @@ export interface ExecDnsSolverOptions {
   /** Wait for the record on this server (and the zone's NS) after the hook succeeded. */
   check?: { server: DnsServer; propagationTimeoutMs: number; pollIntervalMs: number; queryTimeoutMs: number };
 }
-
-/** Output kept for an error message: the end, where scripts say what went wrong. */
-const OUTPUT_LIMIT = 4_000;
 
 export class ExecDnsSolver implements ChallengeSolver {
   readonly type = 'dns-01' as const;
@@ -44,7 +45,7 @@ export class ExecDnsSolver implements ChallengeSolver {
     assertTask('dns-01', task);
     const name = challengeRecordName(task.domain);
     this.started.add(taskKey(task));
-    await this.runHook('present', task, name, context.signal);
+    await this.runHook('present', task, name, context.signal, context.logger);
     context.logger.info('dns-01: exec hook presented the TXT record', { name, command: this.options.command[0] });
     const check = this.options.check;
     if (!check) return;
@@ -66,14 +67,12 @@ export class ExecDnsSolver implements ChallengeSolver {
     const key = taskKey(task);
     if (!this.started.has(key)) return;
     // Not bound to context.signal: a cancelled run must still clean up; the hook's time limit applies.
-    await this.runHook('cleanup', task, challengeRecordName(task.domain), new AbortController().signal);
+    await this.runHook('cleanup', task, challengeRecordName(task.domain), new AbortController().signal, context.logger);
     this.started.delete(key);
     context.logger.info('dns-01: exec hook cleaned up the TXT record', { name: challengeRecordName(task.domain) });
   }
 
-  private runHook(action: 'present' | 'cleanup', task: ChallengeTask, fqdn: string, signal: AbortSignal): Promise<void> {
-    const [file, ...args] = this.options.command as [string, ...string[]];
-    const shown = `${this.options.command.join(' ')} ${action} ${fqdn}`;
+  private async runHook(action: 'present' | 'cleanup', task: ChallengeTask, fqdn: string, signal: AbortSignal, logger: Logger): Promise<void> {
     const env: Record<string, string | undefined> = {
       ...this.options.env,
       CERTFLEET_ACTION: action,
@@ -83,52 +82,21 @@ export class ExecDnsSolver implements ChallengeSolver {
       CERTFLEET_RECORD_VALUE: task.dnsTxtValue,
     };
     if (this.options.certificateName !== undefined) env.CERTFLEET_NAME = this.options.certificateName;
-
-    return new Promise((resolve, reject) => {
-      if (signal.aborted) return reject(abortReason(signal));
-      // Its own process group, so a timeout or abort also ends what the hook started (nsupdate, curl).
-      const child = spawn(file, [...args, action, fqdn, task.dnsTxtValue], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      let output = '';
-      const keep = (chunk: Buffer) => {
-        output = (output + chunk.toString('utf8')).slice(-OUTPUT_LIMIT);
-      };
-      child.stdout.on('data', keep);
-      child.stderr.on('data', keep);
-      let ended: 'timeout' | 'abort' | undefined;
-      const killGroup = () => {
-        try {
-          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      };
-      const timer = setTimeout(() => {
-        ended = 'timeout';
-        killGroup();
-      }, this.options.timeoutMs);
-      const onAbort = () => {
-        ended = 'abort';
-        killGroup();
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      const finish = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-      };
-      child.on('error', (err: NodeJS.ErrnoException) => {
-        finish();
-        const why = err.code === 'ENOENT' ? 'not found' : err.code === 'EACCES' ? 'not executable' : err.message;
-        reject(new ChallengeError(`dns-01 exec hook ${file}: ${why}`, { hint: 'command: takes an argv array whose first item is the script path', cause: err }));
-      });
-      child.on('close', (code, killedBy) => {
-        finish();
-        const said = output.trim() === '' ? '' : `: ${output.trim()}`;
-        if (ended === 'abort') return reject(abortReason(signal));
-        if (ended === 'timeout') return reject(new ChallengeError(`dns-01 exec hook \`${shown}\` did not finish within ${formatMs(this.options.timeoutMs)} and was killed${said}`));
-        if (code === 0) return resolve();
-        const status = code === null ? `killed by ${killedBy}` : `exit ${code}`;
-        reject(new ChallengeError(`dns-01 exec hook \`${shown}\` failed (${status})${said}`));
-      });
+    // The shared runner: own process group, so a timeout or abort also ends what the hook started
+    // (nsupdate, curl), SIGTERM then SIGKILL after the grace period, and a timeout is a failure.
+    const result = await runProgram({
+      argv: [...this.options.command, action, fqdn, task.dnsTxtValue],
+      shown: `${this.options.command.join(' ')} ${action} ${fqdn}`,
+      env,
+      timeoutMs: this.options.timeoutMs,
+      ...(this.options.graceMs === undefined ? {} : { graceMs: this.options.graceMs }),
+      signal,
+      logger,
     });
+    if (result.ok) return;
+    if (result.ending.kind === 'aborted') throw abortReason(signal);
+    const message = `dns-01 exec hook ${describeFailure(result) ?? ''}`;
+    if (result.ending.kind !== 'not-started') throw new ChallengeError(message);
+    throw new ChallengeError(message, { hint: 'command: takes an argv array whose first item is the script path', cause: result.ending.error });
   }
 }
