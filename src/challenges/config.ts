@@ -5,25 +5,14 @@
  *   { type: tls-alpn-01, port?: 443, address?: all }
  *   { type: dns-01, provider: rfc2136, server: HOST[:PORT], zone?, tsig?: { name, algorithm?, secret | secretEnv | secretFile }, ttl?, ... }
  *   { type: dns-01, provider: exec, command: [argv...], timeout?, server?, ... }
- * Durations are milliseconds or strings like "120s", "500ms", "2m" (the rest of the config's
- * convention) and come out of parsing as milliseconds. TSIG secrets are resolved by
+ * Durations follow the config's one rule (src/config/duration.ts: "120s", "500ms", "2m"; a bare
+ * number is an error) and come out of parsing as milliseconds. TSIG secrets are resolved by
  * resolveChallengeSecrets() before a solver is made, so solvers never read the environment.
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { durationMs } from '../config/duration.js';
 import { ConfigError } from '../errors.js';
-
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
-
-/** "5s", "500ms", "2m" or a number of milliseconds; parsed to milliseconds. */
-const durationMs = z
-  .union([z.number().int().positive(), z.string().regex(DURATION, 'a duration such as 5s, 500ms or 2m')])
-  .transform((value) => {
-    if (typeof value === 'number') return value;
-    const m = DURATION.exec(value) as RegExpExecArray;
-    return Math.round(Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
-  });
 
 const port = z.number().int().min(1).max(65535);
 const address = z.string().refine((v) => isIP(v) !== 0, 'an IP address such as 127.0.0.1 or ::1');

@@ -1,9 +1,11 @@
 /** The CLI's logger: one line per message on stderr; --quiet keeps warnings and errors, --verbose adds debug. */
 import type { Logger } from '../logger.js';
+import { escapeControlsKeepLines } from './render/escape.js';
 
 export function stderrLogger(options: { quiet?: boolean; verbose?: boolean }, stderr: NodeJS.WritableStream = process.stderr): Logger {
   const write = (prefix: string) => (message: string) => {
-    stderr.write(`certfleet: ${prefix}${message}\n`);
+    // A message can quote a CA's error or a certificate's name: its control characters are escaped (escape.ts).
+    stderr.write(`certfleet: ${prefix}${escapeControlsKeepLines(message)}\n`);
   };
   const none = () => undefined;
   return {

@@ -14,7 +14,7 @@ import { endpointScanDefaults } from '../inventory/sources/endpoints.js';
 import type { PasswordRule } from '../inventory/sources/passwords.js';
 import { loadTimelineFile, shippedTimeline, type PolicyTimeline } from '../policy/timeline.js';
 import type { CertfleetConfig } from './schema.js';
-import { parseDuration } from './schema.js';
+import { parseDuration, parseDurationFlag } from './duration.js';
 
 export type FailOn = Severity | 'never';
 
@@ -139,14 +139,7 @@ function parseSpec(text: string, where: string): EndpointSpec {
 }
 
 function durationFlag(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const asNumber = Number(value);
-  if (Number.isInteger(asNumber) && asNumber > 0) return asNumber * 1000; // bare numbers are seconds on the command line
-  try {
-    return parseDuration(value);
-  } catch {
-    throw new UsageError(`${flag} takes a duration such as 5s or 500ms, not "${value}"`);
-  }
+  return value === undefined ? undefined : parseDurationFlag(flag, value);
 }
 
 /** The policy timeline: the user's file (policy.timelineFile, relative to the config file) or the shipped one. */

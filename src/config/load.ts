@@ -4,6 +4,7 @@
  */
 import { cosmiconfig } from 'cosmiconfig';
 import { ConfigError } from '../errors.js';
+import { issueText } from './issue-text.js';
 import { configSchema, type CertfleetConfig } from './schema.js';
 
 export const configSearchPlaces = [
@@ -47,10 +48,13 @@ export async function loadConfig(cwd: string, explicitPath?: string): Promise<Lo
 export function validateConfig(raw: unknown, fileName: string): CertfleetConfig {
   const parsed = configSchema.safeParse(raw ?? {});
   if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.slice(0, 5).map((issue) => {
-    const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-    const keys = issue.code === 'unrecognized_keys' ? ` ${issue.keys.map((k) => `"${k}"`).join(', ')}` : '';
-    return `  ${path || '(top level)'}: ${issue.message}${keys}`;
-  });
+  const lines = parsed.error.issues.slice(0, 5).map((issue) => `  ${issueText(issue, (i) => certificateName(raw, issue.path, i))}`);
   throw new ConfigError(`invalid config file ${fileName}:\n${lines.join('\n')}`, 'see the Configuration section of README.md');
+}
+
+/** ` (www)` after `certificates[2]`, as the messages about managed certificates name them. */
+function certificateName(raw: unknown, path: readonly PropertyKey[], i: number): string {
+  if (i !== 1 || path[0] !== 'certificates') return '';
+  const name = (raw as { certificates?: Array<{ name?: unknown }> } | undefined)?.certificates?.[path[1] as number]?.name;
+  return typeof name === 'string' && name !== '' ? ` (${name})` : '';
 }

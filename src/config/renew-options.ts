@@ -1,19 +1,26 @@
 /**
  * Config file -> RenewSettings: presets to URLs, relative paths to absolute (relative to the
- * config file), secrets read from the environment map and files given, owners to uid/gid.
+ * config file), secrets read from the environment map and files given, owners to uid/gid. What
+ * would break a run later (a name twice, more names than the CA takes, one deploy file named
+ * twice, a directory as a deploy file) is a ConfigError here, before any hook runs.
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { isCaPreset, resolveDirectoryUrl, stagingPresets } from '../acme/index.js';
 import { resolveChallengeSecrets } from '../challenges/config.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { parseEndpointSpec } from '../inventory/sources/endpoint-spec.js';
 import { defaultRenewalPolicy, DAY_MS } from '../renewal/decision.js';
 import type { CaSettings, ManagedCertificate, RenewSettings } from '../renewal/managed.js';
+import { checkDeployFileNotDirectory, checkDistinctDeployFiles, deployFileKinds } from './deploy-paths.js';
+import { domainProblem, normalizeDomain } from './domain-names.js';
 import { parseDuration } from './duration.js';
 import type { AcmeSection, ManagedCertificateConfig } from './renew-schema.js';
 import type { CertfleetConfig } from './schema.js';
+
+/** Let's Encrypt's limit of names in one certificate; acme.maxNames sets another CA's. */
+export const defaultMaxNames = 100;
 
 export interface RenewResolveContext {
   cwd: string;
@@ -28,7 +35,8 @@ export interface RenewResolveContext {
 
 export async function resolveRenewSettings(config: CertfleetConfig, ctx: RenewResolveContext): Promise<RenewSettings> {
   const base = ctx.configFile ? dirname(ctx.configFile) : ctx.cwd;
-  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  // Normalised even when absolute ("/etc/ssl//a/../x.pem"), so two spellings of one file compare equal.
+  const abs = (p: string) => resolve(base, p);
   const stateDir = ctx.stateDirFlag ? resolve(ctx.cwd, ctx.stateDirFlag) : config.stateDir ? abs(config.stateDir) : ctx.defaultStateDir;
   const policy = {
     ...defaultRenewalPolicy,
@@ -42,6 +50,7 @@ export async function resolveRenewSettings(config: CertfleetConfig, ctx: RenewRe
   for (const [i, entry] of (config.certificates ?? []).entries()) {
     certificates.push(await resolveCertificate(entry, i, config.acme, ctx, abs));
   }
+  checkDistinctDeployFiles(certificates.flatMap((c, i) => (c.deploy ? [{ where: `certificates[${i}] (${c.name})`, targets: c.deploy.targets }] : [])));
   const defaultCa = config.acme ? resolveCa(config.acme, 'acme', ctx, abs) : undefined;
   return { stateDir, policy, certificates, ...(defaultCa ? { defaultCa } : {}) };
 }
@@ -59,7 +68,7 @@ async function resolveCertificate(
   const challenge = await resolveChallengeSecrets(challengeConfig, ctx.env, (p) => readFile(abs(p), 'utf8'), `${where}.challenge`);
   const managed: ManagedCertificate = {
     name: entry.name,
-    domains: entry.domains.map((d) => d.toLowerCase()),
+    domains: resolveDomains(entry.domains, where, entry.acme?.maxNames ?? globalAcme?.maxNames ?? defaultMaxNames),
     keyType: entry.key ?? 'ec-p256',
     reuseKey: entry.reuseKey ?? false,
     ca,
@@ -91,9 +100,32 @@ async function resolveCertificate(
     if ((targets.cert || targets.fullchain) && !targets.key && !targets.combined) {
       throw new ConfigError(`${where}: deploy names certificate files but no key (deploy.key or deploy.combined)`);
     }
+    for (const kind of deployFileKinds) {
+      const path = targets[kind];
+      if (path !== undefined) checkDeployFileNotDirectory(path, `${where}.deploy.${kind}`);
+    }
     managed.deploy = { targets, commands: d.commands ?? [], commandTimeoutMs: d.commandTimeout ? parseDuration(d.commandTimeout) : 60_000 };
   }
   return managed;
+}
+
+/** The names, normalised (lower case, no trailing dot); a bad name, a duplicate or too many is an error. */
+function resolveDomains(domains: readonly string[], where: string, maxNames: number): string[] {
+  const first = new Map<string, number>();
+  domains.forEach((written, j) => {
+    const name = normalizeDomain(written);
+    const problem = domainProblem(name);
+    if (problem) throw new ConfigError(`${where}.domains[${j}]: "${written}" ${problem}`);
+    const earlier = first.get(name);
+    if (earlier !== undefined) {
+      throw new ConfigError(`${where}.domains[${j}]: "${written}" is the same name as domains[${earlier}] ("${domains[earlier]}")`, 'names are compared without case and without a trailing dot; list each once');
+    }
+    first.set(name, j);
+  });
+  if (first.size > maxNames) {
+    throw new ConfigError(`${where}: ${first.size} names, more than the ${maxNames} the CA takes in one certificate`, 'split the names over several certificates, or set acme.maxNames if your CA takes more');
+  }
+  return [...first.keys()];
 }
 
 /** The CA and account settings of one certificate (or of the top-level acme section). */

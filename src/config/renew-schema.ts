@@ -34,6 +34,12 @@ export const acmeSectionSchema = z.strictObject({
   profile: z.string().optional(),
   /** Per request to the CA (default 30s). */
   timeout: duration.optional(),
+  /**
+   * Names the CA takes in one certificate (default 100, Let's Encrypt's limit). It lives with the
+   * CA because it is the CA's limit: a certificate whose own acme section names another CA can
+   * set that CA's.
+   */
+  maxNames: z.number().int().min(1).optional(),
 });
 
 const octalMode = z.union([z.number().int().min(0).max(0o777), z.string().regex(/^0?[0-7]{3}$/, 'an octal mode such as 0640')]);

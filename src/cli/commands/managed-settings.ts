@@ -1,10 +1,9 @@
 /** What the commands that use the state directory (renew family, revoke, drill) resolve the same way. */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseDuration } from '../../config/duration.js';
+import { parseDurationFlag } from '../../config/duration.js';
 import { loadConfig } from '../../config/load.js';
 import { resolveRenewSettings } from '../../config/renew-options.js';
-import { UsageError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { RenewSettings } from '../../renewal/managed.js';
 import { stderrLogger } from '../logger.js';
@@ -31,11 +30,5 @@ export function defaultStateDir(): string {
   return join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'certfleet');
 }
 
-/** A duration flag in milliseconds: `10s`, `2m`, or bare seconds. */
-export function durationFlag(flag: string, value: string): number {
-  try {
-    return /^\d+$/.test(value) ? Number(value) * 1000 : parseDuration(value);
-  } catch {
-    throw new UsageError(`${flag} takes a duration such as 10s, not "${value}"`);
-  }
-}
+/** A duration flag in milliseconds: `10s`, `2m`, or bare seconds (the rule lives in config/duration.ts). */
+export const durationFlag = parseDurationFlag;

@@ -6,6 +6,7 @@ import { relative } from 'node:path';
 import Table from 'cli-table3';
 import { severityRank, type CertificateRecord, type CertificateSource, type InventoryResult } from '../../inventory/model.js';
 import { colors, paintSeverity, type Colors } from './colors.js';
+import { escapeControls as t } from './escape.js';
 
 /** Past this many rows a terminal table stops being read; the rest is in --format json/csv. */
 const MAX_ROWS = 500;
@@ -19,7 +20,8 @@ export interface TableOptions {
 export function renderInventoryTable(result: InventoryResult, options: TableOptions): string {
   const c = colors(options.color);
   const now = Date.parse(result.generatedAt);
-  const show = (path: string) => displayPath(path, options.cwd);
+  // Every text a certificate or a file name controls goes through t(): see escape.ts.
+  const show = (path: string) => t(displayPath(path, options.cwd));
   const out: string[] = [];
   const rows = [...result.certificates].sort((a, b) => worst(b) - worst(a) || a.notAfter.localeCompare(b.notAfter));
   const shown = rows.length > MAX_ROWS ? rows.filter((r) => r.findings.length > 0).slice(0, MAX_ROWS) : rows;
@@ -42,10 +44,10 @@ export function renderInventoryTable(result: InventoryResult, options: TableOpti
   if (withFindings.length > 0) {
     out.push('', c.bold('Findings'));
     for (const r of withFindings) {
-      const name = r.sans[0] ?? r.commonName ?? r.subject;
+      const name = t(r.sans[0] ?? r.commonName ?? r.subject);
       for (const f of r.findings) {
         const where = f.location ? ` at ${show(f.location)}` : '';
-        out.push(`  ${paintSeverity(c, f.severity, f.id.padEnd(24))} ${name}${where}: ${f.message}`);
+        out.push(`  ${paintSeverity(c, f.severity, f.id.padEnd(24))} ${name}${where}: ${t(f.message)}`);
       }
     }
   }
@@ -53,12 +55,12 @@ export function renderInventoryTable(result: InventoryResult, options: TableOpti
   if (keyProblems.length > 0) {
     out.push('', c.bold('Private keys'));
     for (const k of keyProblems) {
-      for (const f of k.findings) out.push(`  ${paintSeverity(c, f.severity, f.id.padEnd(24))} ${show(k.path)}: ${f.message}`);
+      for (const f of k.findings) out.push(`  ${paintSeverity(c, f.severity, f.id.padEnd(24))} ${show(k.path)}: ${t(f.message)}`);
     }
   }
   if (result.errors.length > 0) {
     out.push('', c.bold(c.red('Could not read')));
-    for (const e of result.errors) out.push(`  ${show(e.source)}: ${e.message}`);
+    for (const e of result.errors) out.push(`  ${show(e.source)}: ${t(e.message)}`);
   }
   const s = result.summary;
   out.push(
@@ -80,8 +82,8 @@ const sourceOrder: Record<CertificateSource['kind'], number> = { proxy: 0, endpo
 function row(r: CertificateRecord, now: number, c: Colors, show: (p: string) => string): string[] {
   const daysLeft = Math.floor((Date.parse(r.notAfter) - now) / 86_400_000);
   const when = `${r.notAfter.slice(0, 10)}\n${daysLeft < 0 ? c.red(`${-daysLeft}d ago`) : `in ${daysLeft}d`}`;
-  const names = r.sans.length ? r.sans.slice(0, 3).join('\n') + (r.sans.length > 3 ? `\n+${r.sans.length - 3} more` : '') : r.subject;
-  const issuer = /CN=([^,]+)/.exec(r.issuer)?.[1] ?? r.issuer;
+  const names = r.sans.length ? r.sans.slice(0, 3).map(t).join('\n') + (r.sans.length > 3 ? `\n+${r.sans.length - 3} more` : '') : t(r.subject);
+  const issuer = t(/CN=([^,]+)/.exec(r.issuer)?.[1] ?? r.issuer);
   const key = `${r.keyType} ${r.keyBits}`;
   const sources = [...r.sources].sort((a, b) => sourceOrder[a.kind] - sourceOrder[b.kind]);
   const where =
@@ -97,7 +99,7 @@ function describeSource(s: CertificateSource, show: (p: string) => string): stri
     s.kind === 'proxy'
       ? [s.proxy, show(s.location)]
       : s.kind === 'endpoint'
-        ? ['tls', `${s.location}${s.sni && s.sni !== s.host ? ` (${s.sni})` : ''}`]
+        ? ['tls', t(`${s.location}${s.sni && s.sni !== s.host ? ` (${s.sni})` : ''}`)]
         : [s.format === 'pem' || s.format === 'der' ? '' : s.format, show(s.location)];
   return tag ? `${tag} ${truncateLeft(text, WHERE_WIDTH - tag.length - 1)}` : truncateLeft(text, WHERE_WIDTH);
 }

@@ -3,6 +3,7 @@
  * certificates are written out without ever being one 100 MB string.
  */
 import type { InventoryResult } from '../../inventory/model.js';
+import { escapeJsonChunks } from './escape.js';
 import { renderInventoryCsv } from './inventory-csv.js';
 import { renderInventoryTable, type TableOptions } from './inventory-table.js';
 
@@ -10,10 +11,11 @@ export type InventoryFormat = 'table' | 'json' | 'ndjson' | 'csv';
 
 export function renderInventory(result: InventoryResult, format: InventoryFormat, options: TableOptions): Iterable<string> {
   switch (format) {
+    // JSON.stringify leaves DEL and C1 controls raw; escapeJsonChunks writes them as \u escapes.
     case 'json':
-      return renderInventoryJson(result);
+      return escapeJsonChunks(renderInventoryJson(result));
     case 'ndjson':
-      return renderInventoryNdjson(result);
+      return escapeJsonChunks(renderInventoryNdjson(result));
     case 'csv':
       return renderInventoryCsv(result);
     case 'table':

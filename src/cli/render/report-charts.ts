@@ -3,10 +3,12 @@
  * fixed viewBox and scales to its container's width, so it never overflows the page or the print.
  */
 import type { ReadinessReport } from '../../report/model.js';
+import { escapeControls } from './escape.js';
 import { expiryBuckets } from './report-text.js';
 
+/** XML/HTML text and attribute values; control characters as visible escapes too (escape.ts), so `cat` of the file is safe. */
 export function escapeXml(text: string | number): string {
-  return String(text).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+  return escapeControls(String(text)).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 }
 
 export const chartColors = { automated: '#2f7d4f', manual: '#c2571a', good: '#2f7d4f', fair: '#b7860b', poor: '#b3261e', track: '#e6e6e6', ink: '#222', muted: '#666' };

@@ -3,6 +3,7 @@
  * ticket. Long lists are cut to their first rows with a count of the rest; JSON and CSV hold all.
  */
 import type { DeadlineReport, ReadinessReport } from '../../report/model.js';
+import { escapeControls } from './escape.js';
 import { automationLabel, dcvText, deadlineTitle, displayPath, fleetLine, placeLookup } from './report-text.js';
 
 export interface MarkdownOptions {
@@ -12,9 +13,12 @@ export interface MarkdownOptions {
 const MAX_ROWS = 50;
 const MAX_ACTIONS = 25;
 
-/** Backslash-escape what Markdown (and inline HTML) would interpret; keep a table cell on one line. */
+/**
+ * Backslash-escape what Markdown (and inline HTML) would interpret; keep a table cell on one line;
+ * other control characters (ESC from a certificate subject) as visible escapes (escape.ts).
+ */
 export function md(text: string | number): string {
-  return String(text).replace(/[\\`*_[\]<>|#!{}]/g, '\\$&').replace(/&/g, '&amp;').replace(/\r?\n/g, ' ');
+  return escapeControls(String(text).replace(/[\\`*_[\]<>|#!{}]/g, '\\$&').replace(/&/g, '&amp;').replace(/\r?\n/g, ' '));
 }
 
 export function* renderReportMarkdown(r: ReadinessReport, options: MarkdownOptions): Iterable<string> {

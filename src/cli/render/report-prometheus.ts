@@ -5,12 +5,13 @@
  * refuses them). Every family has HELP and TYPE and its samples together.
  */
 import type { ReadinessReport } from '../../report/model.js';
+import { escapeControlsKeepLines } from './escape.js';
 
 type Labels = Record<string, string>;
 
-/** Label values escape backslash, double quote and line feed. */
+/** Label values escape backslash, double quote and line feed; other controls first become visible escapes (escape.ts). */
 export function labelValue(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  return escapeControlsKeepLines(text).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
 /** HELP text escapes backslash and line feed. */

@@ -5,6 +5,7 @@
  */
 import type { ReadinessReport } from '../../report/model.js';
 import { colors, paintSeverity, type Colors } from './colors.js';
+import { escapeControls as t } from './escape.js';
 import { deadlineTitle, fleetLine, revocationLine } from './report-text.js';
 
 export interface SummaryOptions {
@@ -18,8 +19,9 @@ export function renderReportSummary(r: ReadinessReport, options: SummaryOptions)
   const c = colors(options.color);
   const out: string[] = [];
   out.push(c.bold(`certfleet readiness report as of ${r.asOf.slice(0, 10)}`) + c.dim(` (timeline of ${r.timelineUpdated}${r.fleet.inventoryGeneratedAt ? `, inventory of ${r.fleet.inventoryGeneratedAt.slice(0, 16).replace('T', ' ')}` : ''})`));
+  // Names, reasons and titles can carry text from certificates and files: t() escapes it (escape.ts).
   out.push(fleetLine(r));
-  if (r.fleet.managedNotInInventory.length) out.push(c.yellow(`managed by certfleet but not found by the inventory: ${r.fleet.managedNotInInventory.slice(0, 5).join(', ')}${r.fleet.managedNotInInventory.length > 5 ? ` and ${r.fleet.managedNotInInventory.length - 5} more` : ''}`));
+  if (r.fleet.managedNotInInventory.length) out.push(c.yellow(`managed by certfleet but not found by the inventory: ${r.fleet.managedNotInInventory.slice(0, 5).map(t).join(', ')}${r.fleet.managedNotInInventory.length > 5 ? ` and ${r.fleet.managedNotInInventory.length - 5} more` : ''}`));
   if (r.fleet.inventoryErrors.length) out.push(c.red(`${r.fleet.inventoryErrors.length} sources could not be read: this report may be incomplete`));
 
   out.push('', c.bold('Deadlines'));
@@ -27,16 +29,16 @@ export function renderReportSummary(r: ReadinessReport, options: SummaryOptions)
   for (const d of r.deadlines) {
     const counts = d.counts;
     out.push(
-      `  ${bar(d.score, c)} ${paintScore(d.score, c, String(d.score).padStart(3))}  ${deadlineTitle(d)}  ${c.dim(d.id)}`,
+      `  ${bar(d.score, c)} ${paintScore(d.score, c, String(d.score).padStart(3))}  ${t(deadlineTitle(d))}  ${c.dim(t(d.id))}`,
       `        ${counts.blocking} will break (${counts.violatingManual} renewed by hand), ${counts.violatingAutomated} automated ones get shorter certificates; ${counts.inScope} in scope`,
     );
-    for (const reason of d.reasons.slice(0, MAX_REASONS)) out.push(c.dim(`        ${reason}`));
+    for (const reason of d.reasons.slice(0, MAX_REASONS)) out.push(c.dim(`        ${t(reason)}`));
   }
 
   out.push('', c.bold('What to fix first'));
   if (r.actions.length === 0) out.push('  nothing');
   for (const a of r.actions.slice(0, MAX_ACTIONS)) {
-    out.push(`  ${String(a.rank).padStart(2)}. ${a.title}  ${c.dim(`[${a.deadline}, due ${a.dueBy}${a.scoreGain ? `, +${a.scoreGain}` : ''}]`)}`);
+    out.push(`  ${String(a.rank).padStart(2)}. ${t(a.title)}  ${c.dim(`[${t(a.deadline)}, due ${a.dueBy}${a.scoreGain ? `, +${a.scoreGain}` : ''}]`)}`);
   }
   if (r.actions.length > MAX_ACTIONS) out.push(c.dim(`      (${r.actions.length - MAX_ACTIONS} more actions: --format markdown, html or json)`));
 
@@ -46,11 +48,11 @@ export function renderReportSummary(r: ReadinessReport, options: SummaryOptions)
       const n = p.counts;
       const broken = n.fails + n.storm;
       out.push(`  ${p.label}: ${n.ok} ok, ${n.wasteful} wasteful, ${n.tight ? c.yellow(`${n.tight} tight`) : '0 tight'}, ${broken ? c.red(`${broken} break`) : '0 break'}${p.fixedDays ? `; ${p.fixedDays} count fixed days` : ''}`);
-      for (const problem of p.problems.filter((x) => x.verdict === 'fails' || x.verdict === 'storm').slice(0, 3)) out.push(c.dim(`      ${problem.name}: ${problem.reason}`));
+      for (const problem of p.problems.filter((x) => x.verdict === 'fails' || x.verdict === 'storm').slice(0, 3)) out.push(c.dim(`      ${t(problem.name)}: ${t(problem.reason)}`));
     }
   }
 
-  out.push('', `${c.bold('Revocation')}: ${revocationLine(r)}`);
+  out.push('', `${c.bold('Revocation')}: ${t(revocationLine(r))}`);
   if (r.findings.length) {
     out.push(`${c.bold('Findings')}: ${r.findings.map((f) => `${paintSeverity(c, f.severity, f.id)} ${f.count}`).join(', ')}`);
   }

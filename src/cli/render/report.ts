@@ -4,6 +4,7 @@
  * one huge string.
  */
 import type { ReadinessReport } from '../../report/model.js';
+import { escapeJsonChunks } from './escape.js';
 import type { ReportFormat } from './report-formats.js';
 import { renderReportCsv } from './report-csv.js';
 import { renderReportHtml } from './report-html.js';
@@ -26,8 +27,9 @@ export function renderReport(report: ReadinessReport, format: ReportFormat, opti
   switch (format) {
     case 'summary':
       return [renderReportSummary(report, options)];
+    // JSON.stringify leaves DEL and C1 controls raw; escapeJsonChunks writes them as \u escapes.
     case 'json':
-      return renderReportJson(report);
+      return escapeJsonChunks(renderReportJson(report));
     case 'markdown':
       return renderReportMarkdown(report, options);
     case 'html':
@@ -35,7 +37,7 @@ export function renderReport(report: ReadinessReport, format: ReportFormat, opti
     case 'csv':
       return renderReportCsv(report);
     case 'sarif':
-      return renderReportSarif(report, options);
+      return escapeJsonChunks(renderReportSarif(report, options));
     case 'prometheus':
       return renderReportPrometheus(report);
   }

@@ -1,11 +1,20 @@
-/** Human and JSON views of drills and bulk revocations. */
+/**
+ * Human and JSON views of drills and bulk revocations. Errors come from the CA and issuer names
+ * from certificates: each human line goes out through escapeControls (escape.ts), JSON through
+ * escapeJsonControls.
+ */
 import type { BlastRadius, GroupCount } from '../../revocation/blast-radius.js';
 import type { DrillResult } from '../../revocation/drill.js';
 import type { ReplacementPlan } from '../../revocation/plan.js';
 import type { RevokeRunResult } from '../../revocation/revoke.js';
+import { escapeControls, escapeJsonControls } from './escape.js';
+
+const json = (value: unknown) => [escapeJsonControls(JSON.stringify(value, null, 2)) + '\n'];
+/** Lines of one-line text: a line feed inside a field cannot start a line of its own. */
+const text = (lines: string[]) => [lines.map(escapeControls).join('\n') + '\n'];
 
 export function renderDrill(result: DrillResult, format: 'table' | 'json'): string[] {
-  if (format === 'json') return [JSON.stringify(result, null, 2) + '\n'];
+  if (format === 'json') return json(result);
   const lines = result.certificates.map((c) =>
     c.secondsToReplace === null
       ? `${c.name}: NOT replaced: ${c.error ?? 'unknown error'}`
@@ -18,11 +27,11 @@ export function renderDrill(result: DrillResult, format: 'table' | 'json'): stri
   lines.push(s.withinDeadlines.map((d) => `${percent(d.share)} within ${hours(d.hours)}`).join(', '));
   lines.push(...blastRadiusLines(result.blastRadius));
   lines.push(`recorded in ${result.recordPath}${result.purpose === 'drill' ? ' (read by certfleet report)' : ''}`);
-  return [lines.join('\n') + '\n'];
+  return text(lines);
 }
 
 export function renderPlan(plan: ReplacementPlan, command: 'drill' | 'replace', format: 'table' | 'json'): string[] {
-  if (format === 'json') return [JSON.stringify(plan, null, 2) + '\n'];
+  if (format === 'json') return json(plan);
   const lines = plan.certificates.map((a) =>
     a.current
       ? `${a.name}: would replace serial ${a.current.serialNumber} (expires ${a.current.notAfter})`
@@ -33,11 +42,11 @@ export function renderPlan(plan: ReplacementPlan, command: 'drill' | 'replace', 
   lines.push('');
   lines.push(`dry run: ${plan.certificates.length} certificate(s) would be ${command === 'drill' ? 'drilled' : 'replaced'}; nothing was changed`);
   lines.push(...blastRadiusLines(plan.blastRadius));
-  return [lines.join('\n') + '\n'];
+  return text(lines);
 }
 
 export function renderRevoke(result: RevokeRunResult, format: 'table' | 'json'): string[] {
-  if (format === 'json') return [JSON.stringify(result, null, 2) + '\n'];
+  if (format === 'json') return json(result);
   const lines = result.certificates.map((c) => {
     const serial = c.serialNumber ? ` serial ${c.serialNumber}` : '';
     const replaced = c.replacedBy ? `, replaced by ${c.replacedBy.serialNumber}` : '';
@@ -65,7 +74,7 @@ export function renderRevoke(result: RevokeRunResult, format: 'table' | 'json'):
   );
   lines.push(...blastRadiusLines(result.blastRadius));
   if (result.recordPath) lines.push(`recorded in ${result.recordPath}`);
-  return [lines.join('\n') + '\n'];
+  return text(lines);
 }
 
 function blastRadiusLines(b: BlastRadius): string[] {

@@ -51,9 +51,11 @@ describe('challenge config schema', () => {
     });
   });
 
-  it('reads durations as milliseconds or "500ms", "5s", "2m"', () => {
-    const config = parse({ type: 'dns-01', provider: 'rfc2136', server: 'ns1.example.com', propagationTimeout: '90s', pollInterval: 250, timeout: '1.5s' });
+  it('reads durations "500ms", "5s", "2m" as milliseconds, and refuses a bare number (the config\'s one duration rule)', () => {
+    const config = parse({ type: 'dns-01', provider: 'rfc2136', server: 'ns1.example.com', propagationTimeout: '90s', pollInterval: '250ms', timeout: '1.5s' });
     expect(config).toMatchObject({ propagationTimeout: 90_000, pollInterval: 250, timeout: 1_500 });
+    expect(issues({ type: 'dns-01', provider: 'rfc2136', server: 'ns1.example.com', pollInterval: 250 })).toBe('pollInterval: 250 has no unit: write 250ms or 250s');
+    expect(issues({ type: 'dns-01', provider: 'exec', command: ['/x'], timeout: 5 })).toBe('timeout: 5 has no unit: write 5s or 5000ms');
   });
 
   it('rejects what cannot work, naming the field', () => {

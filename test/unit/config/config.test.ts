@@ -18,6 +18,16 @@ describe('config validation', () => {
     expect(() => validateConfig({ inventory: { connectTimeout: '5 minutes' } }, 'c.yaml')).toThrow(/inventory\.connectTimeout:.*duration/);
   });
 
+  it('names unknown keys once, and a wrong type at the top in words', () => {
+    expect(() => validateConfig({ inventory: { endpionts: [], pathz: [] } }, 'c.yaml')).toThrow(/\n {2}inventory: Unrecognized keys: "endpionts", "pathz"$/);
+    expect(() => validateConfig([], 'c.yaml')).toThrow(/\n {2}\(top level\): Invalid input: expected object, received array$/);
+  });
+
+  it('names the certificate after its index', () => {
+    const raw = { certificates: [{ name: 'www', domains: ['a.test'], challenge: { type: 'http-01', webroot: '/w' }, deploy: { key: 5 } }] };
+    expect(() => validateConfig(raw, 'c.yaml')).toThrow(/certificates\[0\] \(www\)\.deploy\.key: Invalid input: expected string, received number/);
+  });
+
   it('finds certfleet.config.yaml in the directory, and loads an explicit file', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'certfleet.config.yaml'), 'inventory:\n  paths: [certs]\n');
@@ -74,6 +84,6 @@ describe('shipped examples', () => {
   it('a wildcard without dns-01 is refused, naming the certificate', () => {
     expect(() =>
       validateConfig({ certificates: [{ name: 'w', domains: ['*.a.test'], challenge: { type: 'http-01', webroot: '/var/www' } }] }, 'c.yaml'),
-    ).toThrow(/certificates\[0\]\.challenge: wildcard domains can only be validated with dns-01/);
+    ).toThrow(/certificates\[0\] \(w\)\.challenge: wildcard domains can only be validated with dns-01/);
   });
 });
