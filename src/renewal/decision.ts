@@ -124,15 +124,26 @@ export function decideRenewal(input: DecisionInput): RenewalDecision {
     return decision(now, stormUntil, 'storm-guard', `not before ${iso(stormUntil)}: the certificate is younger than the minimum renewal interval (${explanation})`, exceedsPolicy);
   }
   const failures = input.failures;
-  if (failures && failures.consecutiveFailures > 0) {
-    const wait = Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** (failures.consecutiveFailures - 1));
-    const retryAt = failures.lastFailureAt + wait;
+  // A failure recorded in the future was recorded by a clock that was ahead: it says nothing about
+  // when to try again (trusting it held a due renewal back until that wrong date).
+  if (failures && failures.consecutiveFailures > 0 && failures.lastFailureAt <= now) {
+    const retryAt = failures.lastFailureAt + backoffWait(policy, failures.consecutiveFailures, certificate.notAfter - failures.lastFailureAt);
     if (retryAt > Math.max(renewAt, now)) {
       const last = failures.lastError ? `: ${failures.lastError}` : '';
       return decision(now, retryAt, 'backoff', `retry at ${iso(retryAt)} after ${failures.consecutiveFailures} failed attempt(s)${last}`, exceedsPolicy);
     }
   }
   return decision(now, renewAt, reason, explanation, exceedsPolicy);
+}
+
+/**
+ * How long to wait after the n-th failure in a row: doubling from the base up to the maximum, but
+ * never so long that the certificate expires before the next try: with little time left, at most
+ * half of it (and at least a minute, so a run every minute does not hammer the CA).
+ */
+export function backoffWait(policy: RenewalPolicy, consecutiveFailures: number, msUntilExpiry: number): number {
+  const wait = Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** (consecutiveFailures - 1));
+  return msUntilExpiry > 0 ? Math.min(wait, Math.max(MINUTE_MS, msUntilExpiry / 2)) : wait;
 }
 
 /** Pick the stored random moment for an ARI window (RFC 9773 4.2): `random` in [0, 1). */

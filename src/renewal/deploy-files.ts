@@ -1,38 +1,29 @@
 /**
  * Putting a certificate where a server reads it, so that a certificate is never next to the wrong
- * key, even after kill -9: each deployed path is a symlink through one `live` link per directory,
+ * key, even after kill -9, and nothing certfleet did not write is ever destroyed.
  *
- *   /etc/nginx/tls/www.key            -> .certfleet-www/live/www.key
- *   /etc/nginx/tls/.certfleet-www/live -> 20261122T101500Z-<serial>
- *
- * and switching versions is one atomic rename of `live`. Files are written temp + fsync + rename
- * into the version directory first. A path that was a plain file is first adopted as-is into a
- * version of its own, so turning it into a symlink changes nothing it serves. The previous version
- * stays until the next deployment, so going back is the same one-rename switch.
- * (Keep a certificate's files in one directory for a single atomic switch; files spread over
- * several directories switch one directory at a time, keys last.)
+ * Each deployed path is a symlink into the certificate's one home (deploy/layout.ts), whose `live`
+ * link names the version served; switching versions is one atomic rename of `live`, whichever
+ * directories the paths are in. Files are written temp + fsync + rename into the version directory
+ * first. Whatever was at a path before is kept as found (deploy/as-found.ts) until the certificate
+ * is removed, and a failed first deployment puts it back exactly. certfleet's own directories are
+ * checked before every use (deploy/own-directory.ts): a planted symlink is refused, never followed.
  */
-import { chown, lstat, mkdir, readFile, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { writeFileAtomic } from '../store/atomic-write.js';
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { syncDirectory, writeFileAtomic } from '../store/atomic-write.js';
 import type { VersionFiles } from '../store/certificate-store.js';
+import { AS_FOUND, foundAnything, isAsFound, keepFound, readFound, REPLACED_PREFIX, replaceWith, restoreFound } from './deploy/as-found.js';
+import { deployLayout, legacyLink, SECRET_KINDS, type DeployEntry, type DeployFileKind, type DeployLayout, type DeployTargets } from './deploy/layout.js';
+import { ensureOwnDirectory, isOwnDirectory, writableByOthers } from './deploy/own-directory.js';
 
-export type DeployFileKind = 'cert' | 'chain' | 'fullchain' | 'key' | 'combined';
+export type { DeployFileKind, DeployTargets } from './deploy/layout.js';
+export { AS_FOUND } from './deploy/as-found.js';
 
-export interface DeployTargets {
-  cert?: string;
-  chain?: string;
-  fullchain?: string;
-  key?: string;
-  /** Key + certificate + chain in one file (HAProxy). */
-  combined?: string;
-  /** Mode of certificate files (default 0644); key and combined files are always 0600 or stricter. */
-  mode?: number;
-  keyMode?: number;
-  owner?: { uid: number; gid: number };
-}
-
-const KEY_KINDS = new Set<DeployFileKind>(['key', 'combined']);
+/** Where warnings go (a deploy directory others can write to, a file changed by hand). */
+export type DeployWarn = (message: string) => void;
+const ignore: DeployWarn = () => undefined;
 
 function contentOf(kind: DeployFileKind, files: VersionFiles): string {
   switch (kind) {
@@ -49,129 +40,151 @@ function contentOf(kind: DeployFileKind, files: VersionFiles): string {
   }
 }
 
-interface Slot {
-  dir: string;
-  /** `<dir>/.certfleet-<name>` */
-  home: string;
-  entries: Array<{ kind: DeployFileKind; path: string }>;
-  holdsKey: boolean;
-}
-
-function slots(name: string, targets: DeployTargets): Slot[] {
-  const byDir = new Map<string, Slot>();
-  for (const kind of ['cert', 'chain', 'fullchain', 'key', 'combined'] as DeployFileKind[]) {
-    const path = targets[kind];
-    if (!path) continue;
-    const dir = dirname(path);
-    const slot = byDir.get(dir) ?? { dir, home: join(dir, `.certfleet-${name}`), entries: [], holdsKey: false };
-    slot.entries.push({ kind, path });
-    slot.holdsKey ||= KEY_KINDS.has(kind);
-    byDir.set(dir, slot);
+/** Write a version's files into the home (not yet live). */
+export async function stageVersion(name: string, versionId: string, targets: DeployTargets, files: VersionFiles, warn: DeployWarn = ignore): Promise<void> {
+  const layout = deployLayout(name, targets);
+  for (const dir of new Set(layout.entries.map((e) => dirname(e.path)))) {
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    const problem = await writableByOthers(dir);
+    if (problem) warn(problem);
   }
-  // Key directories switch last: a server briefly seeing a new certificate file before its key
-  // file is no worse than the reverse, and keys are usually the stricter directory.
-  return [...byDir.values()].sort((a, b) => Number(a.holdsKey) - Number(b.holdsKey));
-}
-
-/** Write a version's files beside the targets (not yet live). */
-export async function stageVersion(name: string, versionId: string, targets: DeployTargets, files: VersionFiles): Promise<void> {
-  for (const slot of slots(name, targets)) {
-    const versionDir = join(slot.home, versionId);
-    await mkdir(versionDir, { recursive: true, mode: 0o755 });
-    for (const { kind, path } of slot.entries) {
-      const secret = KEY_KINDS.has(kind);
-      const mode = secret ? (targets.keyMode ?? 0o600) & 0o640 : (targets.mode ?? 0o644);
-      const file = join(versionDir, basename(path));
-      await writeFileAtomic(file, contentOf(kind, files), { mode });
-      if (targets.owner) await chown(file, targets.owner.uid, targets.owner.gid);
-    }
+  await ensureOwnDirectory(layout.home);
+  const versionDir = join(layout.home, versionId);
+  await ensureOwnDirectory(versionDir);
+  for (const { kind, file } of layout.entries) {
+    const mode = SECRET_KINDS.has(kind) ? (targets.keyMode ?? 0o600) & 0o640 : (targets.mode ?? 0o644);
+    await writeFileAtomic(join(versionDir, file), contentOf(kind, files), { mode, ...(targets.owner ? { owner: targets.owner } : {}) });
   }
 }
 
-/** The version each slot's `live` points at now (undefined: never deployed by us). */
+/** The version `live` points at now (undefined: never deployed by us). Refuses an unsafe home. */
 export async function liveVersion(name: string, targets: DeployTargets): Promise<string | undefined> {
-  const [first] = slots(name, targets);
-  if (!first) return undefined;
-  try {
-    return await readlink(join(first.home, 'live'));
-  } catch {
-    return undefined;
-  }
+  const layout = deployLayout(name, targets);
+  if (!(await isOwnDirectory(layout.home))) return undefined;
+  return readlink(join(layout.home, 'live')).catch(() => undefined);
 }
 
-/** `as-found` when the files that were there before certfleet were adopted (and not pruned since). */
-export async function adoptedVersion(name: string, targets: DeployTargets): Promise<string | undefined> {
-  const [first] = slots(name, targets);
-  if (!first) return undefined;
-  return (await lstat(join(first.home, ADOPTED)).then(() => true, () => false)) ? ADOPTED : undefined;
+/** Whether files that were at the paths before certfleet are kept, so a failed first deployment can put them back. */
+export async function hasFoundFiles(name: string, targets: DeployTargets): Promise<boolean> {
+  const layout = deployLayout(name, targets);
+  return foundAnything(await readFound(layout.home, AS_FOUND));
 }
 
 /**
- * Make `versionId` live: ensure each target path is our symlink (adopting a plain file first), then
- * switch each directory's `live` link with one rename.
+ * Make `versionId` live: make sure each path is our link (keeping whatever was there first),
+ * then switch `live` with one rename.
  */
-export async function activateVersion(name: string, versionId: string, targets: DeployTargets): Promise<void> {
-  for (const slot of slots(name, targets)) {
-    await adoptPlainFiles(slot);
-    const live = join(slot.home, 'live');
-    const temp = `${live}.next`;
-    await rm(temp, { force: true });
-    await symlink(versionId, temp);
-    await rename(temp, live);
-  }
+export async function activateVersion(name: string, versionId: string, targets: DeployTargets, warn: DeployWarn = ignore, now = new Date()): Promise<void> {
+  const layout = deployLayout(name, targets);
+  await ensureOwnDirectory(layout.home);
+  await linkPaths(layout, warn, now);
+  await switchLive(layout.home, versionId);
 }
 
-/** Remove version directories other than the ones to keep (the live one and the one before). */
+/**
+ * A failed first deployment: every path back exactly as it was found (files, links with their
+ * own text, nothing where nothing was). False when nothing was there to put back.
+ */
+export async function restoreFoundFiles(name: string, targets: DeployTargets): Promise<boolean> {
+  const layout = deployLayout(name, targets);
+  const found = await readFound(layout.home, AS_FOUND);
+  if (!foundAnything(found)) return false;
+  // `live` first, so a path still linked reads what was found while the others are put back.
+  await switchLive(layout.home, AS_FOUND);
+  const links = new Map(layout.entries.map((e) => [e.path, e.link]));
+  await restoreFound(found, layout.home, AS_FOUND, (path) => links.get(path));
+  return true;
+}
+
+/** Paths kept as found (and changed by hand since), for `status`. */
+export async function keptFiles(name: string, targets: DeployTargets): Promise<Array<{ path: string; type: 'file' | 'symlink'; keptIn: string }>> {
+  const layout = deployLayout(name, targets);
+  if (!(await isOwnDirectory(layout.home).catch(() => false))) return [];
+  const folders = (await readdir(layout.home)).filter((f) => f === AS_FOUND || f.startsWith(REPLACED_PREFIX)).sort();
+  const kept = [];
+  for (const folder of folders) {
+    const found = await readFound(layout.home, folder).catch(() => undefined);
+    for (const e of found?.entries ?? []) if (e.type !== 'absent') kept.push({ path: e.path, type: e.type as 'file' | 'symlink', keptIn: join(layout.home, folder) });
+  }
+  return kept;
+}
+
+/**
+ * Remove version directories other than the ones to keep (the live one and the one before).
+ * What was found at the paths is never pruned, nor anything that is not a directory.
+ */
 export async function pruneVersions(name: string, targets: DeployTargets, keep: readonly string[]): Promise<void> {
-  for (const slot of slots(name, targets)) {
-    let entries: string[];
-    try {
-      entries = await readdir(slot.home);
-    } catch {
-      continue;
-    }
-    for (const entry of entries) {
-      if (entry === 'live' || entry.startsWith('live.') || keep.includes(entry)) continue;
-      await rm(join(slot.home, entry), { recursive: true, force: true });
-    }
+  const layout = deployLayout(name, targets);
+  if (!(await isOwnDirectory(layout.home))) return;
+  for (const entry of await readdir(layout.home, { withFileTypes: true })) {
+    const { name: id } = entry;
+    if (!entry.isDirectory() || id === AS_FOUND || id.startsWith(REPLACED_PREFIX) || keep.includes(id)) continue;
+    await rm(join(layout.home, id), { recursive: true, force: true });
   }
 }
 
-const ADOPTED = 'as-found';
+async function switchLive(home: string, versionId: string): Promise<void> {
+  const temp = join(home, `live.${randomBytes(6).toString('hex')}`);
+  await symlink(versionId, temp);
+  try {
+    await rename(temp, join(home, 'live'));
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+  await syncDirectory(home);
+}
 
-/**
- * A target that is a regular file (or missing) becomes a symlink into `live`. If `live` does not
- * exist yet, the current contents are copied into an `as-found` version first and `live` points
- * there, so the swap to symlinks serves exactly what was served before.
- */
-async function adoptPlainFiles(slot: Slot): Promise<void> {
-  const live = join(slot.home, 'live');
-  const liveExists = await lstat(live).then(() => true, () => false);
-  const pending = [];
-  for (const entry of slot.entries) {
+async function linkPaths(layout: DeployLayout, warn: DeployWarn, now: Date): Promise<void> {
+  const pending: DeployEntry[] = [];
+  for (const entry of layout.entries) {
     const info = await lstat(entry.path).catch(() => undefined);
-    const want = join(basename(slot.home), 'live', basename(entry.path));
-    if (info?.isSymbolicLink() && (await readlink(entry.path)) === want) continue;
-    pending.push({ ...entry, info, want });
+    if (info?.isSymbolicLink() && (await readlink(entry.path)) === entry.link) continue;
+    pending.push(entry);
   }
   if (pending.length === 0) return;
-  if (!liveExists) {
-    const asFound = join(slot.home, ADOPTED);
-    await mkdir(asFound, { recursive: true, mode: 0o755 });
-    for (const { path, info } of pending) {
-      if (!info?.isFile()) continue;
-      await writeFileAtomic(join(asFound, basename(path)), await readFile(path), { mode: info.mode & 0o777 });
-      await chown(join(asFound, basename(path)), info.uid, info.gid).catch(() => undefined);
+  const live = await readlink(join(layout.home, 'live')).catch(() => undefined);
+  if (live === undefined) {
+    // The first time: keep everything found, and serve the same through our links before any switch.
+    await keepFound(layout.home, AS_FOUND, layout.entries, now);
+    await switchLive(layout.home, AS_FOUND);
+  } else {
+    await keepChangedByHand(layout, pending, live, warn, now);
+  }
+  for (const entry of pending) await replaceWith(entry.path, (temp) => symlink(entry.link, temp));
+}
+
+/**
+ * Paths that are not our link although certfleet deployed before: put back as found by a failed
+ * first deployment (nothing to keep), links of the older one-home-per-directory layout (ours), or
+ * changed by hand, which are kept before the link replaces them.
+ */
+async function keepChangedByHand(layout: DeployLayout, pending: readonly DeployEntry[], live: string, warn: DeployWarn, now: Date): Promise<void> {
+  const found = await readFound(layout.home, AS_FOUND);
+  const changed: DeployEntry[] = [];
+  for (const entry of pending) {
+    const info = await lstat(entry.path).catch(() => undefined);
+    if (!info) continue;
+    if (info.isSymbolicLink() && dirname(entry.path) !== layout.homeDir && (await readlink(entry.path)) === legacyLink(layout.name, entry.path)) {
+      await completeVersion(layout.home, live, entry);
+      continue;
     }
-    const temp = `${live}.next`;
-    await rm(temp, { force: true });
-    await symlink(ADOPTED, temp);
-    await rename(temp, live);
+    const original = found?.entries.find((e) => e.path === entry.path);
+    if (original && (await isAsFound(original, layout.home, AS_FOUND))) continue;
+    changed.push(entry);
   }
-  for (const { path, want } of pending) {
-    const temp = `${path}.certfleet-link`;
-    await rm(temp, { force: true });
-    await symlink(want, temp);
-    await rename(temp, path);
-  }
+  if (changed.length === 0) return;
+  const folder = `${REPLACED_PREFIX}${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  await keepFound(layout.home, folder, changed, now);
+  for (const entry of changed) warn(`${entry.path} was changed by hand since certfleet deployed it; kept in ${join(layout.home, folder)} before linking it again`);
+}
+
+/**
+ * The live version of a deployment made in the older layout holds only the files of the home's
+ * own directory: copy in what a legacy link elsewhere serves, so that going back to it stays whole.
+ */
+async function completeVersion(home: string, version: string, entry: DeployEntry): Promise<void> {
+  const target = join(home, version, entry.file);
+  if (await lstat(target).then(() => true, () => false)) return;
+  await writeFileAtomic(target, await readFile(entry.path), { mode: 0o644 });
 }

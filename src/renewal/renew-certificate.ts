@@ -16,7 +16,7 @@ import { certificatePemTypes, findPemBlocks } from '../x509/pem.js';
 import type { AcmeClients } from './acme-clients.js';
 import { certfleetEnv, runCommand } from './commands.js';
 import { decideRenewal, type RenewalDecision, type RenewalPolicy } from './decision.js';
-import { activateVersion, adoptedVersion, liveVersion, pruneVersions, stageVersion } from './deploy-files.js';
+import { activateVersion, hasFoundFiles, liveVersion, pruneVersions, restoreFoundFiles, stageVersion } from './deploy-files.js';
 import type { ManagedCertificate } from './managed.js';
 import { NO_ARI_POLL_MS, refreshRenewalInfo, type CurrentCertificate } from './renewal-info.js';
 import { verifyServed } from './verify.js';
@@ -68,10 +68,24 @@ export interface CertificateOutcome {
 }
 
 
+/**
+ * Never throws: one certificate's failure, even a full disk under its state, is its own outcome and
+ * never stops the others.
+ */
 export async function renewCertificate(cert: ManagedCertificate, request: RenewRequest, deps: RenewDeps): Promise<CertificateOutcome> {
   const started = Date.now();
-  const { store, logger } = deps;
-  const log = prefixed(logger, cert.name);
+  const log = prefixed(deps.logger, cert.name);
+  try {
+    return await renewOne(cert, request, deps, log, started);
+  } catch (err) {
+    const message = describeError(err);
+    log.error(`renewal failed: ${message}`);
+    return { name: cert.name, action: 'failed', error: message, reason: 'error', explanation: message, durationMs: Date.now() - started };
+  }
+}
+
+async function renewOne(cert: ManagedCertificate, request: RenewRequest, deps: RenewDeps, log: Logger, started: number): Promise<CertificateOutcome> {
+  const { store } = deps;
   let state = await store.loadState(cert.name, (m) => log.warn(m));
   let current = await readCurrent(store, cert.name, log);
 
@@ -145,7 +159,8 @@ export async function renewCertificate(cert: ManagedCertificate, request: RenewR
     const message = describeError(err);
     const failures = { consecutiveFailures: (state.failures?.consecutiveFailures ?? 0) + 1, lastFailureAt: deps.now().getTime(), lastError: message };
     state = { ...state, deploying: undefined, failures };
-    await store.saveState(cert.name, state);
+    // A state directory that cannot be written (full disk) must not hide the failure being recorded.
+    await store.saveState(cert.name, state).catch((e: unknown) => log.error(`the failure could not be recorded: ${describeError(e)}`));
     const next = decideRenewal({ ...(current ? { certificate: timesOf(current.version) } : {}), policy: deps.policy, failures, now: deps.now().getTime() });
     log.error(`renewal failed: ${message}`);
     return { ...base, action: 'failed', error: message, ...describeDecision(next), durationMs: Date.now() - started };
@@ -203,25 +218,38 @@ async function deployAndVerify(
   log: Logger,
 ): Promise<void> {
   const deploy = cert.deploy!;
-  await stageVersion(cert.name, version.id, deploy.targets, files);
+  const warn = (m: string) => log.warn(m);
+  await stageVersion(cert.name, version.id, deploy.targets, files, warn);
   try {
     await deps.exclusive(async () => {
-      await activateVersion(cert.name, version.id, deploy.targets);
+      await activateVersion(cert.name, version.id, deploy.targets, warn, deps.now());
       await runCommands(deploy.commands, cert, version, deps, log, deploy.commandTimeoutMs);
     });
     if (cert.verify.length > 0) await verifyOrThrow(cert, version.serialNumber);
   } catch (err) {
-    // On a first deployment over files that were already there, those files (adopted as found) are the previous pair.
-    const back = previous ?? (await adoptedVersion(cert.name, deploy.targets));
-    if (!back) throw new Error(`${describeError(err)}; there was no earlier certificate to put back`, { cause: err });
-    log.error(`deployment failed (${describeError(err)}); putting back the previous certificate`);
-    await deps.exclusive(async () => {
-      await activateVersion(cert.name, back, deploy.targets);
-      await runCommands(deploy.commands, cert, undefined, deps, log, deploy.commandTimeoutMs).catch((e) => log.error(`deploy command failed again after rollback: ${describeError(e)}`));
-    });
-    throw new Error(`deployment failed and the previous certificate was put back: ${describeError(err)}`, { cause: err });
+    await rollBack(cert, previous, err, deps, log);
   }
   await pruneVersions(cert.name, deploy.targets, [version.id, ...(previous ? [previous] : [])]);
+}
+
+/**
+ * Put back what was served before a failed deployment and rethrow: the previous version of ours,
+ * or on a first deployment the files found at the paths, exactly as they were. Where nothing was
+ * there before, the new files stay (nothing served is better than nothing at all) and the message says so.
+ */
+async function rollBack(cert: ManagedCertificate, previous: string | undefined, err: unknown, deps: RenewDeps, log: Logger): Promise<never> {
+  const deploy = cert.deploy!;
+  const what = previous ? 'the previous certificate' : 'the files that were there before certfleet';
+  if (!previous && !(await hasFoundFiles(cert.name, deploy.targets))) {
+    throw new Error(`deployment failed: ${describeError(err)}; nothing was at the deploy paths before, so the new files stay in place`, { cause: err });
+  }
+  log.error(`deployment failed (${describeError(err)}); putting back ${what}`);
+  await deps.exclusive(async () => {
+    if (previous) await activateVersion(cert.name, previous, deploy.targets, (m) => log.warn(m), deps.now());
+    else await restoreFoundFiles(cert.name, deploy.targets);
+    await runCommands(deploy.commands, cert, undefined, deps, log, deploy.commandTimeoutMs).catch((e) => log.error(`deploy command failed again after putting back ${what}: ${describeError(e)}`));
+  });
+  throw new Error(`deployment failed and ${what} ${previous ? `was put back (version ${previous})` : 'were put back'}: ${describeError(err)}`, { cause: err });
 }
 
 async function verifyOrThrow(cert: ManagedCertificate, serialNumber: string): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { mapConcurrently, oneAtATime } from '../concurrency.js';
+import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { AccountStore } from '../store/account-store.js';
 import { CertificateStore } from '../store/certificate-store.js';
@@ -38,6 +39,8 @@ export interface RenewRunResult {
   startedAt: string;
   dryRun: boolean;
   certificates: CertificateOutcome[];
+  /** What went wrong for the run as a whole (the summary for `report` could not be written): exit 3. */
+  problems: string[];
   summary: { renewed: number; notDue: number; wouldRenew: number; failed: number; durationMs: number };
 }
 
@@ -51,10 +54,16 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
   await mkdir(settings.stateDir, { recursive: true, mode: 0o700 });
   const lock = options.dryRun ? undefined : await acquireLock(settings.stateDir, { waitMs: options.lockWaitMs, pid: hooks.pid });
   let outcomes: CertificateOutcome[];
+  const problems: string[] = [];
   try {
     const deps = { store, accounts, clients, policy: settings.policy, exclusive: oneAtATime(), ...hooks };
     outcomes = await mapConcurrently(selected, options.concurrency, (cert) => renewCertificate(cert, options, deps), hooks.onCertificate);
-    if (!options.dryRun) await writeManagedSummary(settings, outcomes, hooks.now());
+    if (!options.dryRun) {
+      await writeManagedSummary(settings, outcomes, hooks.now()).catch((err: unknown) => {
+        problems.push(`the run summary for \`report\` was not written: ${describeError(err)}`);
+        hooks.logger.error(problems.at(-1)!);
+      });
+    }
   } finally {
     clients.close();
     await lock?.release();
@@ -65,6 +74,7 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
     startedAt: started.toISOString(),
     dryRun: options.dryRun,
     certificates: outcomes,
+    problems,
     summary: { renewed: count('renewed'), notDue: count('not-due'), wouldRenew: count('would-renew'), failed: count('failed'), durationMs: Date.now() - t0 },
   };
 }

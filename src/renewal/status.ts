@@ -4,6 +4,7 @@
  */
 import { CertificateStore } from '../store/certificate-store.js';
 import { decideRenewal } from './decision.js';
+import { keptFiles } from './deploy-files.js';
 import type { RenewSettings } from './managed.js';
 
 export const STATUS_SCHEMA_VERSION = 1;
@@ -26,6 +27,8 @@ export interface CertificateStatus {
   /** A deployment a killed run left unfinished (the next renew finishes it). */
   deploymentPending: boolean;
   versions: number;
+  /** Files that were at the deploy paths before certfleet (or were changed by hand since), kept until the certificate is removed. */
+  keptFiles: Array<{ path: string; type: 'file' | 'symlink'; keptIn: string }>;
 }
 
 export interface StatusResult {
@@ -68,6 +71,7 @@ export async function collectStatus(settings: RenewSettings, now: Date, warn: (m
       lastError: state.failures?.lastError ?? null,
       deploymentPending: state.deploying !== undefined,
       versions: (await store.versions(cert.name)).length,
+      keptFiles: cert.deploy ? await keptFiles(cert.name, cert.deploy.targets).catch(() => []) : [],
     });
   }
   return { schemaVersion: STATUS_SCHEMA_VERSION, generatedAt: now.toISOString(), stateDir: settings.stateDir, certificates };

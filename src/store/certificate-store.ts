@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { parseJsonAs } from '../config/parse-json.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 export interface IssuedVersion {
@@ -93,9 +94,9 @@ export class CertificateStore {
       return { ok: true, state: { schemaVersion: 1 } };
     }
     try {
-      return { ok: true, state: stateSchema.parse(JSON.parse(text)) };
+      return { ok: true, state: parseJsonAs(text, stateSchema, 'state') };
     } catch (err) {
-      return { ok: false, path, reason: (err as Error).message.split('\n')[0]! };
+      return { ok: false, path, reason: (err as Error).message.replace(/^state:? /, '') };
     }
   }
 

@@ -4,11 +4,12 @@
  * file of one version and the key of the next): nginx refused a reload with "key values mismatch"
  * that way, once, in the revocation e2e test.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { RenewRunResult } from '../../src/renewal/run.js';
+import type { StatusResult } from '../../src/renewal/status.js';
 import { runCli } from '../helpers/cli.js';
 import { startPebble, type RunningPebble } from '../helpers/pebble.js';
 import { issue, tempDir, writeFile } from '../helpers/pki.js';
@@ -81,9 +82,19 @@ describe('renew --concurrency with a shared reload', () => {
     writeFileSync(configPath, stringify(config));
     const r = await runCli(['--config', configPath, 'renew', '--format', 'json'], { timeoutMs: 60_000 });
     expect(r.code).toBe(1);
-    expect((JSON.parse(r.stdout) as RenewRunResult).certificates[0]!.error).toMatch(/previous certificate was put back.*reload refused/);
-    // The paths are certfleet's symlinks now, serving exactly what was there before.
+    expect((JSON.parse(r.stdout) as RenewRunResult).certificates[0]!.error).toMatch(/the files that were there before certfleet were put back.*reload refused/);
+    // The paths are exactly what was found: plain files again, same bytes, the key still 0600.
+    expect(lstatSync(fullchain).isFile()).toBe(true);
+    expect(lstatSync(key).isFile()).toBe(true);
+    expect(statSync(key).mode & 0o777).toBe(0o600);
     expect(readFileSync(fullchain, 'utf8')).toBe(before.certPem);
     expect(readFileSync(key, 'utf8')).toBe(before.keyPem);
+    // And they stay kept (listed by status) after the next, successful, deployment.
+    config.certificates[0]!.deploy.commands = [['true']];
+    writeFileSync(configPath, stringify(config));
+    const again = await runCli(['--config', configPath, 'renew', '--force', '--format', 'json'], { timeoutMs: 60_000 });
+    expect(again.code, again.stderr).toBe(0);
+    const status = JSON.parse((await runCli(['--config', configPath, 'status', '--format', 'json'])).stdout) as StatusResult;
+    expect(status.certificates[0]!.keptFiles.map((k) => k.path)).toEqual([fullchain, key]);
   });
 });

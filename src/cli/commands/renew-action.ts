@@ -54,5 +54,5 @@ export async function runRenewFamily(command: Family, args: unknown[], flags: Re
     },
   );
   await writeOutput(renderRenewResult(result, format), undefined);
-  return result.summary.failed > 0 ? ExitCode.findings : ExitCode.ok;
+  return result.summary.failed > 0 ? ExitCode.findings : result.problems.length > 0 ? ExitCode.partial : ExitCode.ok;
 }

@@ -69,6 +69,28 @@ describe('decideRenewal (fake clock)', () => {
     expect(decideRenewal({ certificate: c, policy, now: now + 5 * 60_000, failures: { consecutiveFailures: 1, lastFailureAt: now } }).due).toBe(true);
   });
 
+  it('does not trust a failure recorded in the future (a clock that was ahead)', () => {
+    // Recorded at +40 days by a wrong clock; corrected, the renewal due at day 30 goes ahead.
+    const c = cert(45);
+    const failures = { consecutiveFailures: 3, lastFailureAt: t0 + 40 * DAY_MS, lastError: 'clock was wrong' };
+    expect(decideRenewal({ certificate: c, policy, now: t0 + 30 * DAY_MS, failures })).toMatchObject({ due: true, reason: 'lifetime-fraction' });
+    expect(decideRenewal({ certificate: c, policy, now: t0 + 29 * DAY_MS, failures })).toMatchObject({ due: false, reason: 'lifetime-fraction', renewAt: t0 + 30 * DAY_MS });
+  });
+
+  it('never backs off past the moment the certificate expires', () => {
+    const c = cert(45);
+    const expires = c.notAfter;
+    // Two hours left after the 20th failure: the 4-hour backoff shrinks to half of what is left.
+    const d = decideRenewal({ certificate: c, policy, now: expires - 2 * HOUR, failures: { consecutiveFailures: 20, lastFailureAt: expires - 2 * HOUR } });
+    expect(d).toMatchObject({ due: false, reason: 'backoff', renewAt: expires - HOUR });
+    // A minute at least between tries, however close the end.
+    const close = decideRenewal({ certificate: c, policy, now: expires - 30_000, failures: { consecutiveFailures: 20, lastFailureAt: expires - 30_000 } });
+    expect(close.renewAt).toBe(expires + 30_000);
+    // Already expired: the usual backoff (the site is down either way; the CA's limits still count).
+    const expired = decideRenewal({ certificate: c, policy, now: expires + HOUR, failures: { consecutiveFailures: 20, lastFailureAt: expires + HOUR } });
+    expect(expired.renewAt).toBe(expires + 5 * HOUR);
+  });
+
   it('picks the ARI moment uniformly inside the window', () => {
     expect(chooseInWindow(100, 200, 0)).toBe(100);
     expect(chooseInWindow(100, 200, 0.999)).toBe(199);
