@@ -1,14 +1,16 @@
 /**
  * One certificate, start to finish: order -> make every pending challenge answerable through the
  * solvers (src/challenges) -> tell the CA -> wait for the authorizations -> finalize with the CSR
- * -> download the chain. Challenges of one order are presented, answered and awaited together,
- * and every present() is matched by a cleanup(), whatever failed.
+ * -> download the chain. Challenges of one order are presented, answered and awaited side by side,
+ * a bounded number at a time (fan-out.ts), and every present() that started is matched by a
+ * cleanup(), whatever failed.
  */
 import type { ChallengeSolver, ChallengeType, SolverContext } from '../challenges/types.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import type { AcmeClient, OrderRequest, WaitOptions } from './client.js';
 import { AcmeError } from './errors.js';
+import { CA_REQUEST_CONCURRENCY, eachBounded, SOLVER_CONCURRENCY } from './fan-out.js';
 import type { AcmeAuthorization, AcmeChallenge } from './resources.js';
 
 export interface IssueRequest extends OrderRequest {
@@ -70,22 +72,26 @@ export async function issueCertificate(client: AcmeClient, request: IssueRequest
   // Authorizations the CA already holds as valid (reuse) need nothing from us.
   const picks = order.authorizations.filter((a) => a.status === 'pending').map((a) => pickChallenge(a, options));
   const context: SolverContext = { logger, signal };
+  // The first failure stops the others at once (their waits see the abort); its error is the one thrown.
+  const failFast = (err: unknown) => stop.abort(err);
+  const presented: ChosenChallenge[] = [];
   try {
-    await allOrFirstError(picks.map((pick) => pick.solver.present(pick.challenge.task, context)));
-    await Promise.all(picks.map((pick) => client.answer(pick.challenge.url)));
-    await Promise.all(picks.map((pick) => client.waitForAuthorization(pick.authorization.url, wait)));
+    await eachBounded(picks, SOLVER_CONCURRENCY, (pick) => {
+      presented.push(pick);
+      return pick.solver.present(pick.challenge.task, context);
+    }, failFast);
+    await eachBounded(picks, CA_REQUEST_CONCURRENCY, (pick) => client.answer(pick.challenge.url), failFast);
+    await eachBounded(picks, CA_REQUEST_CONCURRENCY, (pick) => client.waitForAuthorization(pick.authorization.url, wait), failFast);
   } catch (err) {
     stop.abort(err);
     throw err;
   } finally {
     // Every solver whose present() started cleans up, even after a partial present (the solver contract).
-    await Promise.all(
-      picks.map((pick) =>
-        pick.solver.cleanup(pick.challenge.task, { logger, signal: new AbortController().signal }).catch((err: unknown) => {
-          // A failed cleanup must not hide why the order failed; it is reported, not thrown.
-          logger.warn('challenge cleanup failed', { type: pick.challenge.type, domain: pick.challenge.task.domain, error: err instanceof Error ? err.message : String(err) });
-        }),
-      ),
+    await eachBounded(presented, SOLVER_CONCURRENCY, (pick) =>
+      pick.solver.cleanup(pick.challenge.task, { logger, signal: new AbortController().signal }).catch((err: unknown) => {
+        // A failed cleanup must not hide why the order failed; it is reported, not thrown.
+        logger.warn('challenge cleanup failed', { type: pick.challenge.type, domain: pick.challenge.task.domain, error: err instanceof Error ? err.message : String(err) });
+      }),
     );
   }
 
@@ -96,11 +102,4 @@ export async function issueCertificate(client: AcmeClient, request: IssueRequest
   const elapsedMs = performance.now() - started;
   logger.info('certificate issued', { order: order.url, identifiers: order.identifiers, ms: Math.round(elapsedMs) });
   return { orderUrl: order.url, certificatePem, profile: valid.profile, elapsedMs };
-}
-
-/** Wait for every promise to settle (none left running), then throw the first failure. */
-async function allOrFirstError(promises: Promise<unknown>[]): Promise<void> {
-  const results = await Promise.allSettled(promises);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
 }

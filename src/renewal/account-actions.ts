@@ -1,6 +1,6 @@
 /** `certfleet account register|show|rollover|deactivate` for the configured CA. */
-import type { AcmeClient} from '../acme/index.js';
-import { resolveDirectoryUrl, isCaPreset, stagingPresets } from '../acme/index.js';
+import type { AcmeClient } from '../acme/index.js';
+import { AcmeProblemError, resolveDirectoryUrl, isCaPreset, stagingPresets } from '../acme/index.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { AccountStore } from '../store/account-store.js';
@@ -31,24 +31,38 @@ export async function runAccountAction(verb: AccountVerb, settings: RenewSetting
   if (verb === 'deactivate' && !options.confirmed) {
     throw new UsageError('deactivating an ACME account cannot be undone: add --yes to confirm');
   }
-  if (verb !== 'register' && !(await accounts.load(ca.directoryUrl))) {
+  if (verb !== 'register' && !(await accounts.exists(ca.directoryUrl))) {
     throw new UsageError(`no account for ${ca.directoryUrl} in ${settings.stateDir}: run \`certfleet account register\` first`);
   }
   const clients = new AcmeClients(accounts, options.logger, options.now);
   try {
     const client: AcmeClient = await clients.get(ca);
-    if (verb === 'rollover') {
-      const newKey = await generatePrivateKey('ec-p256');
-      await client.rolloverKey(newKey);
-      const stored = (await accounts.load(ca.directoryUrl))!;
-      await accounts.save(newKey, stored.account);
-      options.logger.info('account key rolled over; the old key is no longer valid');
-    }
+    if (verb === 'rollover') await rollover(client, accounts, ca.directoryUrl, options.logger);
     const info = verb === 'deactivate' ? await client.deactivateAccount() : await client.accountInfo();
     return { directoryUrl: ca.directoryUrl, url: info.url, status: info.status, contact: info.contact };
   } finally {
     clients.close();
   }
+}
+
+/**
+ * The new key is on disk (account.key.pending, 0600) before the CA is asked, and replaces
+ * account.key only once the CA accepted it, the old key kept as account.key.old-<time>. A crash
+ * between leaves both keys on disk; the next run asks the CA which one it knows (AcmeClients).
+ */
+async function rollover(client: AcmeClient, accounts: AccountStore, directoryUrl: string, logger: Logger): Promise<void> {
+  const newKey = await generatePrivateKey('ec-p256');
+  await accounts.stagePendingKey(directoryUrl, newKey);
+  try {
+    await client.rolloverKey(newKey);
+  } catch (err) {
+    // Only a refusal (4xx) proves the CA did not switch keys; after a lost answer or a server
+    // error either key may be the account's, and the next run asks the CA which.
+    if (err instanceof AcmeProblemError && err.status >= 400 && err.status < 500) await accounts.discardPendingKey(directoryUrl);
+    throw err;
+  }
+  const old = await accounts.promotePendingKey(directoryUrl);
+  logger.info(`account key rolled over; the old key no longer works at the CA (kept at ${old})`);
 }
 
 function caFor(settings: RenewSettings, options: AccountOptions): CaSettings {
