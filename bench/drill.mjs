@@ -55,7 +55,7 @@ async function main() {
         name,
         domains: [`${name}.example.test`],
         challenge: { type: 'http-01', standalone: { port: pebble.httpPort, address: '127.0.0.1' } },
-        deploy: { fullchain: join(dir, 'deployed', `${name}.fullchain.pem`), key: join(dir, 'deployed', `${name}.key`) },
+        deploy: { fullchain: join(dir, 'deployed', `${name}.fullchain.pem`), key: join(dir, 'deployed', `${name}.key`), createDirectories: true },
       };
     }),
   };

@@ -4,7 +4,7 @@
 //          the other), both against the same local Pebble started here. Target: >= 10x certbot.
 //   idle:  `certfleet renew` over 1,000 managed certificates of which none is due (state prepared
 //          without a CA; the CA URL points where nothing listens, so any request to it would show
-//          up as a warning and fail the bench). Target: under 1 s of wall time for the process.
+//          up as a warning and fail the bench). Target: under 0.5 s of wall time for the process (issue 8).
 //
 //   node bench/renew.mjs [issue|idle] [--certbot N] [--concurrency N] [--sweep] [--keep]
 //
@@ -62,7 +62,7 @@ function issueConfig(dir, pebble, count, start = 1) {
       domains: [`${name}.example.test`],
       challenge: { type: 'http-01', standalone: { port: pebble.httpPort, address: '127.0.0.1' } },
       // A deploy to a temp dir, as a real fleet has (certbot writes its live/ files too).
-      deploy: { fullchain: join(dir, 'deployed', `${name}.fullchain.pem`), key: join(dir, 'deployed', `${name}.key`) },
+      deploy: { fullchain: join(dir, 'deployed', `${name}.fullchain.pem`), key: join(dir, 'deployed', `${name}.key`), createDirectories: true },
     };
   });
   const config = {
@@ -163,6 +163,7 @@ async function issueBench() {
 async function prepareIdleState(dir, count) {
   const { CertificateStore, versionId } = await import(join(root, 'dist/store/certificate-store.js'));
   const { parseCertificate } = await import(join(root, 'dist/x509/certificate.js'));
+  const { deploySpecOf } = await import(join(root, 'dist/renewal/spec.js'));
   const store = new CertificateStore(join(dir, 'state'));
   const alg = { name: 'ECDSA', namedCurve: 'P-256' };
   const signing = { name: 'ECDSA', hash: 'SHA-256' };
@@ -207,7 +208,10 @@ async function prepareIdleState(dir, count) {
     const keyPem = KeyObject.from(keys.privateKey).export({ type: 'pkcs8', format: 'pem' });
     await store.addVersion(name, version, { certPem, chainPem: caPem, fullchainPem: certPem + caPem, keyPem });
     await store.setCurrent(name, version.id);
-    await store.saveState(name, { schemaVersion: 1, ariPoll: { serialNumber: info.serialNumber, nextPollAt }, lastRunAt: new Date(now).toISOString() });
+    // Deployed as the config below says (the same deploy section), so nothing is deployed again either.
+    const paths = { fullchain: join(dir, 'deployed', `${name}.fullchain.pem`), key: join(dir, 'deployed', `${name}.key`) };
+    const deployed = { version: version.id, spec: deploySpecOf({ deploy: { targets: paths, commands: [['true']] } }), at: new Date(now).toISOString(), paths };
+    await store.saveState(name, { schemaVersion: 1, ariPoll: { serialNumber: info.serialNumber, nextPollAt }, lastRunAt: new Date(now).toISOString(), deployed });
   };
   // The store fsyncs every file; a few at a time keeps the preparation to seconds.
   let next = 1;
@@ -255,8 +259,8 @@ async function idleBench() {
   }
   const ms = median(times);
   report(`renew: idle state of ${IDLE_COUNT} certificates prepared in ${(prepMs / 1000).toFixed(1)} s; runs ${times.map((t) => t.toFixed(0)).join(', ')} ms`);
-  report(`renew: ${IDLE_COUNT} managed, none due: median ${ms.toFixed(0)} ms (target < 1000 ms; ratio ${(ms / 1000).toFixed(2)})`);
-  if (ms >= 1000) process.exitCode = 1;
+  report(`renew: ${IDLE_COUNT} managed, none due: median ${ms.toFixed(0)} ms (target < 500 ms; ratio ${(ms / 500).toFixed(2)})`);
+  if (ms >= 500) process.exitCode = 1;
 }
 
 try {

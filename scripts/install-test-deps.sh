@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs and a fresh machine lacks: Debian packages for the real parts
-# the tests drive (nginx, Pebble, BIND, Chromium, promtool; openssl and keytool to build keystores)
+# the tests drive (nginx, Pebble, BIND, Chromium, promtool, systemd-analyze; openssl and keytool to build keystores)
 # and the npm packages.
 # Idempotent and quiet when everything is there.
 set -euo pipefail
@@ -15,6 +15,7 @@ command -v named >/dev/null 2>&1 || [ -x /usr/sbin/named ] || need+=(bind9)    #
 command -v nsupdate >/dev/null 2>&1 || need+=(bind9-dnsutils)                  # dig, nsupdate for dns-01 tests
 command -v chromium >/dev/null 2>&1 || need+=(chromium)                        # report HTML in a real browser
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)                      # report Prometheus output check
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)                 # systemd-analyze verify on the shipped units
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

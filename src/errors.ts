@@ -40,6 +40,22 @@ export class ConfigError extends CertfleetError {
   }
 }
 
+/**
+ * What a per-certificate outcome keeps of its failure besides the message: the error's code, its
+ * exit class and hint, so a command can still exit 2 with the hint for a mistake the operator
+ * fixes in the config (terms of service not accepted, an unknown profile) although the run went on.
+ */
+export interface FailureFacts {
+  errorCode?: string;
+  errorExitCode?: ExitCode;
+  errorHint?: string;
+}
+
+export function failureFacts(err: unknown): FailureFacts {
+  if (!(err instanceof CertfleetError)) return {};
+  return { errorCode: err.code, errorExitCode: err.exitCode, ...(err.hint ? { errorHint: err.hint } : {}) };
+}
+
 /** One message a person understands, from whatever was thrown. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;

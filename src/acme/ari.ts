@@ -59,30 +59,59 @@ export function renewalInfoUrl(base: string, identifier: string): string {
   return `${base.replace(/\/+$/, '')}/${identifier}`;
 }
 
-function clampRetryAfter(seconds: number | undefined): number | undefined {
-  if (seconds === undefined) return undefined;
+/**
+ * RFC 9773 4.3.2: a Retry-After under a minute counts as a minute and one over a day as a day, so
+ * a CA's `0` cannot make every run ask and its "ten years" cannot silence ARI for good.
+ */
+export function clampRetryAfter(seconds: number | undefined): number | undefined {
+  if (seconds === undefined || Number.isNaN(seconds)) return undefined;
   return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(MIN_RETRY_AFTER_SECONDS, seconds));
+}
+
+/**
+ * An answer RFC 9773 calls invalid (no readable window, or one that ends before it starts): to be
+ * treated as no answer at all, a long-term error (4.3.3). Keeps the answer's Retry-After, if any.
+ */
+export class InvalidRenewalInfoError extends AcmeError {
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(message: string, retryAfterSeconds: number | undefined) {
+    super(message, { code: 'acme-ari' });
+    this.name = 'InvalidRenewalInfoError';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** Only an http(s) URL is shown to people as the CA's explanation: anything else is dropped. */
+function explanationUrl(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * A RenewalInfo response body and its Retry-After header -> RenewalInfo. A window that ends
  * before it starts (or is not there) is invalid: RFC 9773 says to treat it as no answer, so this
- * throws and the caller falls back to its lifetime-based schedule.
+ * throws InvalidRenewalInfoError and the caller falls back to its lifetime-based schedule.
  */
 export function parseRenewalInfo(body: unknown, retryAfterHeader?: string | string[], now: number = Date.now()): RenewalInfo {
+  const retryAfter = clampRetryAfter(parseRetryAfter(retryAfterHeader, now));
   const window = (body as { suggestedWindow?: { start?: unknown; end?: unknown } } | null)?.suggestedWindow;
   const start = typeof window?.start === 'string' ? Date.parse(window.start) : Number.NaN;
   const end = typeof window?.end === 'string' ? Date.parse(window.end) : Number.NaN;
   if (Number.isNaN(start) || Number.isNaN(end)) {
-    throw new AcmeError('the CA\'s renewal information has no readable suggestedWindow', { code: 'acme-ari' });
+    throw new InvalidRenewalInfoError('the CA\'s renewal information has no readable suggestedWindow', retryAfter);
   }
   if (end <= start) {
-    throw new AcmeError(`the CA's renewal information is invalid: its window ends (${window!.end as string}) before it starts (${window!.start as string})`, { code: 'acme-ari' });
+    throw new InvalidRenewalInfoError(`the CA's renewal information is invalid: its window ends (${window!.end as string}) before it starts (${window!.start as string})`, retryAfter);
   }
   const info: RenewalInfo = { suggestedWindow: { start, end } };
-  const explanation = (body as { explanationURL?: unknown }).explanationURL;
-  if (typeof explanation === 'string' && explanation !== '') info.explanationURL = explanation;
-  const retryAfter = clampRetryAfter(parseRetryAfter(retryAfterHeader, now));
+  const explanation = explanationUrl((body as { explanationURL?: unknown }).explanationURL);
+  if (explanation !== undefined) info.explanationURL = explanation;
   if (retryAfter !== undefined) info.retryAfterSeconds = retryAfter;
   return info;
 }

@@ -292,10 +292,13 @@ export class AcmeClient {
       await this.ensureAccount(this.lastAccountRequest);
       resp = await this.postAsAccount(dir.newOrder, payload, 'creating the order');
     }
-    if (this.isProblem(resp, 'alreadyReplaced') && payload.replaces !== undefined) {
-      // The certificate was already replaced by an earlier order (an earlier run that failed
-      // after ordering): order without the link rather than fail every renewal from now on.
-      this.logger.warn('the CA says the certificate was already replaced; ordering without replaces', { replaces: request.replaces });
+    if (payload.replaces !== undefined && this.refusedReplaces(resp)) {
+      // RFC 9773 5: the CA checks `replaces` (same account, a shared identifier, not already
+      // replaced by a finalized order) and rejects the whole order when a check fails, with
+      // alreadyReplaced (409), malformed, or its own type. `replaces` is a hint for the CA's
+      // bookkeeping, never worth a failed renewal: order once more without it.
+      const refused = this.problem(resp, 'the order with replaces', dir.newOrder);
+      this.logger.warn(`the CA refused the order's replaces (${refused.problem.detail ?? refused.type}); ordering again without it`, { replaces: request.replaces, type: refused.type, status: resp.status });
       delete payload.replaces;
       resp = await this.postAsAccount(dir.newOrder, payload, 'creating the order');
     }
@@ -474,6 +477,18 @@ export class AcmeClient {
 
   private problem(resp: AcmeHttpResponse, action: string, url: string): AcmeProblemError {
     return new AcmeProblemError(action, url, resp.status, toProblem(resp.data, resp.status), this.retryAfter(resp));
+  }
+
+  /**
+   * A newOrder that carried `replaces` and was refused for something an order without it may
+   * pass: any 4xx problem but a rate limit (the same order without `replaces` would hit the same
+   * limit, and lose the exemption renewals with `replaces` get) or a forgotten account (handled
+   * before).
+   */
+  private refusedReplaces(resp: AcmeHttpResponse): boolean {
+    if (resp.status < 400 || resp.status >= 500) return false;
+    const type = shortProblemType(toProblem(resp.data, resp.status).type);
+    return type !== 'rateLimited' && type !== 'accountDoesNotExist' && type !== 'badNonce';
   }
 
   private isProblem(resp: AcmeHttpResponse, type: string): boolean {

@@ -5,7 +5,7 @@ export { issueCertificate } from './issue.js';
 export type { IssueRequest, IssueOptions, IssuedCertificate } from './issue.js';
 export { caPresets, stagingPresets, isCaPreset, resolveDirectoryUrl } from './directory.js';
 export type { CaPreset, AcmeDirectory, DirectoryMeta } from './directory.js';
-export { certificateIdentifier, parseRenewalInfo, renewalInfoUrl, DEFAULT_RENEWAL_INFO_POLL_SECONDS } from './ari.js';
+export { certificateIdentifier, clampRetryAfter, InvalidRenewalInfoError, parseRenewalInfo, renewalInfoUrl, DEFAULT_RENEWAL_INFO_POLL_SECONDS } from './ari.js';
 export type { RenewalInfo } from './ari.js';
 export { checkProfile, profileNames } from './profiles.js';
 export { createCsr } from './csr.js';

@@ -115,7 +115,9 @@ export class AcmeTransport {
     }
     this.counters.requests++;
     this.keepNonce(method, response);
-    this.options.logger.debug('ACME request', { method: method.toUpperCase(), url, status: response.status, ms: Math.round(performance.now() - started) });
+    // `-v` shows this line as it is: method, URL, status and time only. Never the body (a JWS, an EAB MAC) or headers (nonces).
+    const ms = Math.round(performance.now() - started);
+    this.options.logger.debug(`${method.toUpperCase()} ${url} ${response.status} ${ms}ms`, { method: method.toUpperCase(), url, status: response.status, ms });
     return response;
   }
 

@@ -1,4 +1,7 @@
-/** The CLI's logger: one line per message on stderr; --quiet keeps warnings and errors, --verbose adds debug. */
+/**
+ * The CLI's logger: one line per message on stderr. --quiet keeps errors only (a cron job mails
+ * whatever it prints, so a quiet run that went well prints nothing); --verbose adds debug.
+ */
 import type { Logger } from '../logger.js';
 import { escapeControlsKeepLines } from './render/escape.js';
 
@@ -11,7 +14,7 @@ export function stderrLogger(options: { quiet?: boolean; verbose?: boolean }, st
   return {
     debug: options.verbose ? write('debug: ') : none,
     info: options.quiet ? none : write(''),
-    warn: write('warning: '),
+    warn: options.quiet ? none : write('warning: '),
     error: write('error: '),
   };
 }

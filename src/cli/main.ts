@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { defineInventoryCommand } from './commands/inventory.js';
+import { defineLogCommand } from './commands/log.js';
 import { defineRenewCommands } from './commands/renew.js';
 import { defineReportCommand } from './commands/report.js';
 import { defineRevocationCommands } from './commands/revocation.js';
@@ -26,7 +27,7 @@ export async function main(argv: string[]): Promise<void> {
     .description('Find, renew, revoke and report on every TLS certificate you have; ready for 47-day lifetimes.')
     .version(packageVersion(), '-V, --version')
     .option('-c, --config <file>', 'config file (default: certfleet.config.yaml, .certfleetrc* or package.json "certfleet" in the current directory)')
-    .option('-q, --quiet', 'no progress output on stderr')
+    .option('-q, --quiet', 'errors only on stderr; renew prints its result only when something failed (for cron)')
     .option('--no-color', 'no colours in human output')
     .showSuggestionAfterError()
     .exitOverride()
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<void> {
 
   defineInventoryCommand(program);
   defineRenewCommands(program);
+  defineLogCommand(program);
   defineReportCommand(program);
   defineRevocationCommands(program);
 

@@ -13,6 +13,6 @@ export function issuePath(path: readonly PropertyKey[], after: (i: number) => st
 }
 
 /** One issue as `path: message` (zod's message already names unknown keys and what it expected). */
-export function issueText(issue: z.core.$ZodIssue, after?: (i: number) => string): string {
+export function issueText(issue: Pick<z.core.$ZodIssue, 'path' | 'message'>, after?: (i: number) => string): string {
   return `${issuePath(issue.path, after)}: ${issue.message}`;
 }

@@ -5,6 +5,7 @@
 import { cosmiconfig } from 'cosmiconfig';
 import { ConfigError } from '../errors.js';
 import { issueText } from './issue-text.js';
+import { explainIssues } from './unknown-keys.js';
 import { configSchema, type CertfleetConfig } from './schema.js';
 
 export const configSearchPlaces = [
@@ -45,11 +46,28 @@ export async function loadConfig(cwd: string, explicitPath?: string): Promise<Lo
   return { config: validateConfig(found.config, found.filepath), filePath: found.filepath };
 }
 
+/** At most this many problems are listed; the rest are counted. */
+const MAX_LISTED = 5;
+
 export function validateConfig(raw: unknown, fileName: string): CertfleetConfig {
   const parsed = configSchema.safeParse(raw ?? {});
   if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.slice(0, 5).map((issue) => `  ${issueText(issue, (i) => certificateName(raw, issue.path, i))}`);
+  const issues = explainIssues(parsed.error.issues, configSchema, raw ?? {});
+  const lines = issues.slice(0, MAX_LISTED).map((issue) => `  ${issueText(issue, (i) => certificateName(raw, issue.path, i))}`);
+  if (issues.length > MAX_LISTED) lines.push(`  and ${issues.length - MAX_LISTED} more`);
   throw new ConfigError(`invalid config file ${fileName}:\n${lines.join('\n')}`, 'see the Configuration section of README.md');
+}
+
+/**
+ * For commands that need a config file (the managed certificates are in it) when none was found:
+ * where the search looked, so "no config" is never a mystery (cosmiconfig searches `cwd` only).
+ */
+export function noConfigFileError(cwd: string): ConfigError {
+  const files = configSearchPlaces.filter((p) => p !== 'package.json');
+  return new ConfigError(
+    `no config file found: looked in ${cwd} for ${files.join(', ')} and a "certfleet" key in package.json`,
+    'run certfleet in the directory that holds the config file, or give its path with --config FILE',
+  );
 }
 
 /** ` (www)` after `certificates[2]`, as the messages about managed certificates name them. */

@@ -14,8 +14,9 @@ import { parseEndpointSpec } from '../inventory/sources/endpoint-spec.js';
 import { defaultRenewalPolicy, DAY_MS } from '../renewal/decision.js';
 import type { CaSettings, ManagedCertificate, RenewSettings } from '../renewal/managed.js';
 import { checkDeployFileNotDirectory, checkDistinctDeployFiles, deployFileKinds } from './deploy-paths.js';
-import { domainProblem, normalizeDomain } from './domain-names.js';
+import { resolveDomainName } from './domain-names.js';
 import { parseDuration } from './duration.js';
+import { checkProgram, type ProgramLookup } from './executables.js';
 import type { AcmeSection, ManagedCertificateConfig } from './renew-schema.js';
 import type { CertfleetConfig } from './schema.js';
 
@@ -47,8 +48,9 @@ export async function resolveRenewSettings(config: CertfleetConfig, ctx: RenewRe
     throw new ConfigError('policy.minRenewalInterval is longer than a third of policy.maxLifetimeDays: certificates could expire before renewal is allowed');
   }
   const certificates: ManagedCertificate[] = [];
+  const programs: ProgramLookup = { env: ctx.env, cwd: ctx.cwd, seen: new Map() };
   for (const [i, entry] of (config.certificates ?? []).entries()) {
-    certificates.push(await resolveCertificate(entry, i, config.acme, ctx, abs));
+    certificates.push(await resolveCertificate(entry, i, config.acme, ctx, abs, programs));
   }
   checkDistinctDeployFiles(certificates.flatMap((c, i) => (c.deploy ? [{ where: `certificates[${i}] (${c.name})`, targets: c.deploy.targets }] : [])));
   const defaultCa = config.acme ? resolveCa(config.acme, 'acme', ctx, abs) : undefined;
@@ -61,6 +63,7 @@ async function resolveCertificate(
   globalAcme: AcmeSection | undefined,
   ctx: RenewResolveContext,
   abs: (p: string) => string,
+  programs: ProgramLookup,
 ): Promise<ManagedCertificate> {
   const where = `certificates[${index}] (${entry.name})`;
   const ca = resolveCa({ ...globalAcme, ...entry.acme } as Partial<AcmeSection>, where, ctx, abs);
@@ -96,6 +99,7 @@ async function resolveCertificate(
       ...(d.mode !== undefined ? { mode: octal(d.mode) } : {}),
       ...(d.keyMode !== undefined ? { keyMode: octal(d.keyMode) } : {}),
       ...(d.owner ? { owner: resolveOwner(d.owner, where) } : {}),
+      ...(d.createDirectories ? { createDirectories: true } : {}),
     };
     if ((targets.cert || targets.fullchain) && !targets.key && !targets.combined) {
       throw new ConfigError(`${where}: deploy names certificate files but no key (deploy.key or deploy.combined)`);
@@ -106,19 +110,34 @@ async function resolveCertificate(
     }
     managed.deploy = { targets, commands: d.commands ?? [], commandTimeoutMs: d.commandTimeout ? parseDuration(d.commandTimeout) : 60_000 };
   }
+  checkPrograms(managed, where, programs);
   return managed;
 }
 
-/** The names, normalised (lower case, no trailing dot); a bad name, a duplicate or too many is an error. */
+/** Every hook of a certificate names a program that exists and may be run (executables.ts). */
+function checkPrograms(cert: ManagedCertificate, where: string, ctx: ProgramLookup): void {
+  cert.pre.forEach((argv, j) => checkProgram(argv, `${where}.pre[${j}]`, ctx));
+  cert.post.forEach((argv, j) => checkProgram(argv, `${where}.post[${j}]`, ctx));
+  cert.deploy?.commands.forEach((argv, j) => checkProgram(argv, `${where}.deploy.commands[${j}]`, ctx));
+  if (cert.challenge.type === 'dns-01' && cert.challenge.provider === 'exec') checkProgram(cert.challenge.command, `${where}.challenge.command`, ctx);
+}
+
+/**
+ * The names as a certificate holds them (lower case, no trailing dot, A-labels: domain-names.ts);
+ * a bad name, a duplicate or too many is an error.
+ */
 function resolveDomains(domains: readonly string[], where: string, maxNames: number): string[] {
   const first = new Map<string, number>();
   domains.forEach((written, j) => {
-    const name = normalizeDomain(written);
-    const problem = domainProblem(name);
-    if (problem) throw new ConfigError(`${where}.domains[${j}]: "${written}" ${problem}`);
+    const resolved = resolveDomainName(written);
+    if ('problem' in resolved) throw new ConfigError(`${where}.domains[${j}]: "${written}" ${resolved.problem}`);
+    const { name } = resolved;
     const earlier = first.get(name);
     if (earlier !== undefined) {
-      throw new ConfigError(`${where}.domains[${j}]: "${written}" is the same name as domains[${earlier}] ("${domains[earlier]}")`, 'names are compared without case and without a trailing dot; list each once');
+      throw new ConfigError(
+        `${where}.domains[${j}]: "${written}" is the same name as domains[${earlier}] ("${domains[earlier]}")`,
+        'names are compared without case, without a trailing dot and in their A-label (xn--) form; list each once',
+      );
     }
     first.set(name, j);
   });

@@ -57,6 +57,8 @@ const deploySchema = z.strictObject({
   owner: z.string().regex(/^[^:\s]+:[^:\s]+$/, 'user:group').optional(),
   commands: commandList.optional(),
   commandTimeout: duration.optional(),
+  /** Create missing deploy directories (off: a missing one is a typo such as /etc/ngnix/, reported). */
+  createDirectories: z.boolean().optional(),
 });
 
 const certificateSchema = z
@@ -74,9 +76,15 @@ const certificateSchema = z
     verify: z.array(z.string()).optional(),
     verifyTimeout: duration.optional(),
   })
-  .refine((c) => !c.domains.some((d) => d.startsWith('*.')) || c.challenge.type === 'dns-01', {
-    message: 'wildcard domains can only be validated with dns-01',
-    path: ['challenge'],
+  .superRefine((c, ctx) => {
+    // A CA validates a wildcard only through DNS (RFC 8555 §7.1.3, Let's Encrypt's rule): caught
+    // here, naming the certificate and the name, rather than as an order the CA refuses.
+    if (c.challenge.type === 'dns-01') return;
+    c.domains.forEach((d, j) => {
+      if (d.trim().startsWith('*.')) {
+        ctx.addIssue({ code: 'custom', path: ['domains', j], message: `"${d}" is a wildcard name: only a dns-01 challenge can validate it (this certificate's challenge is ${c.challenge.type})` });
+      }
+    });
   });
 
 export const renewPolicySchema = z.strictObject({

@@ -9,7 +9,8 @@
  *     the past (a revoked certificate) means now.
  *  2. Otherwise when a third of the lifetime is left (a half for certificates of 10 days or less).
  *  3. The lifetime used is the policy's maximum when the CA issued longer: timing follows policy.
- *  4. Guards: never a second successful order inside the minimum renewal interval (storm guard),
+ *  4. Guards: never a second successful order inside the minimum renewal interval (storm guard,
+ *     except against an ARI window already closed: the CA wants the certificate replaced now),
  *     and failures back off exponentially; `force` skips both.
  */
 export const DAY_MS = 86_400_000;
@@ -54,11 +55,14 @@ export interface FailureHistory {
   consecutiveFailures: number;
   lastFailureAt: number;
   lastError?: string;
+  /** The CA's Retry-After as a time: a floor for the next try. */
+  retryNotBefore?: number;
 }
 
 export type RenewalReason =
   | 'no-certificate'
   | 'forced'
+  | 'spec-changed'
   | 'ari-window'
   | 'ari-window-passed'
   | 'lifetime-fraction'
@@ -74,6 +78,8 @@ export interface RenewalDecision {
   explanation: string;
   /** True when the certificate outlives the policy maximum (reported by `status`). */
   exceedsPolicy: boolean;
+  /** The CA's page about this certificate's renewal window (ARI explanationURL), when it gave one. */
+  explanationUrl?: string;
 }
 
 export interface DecisionInput {
@@ -83,12 +89,15 @@ export interface DecisionInput {
   failures?: FailureHistory;
   now: number;
   force?: boolean;
+  /** What the config now asks for that the certificate was not ordered with (orderSpecChange). */
+  specChange?: string;
 }
 
 export function decideRenewal(input: DecisionInput): RenewalDecision {
   const { certificate, policy, now } = input;
   if (input.force) return decision(now, now, 'forced', 'forced by --force', false);
-  if (!certificate) return decision(now, now, 'no-certificate', 'no certificate issued yet', false);
+  if (!certificate) return afterFailures(input, now, 'no-certificate', 'no certificate issued yet', false);
+  if (input.specChange) return afterFailures(input, now, 'spec-changed', `the config changed since it was issued (${input.specChange}): a new certificate now`, false);
 
   const lifetime = certificate.notAfter - certificate.notBefore;
   const policyLifetime = policy.maxLifetimeDays * DAY_MS;
@@ -106,9 +115,10 @@ export function decideRenewal(input: DecisionInput): RenewalDecision {
     renewAt = Math.min(ari.chosenAt, plannedEnd - plannedLifetime / 10);
     reason = ari.windowEnd <= now ? 'ari-window-passed' : 'ari-window';
     explanation =
-      reason === 'ari-window-passed'
+      (reason === 'ari-window-passed'
         ? `the CA's renewal window ended ${iso(ari.windowEnd)} (revoked or replaced early: renew now)`
-        : `at ${iso(renewAt)}, inside the CA's renewal window ${iso(ari.windowStart)} .. ${iso(ari.windowEnd)}`;
+        : `at ${iso(renewAt)}, inside the CA's renewal window ${iso(ari.windowStart)} .. ${iso(ari.windowEnd)}`) +
+      (ari.explanationUrl ? `; the CA explains: ${ari.explanationUrl}` : '');
   } else {
     const leftFraction = plannedLifetime <= 10 * DAY_MS ? 1 / 2 : 1 / 3;
     renewAt = plannedEnd - plannedLifetime * leftFraction;
@@ -118,19 +128,32 @@ export function decideRenewal(input: DecisionInput): RenewalDecision {
       `${Math.round(plannedLifetime / DAY_MS)}-day ${exceedsPolicy ? 'policy ' : ''}lifetime left`;
   }
 
-  // 4: guards push the moment later, never earlier.
+  // 4: guards push the moment later, never earlier. The storm guard speaks only while it holds
+  // (once the certificate is older than the interval, the reason is the real one), and never
+  // against a window the CA has closed already: that says revoked, replace at once (RFC 9773).
   const stormUntil = certificate.notBefore + policy.minRenewalIntervalMs;
-  if (renewAt < stormUntil) {
-    return decision(now, stormUntil, 'storm-guard', `not before ${iso(stormUntil)}: the certificate is younger than the minimum renewal interval (${explanation})`, exceedsPolicy);
+  const url = ari?.explanationUrl ? { explanationUrl: ari.explanationUrl } : {};
+  if (renewAt < stormUntil && now < stormUntil && reason !== 'ari-window-passed') {
+    return { ...decision(now, stormUntil, 'storm-guard', `not before ${iso(stormUntil)}: the certificate is younger than the minimum renewal interval (${explanation})`, exceedsPolicy), ...url };
   }
-  const failures = input.failures;
-  // A failure recorded in the future was recorded by a clock that was ahead: it says nothing about
-  // when to try again (trusting it held a due renewal back until that wrong date).
+  return { ...afterFailures(input, renewAt, reason, explanation, exceedsPolicy), ...url };
+}
+
+/**
+ * The backoff guard, for certificates never issued too (a broken new certificate must not hit the
+ * CA on every cron run). A failure recorded in the future was recorded by a clock that was ahead:
+ * it says nothing about when to try again (trusting it held a due renewal back until that wrong
+ * date). The CA's Retry-After is a floor, whatever the backoff says.
+ */
+function afterFailures(input: DecisionInput, renewAt: number, reason: RenewalReason, explanation: string, exceedsPolicy: boolean): RenewalDecision {
+  const { failures, now, policy, certificate } = input;
   if (failures && failures.consecutiveFailures > 0 && failures.lastFailureAt <= now) {
-    const retryAt = failures.lastFailureAt + backoffWait(policy, failures.consecutiveFailures, certificate.notAfter - failures.lastFailureAt);
+    const untilExpiry = certificate ? certificate.notAfter - failures.lastFailureAt : Infinity;
+    const retryAt = Math.max(failures.lastFailureAt + backoffWait(policy, failures.consecutiveFailures, untilExpiry), failures.retryNotBefore ?? 0);
     if (retryAt > Math.max(renewAt, now)) {
       const last = failures.lastError ? `: ${failures.lastError}` : '';
-      return decision(now, retryAt, 'backoff', `retry at ${iso(retryAt)} after ${failures.consecutiveFailures} failed attempt(s)${last}`, exceedsPolicy);
+      const floor = failures.retryNotBefore !== undefined && retryAt === failures.retryNotBefore ? ' (the CA asked to wait until then)' : '';
+      return decision(now, retryAt, 'backoff', `retry at ${iso(retryAt)}${floor} after ${failures.consecutiveFailures} failed attempt(s)${last}`, exceedsPolicy);
     }
   }
   return decision(now, renewAt, reason, explanation, exceedsPolicy);
@@ -143,7 +166,7 @@ export function decideRenewal(input: DecisionInput): RenewalDecision {
  */
 export function backoffWait(policy: RenewalPolicy, consecutiveFailures: number, msUntilExpiry: number): number {
   const wait = Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** (consecutiveFailures - 1));
-  return msUntilExpiry > 0 ? Math.min(wait, Math.max(MINUTE_MS, msUntilExpiry / 2)) : wait;
+  return msUntilExpiry > 0 && msUntilExpiry !== Infinity ? Math.min(wait, Math.max(MINUTE_MS, msUntilExpiry / 2)) : wait;
 }
 
 /** Pick the stored random moment for an ARI window (RFC 9773 4.2): `random` in [0, 1). */

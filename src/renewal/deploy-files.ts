@@ -10,8 +10,9 @@
  * checked before every use (deploy/own-directory.ts): a planted symlink is refused, never followed.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { CertfleetError, ExitCode } from '../errors.js';
 import { syncDirectory, writeFileAtomic } from '../store/atomic-write.js';
 import type { VersionFiles } from '../store/certificate-store.js';
 import { AS_FOUND, foundAnything, isAsFound, keepFound, readFound, REPLACED_PREFIX, replaceWith, restoreFound } from './deploy/as-found.js';
@@ -20,6 +21,16 @@ import { ensureOwnDirectory, isOwnDirectory, writableByOthers } from './deploy/o
 
 export type { DeployFileKind, DeployTargets } from './deploy/layout.js';
 export { AS_FOUND } from './deploy/as-found.js';
+
+export class MissingDeployDirectoryError extends CertfleetError {
+  constructor(dir: string) {
+    super('deploy-directory-missing', `deploy directory ${dir} does not exist`, {
+      exitCode: ExitCode.findings,
+      hint: 'check the path for a typo; to have certfleet create it, set deploy.createDirectories: true',
+    });
+    this.name = 'MissingDeployDirectoryError';
+  }
+}
 
 /** Where warnings go (a deploy directory others can write to, a file changed by hand). */
 export type DeployWarn = (message: string) => void;
@@ -44,7 +55,8 @@ function contentOf(kind: DeployFileKind, files: VersionFiles): string {
 export async function stageVersion(name: string, versionId: string, targets: DeployTargets, files: VersionFiles, warn: DeployWarn = ignore): Promise<void> {
   const layout = deployLayout(name, targets);
   for (const dir of new Set(layout.entries.map((e) => dirname(e.path)))) {
-    await mkdir(dir, { recursive: true, mode: 0o755 });
+    if (targets.createDirectories) await mkdir(dir, { recursive: true, mode: 0o755 });
+    else if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) throw new MissingDeployDirectoryError(dir);
     const problem = await writableByOthers(dir);
     if (problem) warn(problem);
   }
@@ -187,4 +199,56 @@ async function completeVersion(home: string, version: string, entry: DeployEntry
   const target = join(home, version, entry.file);
   if (await lstat(target).then(() => true, () => false)) return;
   await writeFileAtomic(target, await readFile(entry.path), { mode: 0o644 });
+}
+
+export interface ReleasedPath {
+  path: string;
+  /** plain: our link became a plain file of what it served; deleted (--delete-files); left: not ours, untouched. */
+  action: 'plain' | 'deleted' | 'left';
+}
+
+/**
+ * certfleet lets go of the deploy paths (`certfleet remove`): each of its links becomes a plain
+ * file holding what it served (same mode and owner), so the site keeps serving, or is deleted;
+ * what was kept as found is copied to `keepIn`, and the home goes. Paths that are not certfleet's
+ * links are left alone.
+ */
+export async function releasePaths(name: string, targets: DeployTargets, options: { deleteFiles: boolean; keepIn: string }): Promise<ReleasedPath[]> {
+  const layout = deployLayout(name, targets);
+  const homeIsOurs = await isOwnDirectory(layout.home);
+  const released: ReleasedPath[] = [];
+  for (const entry of layout.entries) {
+    const info = await lstat(entry.path).catch(() => undefined);
+    const text = info?.isSymbolicLink() ? await readlink(entry.path) : undefined;
+    if (!homeIsOurs || (text !== entry.link && text !== legacyLink(name, entry.path))) {
+      released.push({ path: entry.path, action: 'left' });
+      continue;
+    }
+    if (options.deleteFiles) {
+      await rm(entry.path, { force: true });
+      released.push({ path: entry.path, action: 'deleted' });
+      continue;
+    }
+    const served = await stat(entry.path);
+    await writeFileAtomic(entry.path, await readFile(entry.path), { mode: served.mode & 0o7777, owner: { uid: served.uid, gid: served.gid } });
+    released.push({ path: entry.path, action: 'plain' });
+  }
+  if (homeIsOurs) {
+    for (const folder of await readdir(layout.home)) {
+      if (folder !== AS_FOUND && !folder.startsWith(REPLACED_PREFIX)) continue;
+      await copyFolder(join(layout.home, folder), join(options.keepIn, folder));
+    }
+    await rm(layout.home, { recursive: true, force: true });
+  }
+  return released;
+}
+
+/** Files and links of one kept folder (flat, as keepFound writes them), links as links. */
+async function copyFolder(from: string, to: string): Promise<void> {
+  await mkdir(to, { recursive: true, mode: 0o700 });
+  for (const entry of await readdir(from, { withFileTypes: true })) {
+    const source = join(from, entry.name);
+    if (entry.isSymbolicLink()) await symlink(await readlink(source), join(to, entry.name));
+    else if (entry.isFile()) await writeFileAtomic(join(to, entry.name), await readFile(source), { mode: (await lstat(source)).mode & 0o7777 });
+  }
 }

@@ -5,20 +5,22 @@
  */
 import { certificateIdentifier, createCsr, issueCertificate } from '../acme/index.js';
 import { createSolver } from '../challenges/registry.js';
-import { describeError } from '../errors.js';
+import { AcmeProblemError } from '../acme/errors.js';
+import { CertfleetError, describeError, ExitCode, failureFacts, type FailureFacts } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AccountStore } from '../store/account-store.js';
-import type { CertificateStore} from '../store/certificate-store.js';
+import type { CertificateState, CertificateStore } from '../store/certificate-store.js';
 import { versionId, type IssuedVersion, type VersionFiles } from '../store/certificate-store.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { generatePrivateKey } from '../x509/generate-key.js';
 import { certificatePemTypes, findPemBlocks } from '../x509/pem.js';
 import type { AcmeClients } from './acme-clients.js';
 import { certfleetEnv, runCommand } from './commands.js';
-import { decideRenewal, type RenewalDecision, type RenewalPolicy } from './decision.js';
+import { backoffWait, decideRenewal, type RenewalDecision, type RenewalPolicy } from './decision.js';
 import { activateVersion, hasFoundFiles, liveVersion, pruneVersions, restoreFoundFiles, stageVersion } from './deploy-files.js';
 import type { ManagedCertificate } from './managed.js';
-import { NO_ARI_POLL_MS, refreshRenewalInfo, type CurrentCertificate } from './renewal-info.js';
+import { mayReplace, NO_ARI_POLL_MS, refreshRenewalInfo, renewalInfoDue, type CurrentCertificate } from './renewal-info.js';
+import { deploySpecOf, orderSpecChange, orderSpecOf } from './spec.js';
 import { verifyServed } from './verify.js';
 
 export interface RenewDeps {
@@ -46,11 +48,13 @@ export interface RenewRequest {
   dryRun: boolean;
   /** A fresh key even where the config says reuseKey: the old key is compromised. */
   newKey?: boolean;
+  /** `certfleet deploy`: put the certificate held in place again, order nothing. */
+  deployOnly?: boolean;
 }
 
-export type RenewAction = 'renewed' | 'not-due' | 'would-renew' | 'failed';
+export type RenewAction = 'renewed' | 'deployed' | 'not-due' | 'would-renew' | 'would-deploy' | 'failed';
 
-export interface CertificateOutcome {
+export interface CertificateOutcome extends FailureFacts {
   name: string;
   action: RenewAction;
   serialNumber?: string;
@@ -63,7 +67,11 @@ export interface CertificateOutcome {
   reason: string;
   explanation: string;
   exceedsPolicy?: boolean;
+  /** The CA's page about the renewal window (ARI explanationURL), when it gave one. */
+  explanationUrl?: string;
   error?: string;
+  /** What failed: ordering the certificate, or deploying one already issued (fix a permission, not a challenge). */
+  failedStage?: 'order' | 'deploy';
   durationMs: number;
 }
 
@@ -80,14 +88,14 @@ export async function renewCertificate(cert: ManagedCertificate, request: RenewR
   } catch (err) {
     const message = describeError(err);
     log.error(`renewal failed: ${message}`);
-    return { name: cert.name, action: 'failed', error: message, reason: 'error', explanation: message, durationMs: Date.now() - started };
+    return { name: cert.name, action: 'failed', error: message, ...failureFacts(err), reason: 'error', explanation: message, durationMs: Date.now() - started };
   }
 }
 
 async function renewOne(cert: ManagedCertificate, request: RenewRequest, deps: RenewDeps, log: Logger, started: number): Promise<CertificateOutcome> {
   const { store } = deps;
   let state = await store.loadState(cert.name, (m) => log.warn(m));
-  let current = await readCurrent(store, cert.name, log);
+  let served = await readCurrent(store, cert.name, log);
 
   // A run killed between switching files and verifying them left a journal: finish that first.
   if (state.deploying && cert.deploy && !request.dryRun) {
@@ -97,7 +105,8 @@ async function renewOne(cert: ManagedCertificate, request: RenewRequest, deps: R
       const staged = await store.readVersion(cert.name, pending.version);
       await deployAndVerify(cert, staged.version, staged.files, pending.previous, deps, log);
       await store.setCurrent(cert.name, pending.version);
-      current = staged;
+      served = staged;
+      state = deployedState(state, cert, pending.version, deps.now());
     } catch (err) {
       log.error(`could not finish that deployment: ${describeError(err)}`);
     }
@@ -105,12 +114,24 @@ async function renewOne(cert: ManagedCertificate, request: RenewRequest, deps: R
     await store.saveState(cert.name, state);
   }
 
+  // The newest certificate held: one issued but not deployed (its deployment failed) counts, so a
+  // failed deployment is tried again without ordering again.
+  const undeployed = state.pendingDeploy && cert.deploy ? await readUndeployed(store, cert.name, state.pendingDeploy.version, log) : undefined;
+  const current = undeployed ?? served;
+
+  if (request.deployOnly) {
+    if (!cert.deploy) return { name: cert.name, action: 'not-due', reason: 'no-deploy', explanation: 'no deploy section in the config: nothing to deploy', durationMs: Date.now() - started };
+    if (!current) throw new CertfleetError('no-certificate', `${cert.name} has no certificate yet: \`certfleet renew ${cert.name}\` orders one`, { exitCode: ExitCode.findings });
+    return redeploy(cert, current, state, 'deployed on request', request, deps, log, started);
+  }
+
   const now = deps.now().getTime();
   const loaded = state;
-  if (current && !request.dryRun && (state.ariPoll?.serialNumber !== current.version.serialNumber || state.ariPoll.nextPollAt <= now)) {
+  if (current && !request.dryRun && renewalInfoDue(current.version, state, now)) {
     state = await refreshRenewalInfo(current, state, { client: () => deps.clients.get(cert.ca), now: deps.now, random: deps.random, logger: log });
   }
 
+  const specChange = current ? orderSpecChange(cert, current.version) : undefined;
   const decision = decideRenewal({
     ...(current ? { certificate: timesOf(current.version) } : {}),
     ...(state.ari ? { ari: state.ari } : {}),
@@ -118,8 +139,20 @@ async function renewOne(cert: ManagedCertificate, request: RenewRequest, deps: R
     ...(state.failures ? { failures: state.failures } : {}),
     now,
     force: request.force,
+    ...(specChange ? { specChange } : {}),
   });
   const base = { name: cert.name, ...(current ? versionFacts(current.version) : {}) };
+  if (!decision.due && !request.dryRun && current && cert.deploy) {
+    const need = await deployNeed(cert, state, served, undeployed);
+    if (need === 'record') {
+      state = deployedState(state, cert, current.version.id, deps.now());
+    } else if (need !== undefined) {
+      const wait = deployBackoff(state, deps.policy, now);
+      if (wait === undefined) return redeploy(cert, current, state, need, request, deps, log, started);
+      await store.saveState(cert.name, state);
+      return { ...base, action: 'not-due', reason: 'backoff', explanation: `${need}; the next deployment attempt at ${new Date(wait).toISOString()} (${state.failures?.lastError ?? 'failed'})`, nextRenewalAt: new Date(wait).toISOString(), durationMs: Date.now() - started };
+    }
+  }
   if (!decision.due || request.dryRun) {
     // Written only when it changed (a new ARI answer): rewriting and fsyncing every state file of
     // a large fleet each minute just to note that nothing was due took 0.75 s for 1,000.
@@ -128,13 +161,16 @@ async function renewOne(cert: ManagedCertificate, request: RenewRequest, deps: R
   }
 
   log.info(`renewing: ${decision.explanation}`);
+  let issuedVersion: string | undefined;
   try {
     await runCommands(cert.pre, cert, current?.version, deps, log);
     const issued = await issue(cert, current, request.newKey === true, deps, log);
     await store.addVersion(cert.name, issued.version, issued.files);
+    issuedVersion = issued.version.id;
     if (cert.deploy) {
       const previous = await liveVersion(cert.name, cert.deploy.targets);
-      state = { ...state, deploying: { version: issued.version.id, ...(previous ? { previous } : {}), startedAt: new Date().toISOString() } };
+      const at = deps.now().toISOString();
+      state = { ...state, pendingDeploy: { version: issued.version.id, since: at }, deploying: { version: issued.version.id, ...(previous ? { previous } : {}), startedAt: at } };
       await store.saveState(cert.name, state);
       await deployAndVerify(cert, issued.version, issued.files, previous, deps, log);
     } else if (cert.verify.length > 0) {
@@ -144,7 +180,8 @@ async function renewOne(cert: ManagedCertificate, request: RenewRequest, deps: R
     // Ask for ARI on the next run if the CA has it; a CA without it is not asked again for a day.
     const hasAri = (await (await deps.clients.get(cert.ca)).directoryMeta()).renewalInfo;
     const nextPollAt = deps.now().getTime() + (hasAri ? 0 : NO_ARI_POLL_MS);
-    state = { schemaVersion: 1, lastRunAt: new Date().toISOString(), ariPoll: { serialNumber: issued.version.serialNumber, nextPollAt } };
+    state = { schemaVersion: 1, lastRunAt: new Date().toISOString(), lastSuccessAt: deps.now().toISOString(), ariPoll: { serialNumber: issued.version.serialNumber, nextPollAt } };
+    if (cert.deploy) state = deployedState(state, cert, issued.version.id, deps.now());
     await store.saveState(cert.name, state);
     const next = decideRenewal({ certificate: timesOf(issued.version), policy: deps.policy, now: deps.now().getTime() });
     log.info(`renewed: serial ${issued.version.serialNumber}, valid until ${issued.version.notAfter}`);
@@ -156,16 +193,108 @@ async function renewOne(cert: ManagedCertificate, request: RenewRequest, deps: R
       durationMs: Date.now() - started,
     };
   } catch (err) {
-    const message = describeError(err);
-    const failures = { consecutiveFailures: (state.failures?.consecutiveFailures ?? 0) + 1, lastFailureAt: deps.now().getTime(), lastError: message };
-    state = { ...state, deploying: undefined, failures };
+    // Issued but not deployed: the certificate is kept and the next run deploys it without ordering.
+    const stage = issuedVersion ? 'deploy' : 'order';
+    // A config problem (terms not accepted, a bad profile) asked the CA for nothing: no backoff, so the
+    // run after the operator fixed it goes ahead at once.
+    const configProblem = err instanceof CertfleetError && err.exitCode === ExitCode.usage;
+    state = configProblem ? { ...state, deploying: undefined } : recordFailure({ ...state, deploying: undefined }, err, stage, deps.now().getTime());
     // A state directory that cannot be written (full disk) must not hide the failure being recorded.
     await store.saveState(cert.name, state).catch((e: unknown) => log.error(`the failure could not be recorded: ${describeError(e)}`));
-    const next = decideRenewal({ ...(current ? { certificate: timesOf(current.version) } : {}), policy: deps.policy, failures, now: deps.now().getTime() });
-    log.error(`renewal failed: ${message}`);
-    return { ...base, action: 'failed', error: message, ...describeDecision(next), durationMs: Date.now() - started };
+    const message = describeError(err);
+    const failures = state.failures;
+    const next =
+      stage === 'deploy'
+        ? { renewAt: deployBackoff(state, deps.policy, deps.now().getTime()) ?? deps.now().getTime(), reason: 'backoff', explanation: `the certificate was issued but not deployed; the next run deploys it again without ordering` }
+        : decideRenewal({ ...(current ? { certificate: timesOf(current.version) } : {}), policy: deps.policy, ...(failures ? { failures } : {}), now: deps.now().getTime() });
+    log.error(`${stage === 'deploy' ? 'deployment' : 'renewal'} failed: ${message}`);
+    return { ...base, action: 'failed', error: message, ...failureFacts(err), failedStage: stage, nextRenewalAt: new Date(next.renewAt).toISOString(), reason: next.reason, explanation: next.explanation, durationMs: Date.now() - started };
   } finally {
     await runCommands(cert.post, cert, current?.version, deps, log).catch((err) => log.error(`post command failed: ${describeError(err)}`));
+  }
+}
+
+/**
+ * Why the certificate held must be deployed again without ordering: one issued but never deployed
+ * (its deployment failed), a changed deploy section, or paths it was never deployed to. `record`:
+ * state from before deployments were recorded, whose live version is the current one.
+ */
+async function deployNeed(cert: ManagedCertificate, state: CertificateState, served: Current | undefined, undeployed: Current | undefined): Promise<string | 'record' | undefined> {
+  if (undeployed) return `the certificate issued ${undeployed.version.issuedAt} (serial ${undeployed.version.serialNumber}) is not deployed yet`;
+  if (!served) return undefined;
+  const spec = deploySpecOf(cert)!;
+  if (state.deployed) {
+    if (state.deployed.spec !== spec) return 'the deploy section changed since the last deployment';
+    return state.deployed.version === served.version.id ? undefined : `serial ${served.version.serialNumber} is not the one deployed`;
+  }
+  return (await liveVersion(cert.name, cert.deploy!.targets)) === served.version.id ? 'record' : 'not deployed at the configured paths yet';
+}
+
+/** When a failed deployment may be tried again (undefined: now). Deploying asks nothing of the CA, but a broken one must not churn every minute. */
+function deployBackoff(state: CertificateState, policy: RenewalPolicy, now: number): number | undefined {
+  const f = state.failures;
+  if (!f || f.stage !== 'deploy' || f.lastFailureAt > now) return undefined;
+  const at = f.lastFailureAt + backoffWait(policy, f.consecutiveFailures, Infinity);
+  return at > now ? at : undefined;
+}
+
+/** Deploy the certificate held (no order), record it, and say why. */
+async function redeploy(cert: ManagedCertificate, current: Current, state: CertificateState, why: string, request: RenewRequest, deps: RenewDeps, log: Logger, started: number): Promise<CertificateOutcome> {
+  const { store } = deps;
+  const base = { name: cert.name, ...versionFacts(current.version) };
+  if (request.dryRun) return { ...base, action: 'would-deploy', reason: 'redeploy', explanation: why, durationMs: Date.now() - started };
+  log.info(`deploying serial ${current.version.serialNumber} without a new order: ${why}`);
+  const previous = await liveVersion(cert.name, cert.deploy!.targets);
+  state = { ...state, deploying: { version: current.version.id, ...(previous ? { previous } : {}), startedAt: deps.now().toISOString() } };
+  await store.saveState(cert.name, state);
+  try {
+    await deployAndVerify(cert, current.version, current.files, previous, deps, log);
+    await store.setCurrent(cert.name, current.version.id);
+    state = { ...deployedState(state, cert, current.version.id, deps.now()), deploying: undefined, failures: undefined };
+    await store.saveState(cert.name, state);
+    const next = decideRenewal({ certificate: timesOf(current.version), ...(state.ari ? { ari: state.ari } : {}), policy: deps.policy, now: deps.now().getTime() });
+    return { ...base, action: 'deployed', ...describeDecision(next), explanation: `deployed (${why}); ${next.explanation}`, durationMs: Date.now() - started };
+  } catch (err) {
+    state = recordFailure({ ...state, deploying: undefined }, err, 'deploy', deps.now().getTime());
+    await store.saveState(cert.name, state).catch((e: unknown) => log.error(`the failure could not be recorded: ${describeError(e)}`));
+    const retry = deployBackoff(state, deps.policy, deps.now().getTime()) ?? deps.now().getTime();
+    log.error(`deployment failed: ${describeError(err)}`);
+    return { ...base, action: 'failed', failedStage: 'deploy', error: describeError(err), reason: 'backoff', explanation: `the next deployment attempt at ${new Date(retry).toISOString()}`, nextRenewalAt: new Date(retry).toISOString(), durationMs: Date.now() - started };
+  }
+}
+
+/** The state after `version` was deployed with the current deploy section: nothing pending. */
+function deployedState(state: CertificateState, cert: ManagedCertificate, version: string, now: Date): CertificateState {
+  const { targets } = cert.deploy!;
+  const paths = Object.fromEntries((['cert', 'chain', 'fullchain', 'key', 'combined'] as const).flatMap((k) => (targets[k] ? [[k, targets[k]]] : [])));
+  return { ...state, pendingDeploy: undefined, deployed: { version, spec: deploySpecOf(cert)!, at: now.toISOString(), paths } };
+}
+
+/** One more failure in a row; the CA's Retry-After (rate limits) is kept as a floor for the next try. */
+function recordFailure(state: CertificateState, err: unknown, stage: 'order' | 'deploy', now: number): CertificateState {
+  const retryAfterSeconds = err instanceof AcmeProblemError ? err.retryAfterSeconds : undefined;
+  const retryNotBefore = retryAfterSeconds !== undefined ? now + Math.min(retryAfterSeconds, MAX_RETRY_AFTER_S) * 1000 : undefined;
+  return {
+    ...state,
+    failures: {
+      consecutiveFailures: (state.failures?.consecutiveFailures ?? 0) + 1,
+      lastFailureAt: now,
+      lastError: describeError(err),
+      stage,
+      ...(retryNotBefore !== undefined ? { retryNotBefore } : {}),
+    },
+  };
+}
+
+/** A Retry-After of a year is a CA's mistake, not a plan: at most a week. */
+const MAX_RETRY_AFTER_S = 7 * 86_400;
+
+async function readUndeployed(store: CertificateStore, name: string, id: string, log: Logger): Promise<Current | undefined> {
+  try {
+    return await store.readVersion(name, id);
+  } catch (err) {
+    log.warn(`the issued certificate ${id} waiting to be deployed cannot be read (${describeError(err)}); a new one will be ordered when due`);
+    return undefined;
   }
 }
 
@@ -173,7 +302,7 @@ async function issue(cert: ManagedCertificate, current: Current | undefined, new
   const keyPem = cert.reuseKey && current && !newKey ? current.files.keyPem : await generatePrivateKey(cert.keyType);
   const csrDer = await createCsr(cert.domains, keyPem);
   const client = await deps.clients.get(cert.ca);
-  const replaces = current ? safeIdentifier(current.files.certPem) : undefined;
+  const replaces = current && mayReplace(current.version, { domains: cert.domains, accountUrl: client.accountUrl }, log) ? safeIdentifier(current.files.certPem) : undefined;
   const solver = createSolver(cert.challenge, { hookEnv: deps.commandEnv, certificateName: cert.name });
   let pem: string;
   try {
@@ -199,6 +328,8 @@ async function issue(cert: ManagedCertificate, current: Current | undefined, new
     notAfter: info.notAfter,
     domains: cert.domains,
     issuedAt: issuedAt.toISOString(),
+    spec: orderSpecOf(cert),
+    ...(client.accountUrl ? { accountUrl: client.accountUrl } : {}),
   };
   const certPem = leaf!.text + '\n';
   const chainPem = chain.map((b) => b.text + '\n').join('');
@@ -300,8 +431,8 @@ function timesOf(v: IssuedVersion) {
   return { serialNumber: v.serialNumber, notBefore: Date.parse(v.notBefore), notAfter: Date.parse(v.notAfter) };
 }
 
-function describeDecision(d: RenewalDecision): Pick<CertificateOutcome, 'nextRenewalAt' | 'reason' | 'explanation' | 'exceedsPolicy'> {
-  return { nextRenewalAt: new Date(d.renewAt).toISOString(), reason: d.reason, explanation: d.explanation, exceedsPolicy: d.exceedsPolicy };
+function describeDecision(d: RenewalDecision): Pick<CertificateOutcome, 'nextRenewalAt' | 'reason' | 'explanation' | 'exceedsPolicy' | 'explanationUrl'> {
+  return { nextRenewalAt: new Date(d.renewAt).toISOString(), reason: d.reason, explanation: d.explanation, exceedsPolicy: d.exceedsPolicy, ...(d.explanationUrl ? { explanationUrl: d.explanationUrl } : {}) };
 }
 
 function safeIdentifier(certPem: string): string | undefined {

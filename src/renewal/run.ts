@@ -11,6 +11,7 @@ import { CertificateStore } from '../store/certificate-store.js';
 import { acquireLock } from '../store/lock.js';
 import { AcmeClients } from './acme-clients.js';
 import { selectCertificates, type RenewSettings } from './managed.js';
+import { appendHistory, historyEntries } from './history.js';
 import { writeManagedSummary } from './managed-summary.js';
 import { renewCertificate, type CertificateOutcome, type RenewRequest } from './renew-certificate.js';
 
@@ -39,9 +40,9 @@ export interface RenewRunResult {
   startedAt: string;
   dryRun: boolean;
   certificates: CertificateOutcome[];
-  /** What went wrong for the run as a whole (the summary for `report` could not be written): exit 3. */
+  /** What went wrong for the run as a whole (the summary for `report` or the history could not be written): exit 3. */
   problems: string[];
-  summary: { renewed: number; notDue: number; wouldRenew: number; failed: number; durationMs: number };
+  summary: { renewed: number; deployed: number; notDue: number; wouldRenew: number; failed: number; durationMs: number };
 }
 
 export async function runRenew(settings: RenewSettings, options: RenewRunOptions, hooks: RenewRunHooks): Promise<RenewRunResult> {
@@ -59,10 +60,13 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
     const deps = { store, accounts, clients, policy: settings.policy, exclusive: oneAtATime(), ...hooks };
     outcomes = await mapConcurrently(selected, options.concurrency, (cert) => renewCertificate(cert, options, deps), hooks.onCertificate);
     if (!options.dryRun) {
-      await writeManagedSummary(settings, outcomes, hooks.now()).catch((err: unknown) => {
-        problems.push(`the run summary for \`report\` was not written: ${describeError(err)}`);
+      const problem = (what: string) => (err: unknown) => {
+        problems.push(`${what}: ${describeError(err)}`);
         hooks.logger.error(problems.at(-1)!);
-      });
+      };
+      await writeManagedSummary(settings, outcomes, hooks.now()).catch(problem('the run summary for `report` was not written'));
+      // Still under the lock: a rotation never races another run's append.
+      await appendHistory(settings.stateDir, historyEntries(outcomes, started)).catch(problem('the run history was not written'));
     }
   } finally {
     clients.close();
@@ -75,6 +79,6 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
     dryRun: options.dryRun,
     certificates: outcomes,
     problems,
-    summary: { renewed: count('renewed'), notDue: count('not-due'), wouldRenew: count('would-renew'), failed: count('failed'), durationMs: Date.now() - t0 },
+    summary: { renewed: count('renewed'), deployed: count('deployed'), notDue: count('not-due'), wouldRenew: count('would-renew'), failed: count('failed'), durationMs: Date.now() - t0 },
   };
 }

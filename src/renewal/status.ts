@@ -1,11 +1,21 @@
 /**
- * `status`: each managed certificate's current serial, expiry, next renewal time and why, read
- * from the state directory only (no network, no lock): safe to run any time.
+ * `status`: what `certbot certificates` tells, and more: each managed certificate's current serial,
+ * issuer, expiry and days left, where it is deployed and where it is verified, the next renewal
+ * time and why, the last error; and the state entries no config entry names any more (orphaned),
+ * with the command that removes them. Read from the config and the state directory only (no
+ * network, no lock): safe to run any time. A state directory this user cannot read is an error
+ * (state-dir-access.ts), never "no certificate yet".
  */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { CertificateStore } from '../store/certificate-store.js';
+import { accessErrorFrom, checkDirectory, checkStateDirAccess } from '../store/state-dir-access.js';
+import { parseCertificate } from '../x509/certificate.js';
+import { certificatePemTypes, findPemBlocks } from '../x509/pem.js';
 import { decideRenewal } from './decision.js';
 import { keptFiles } from './deploy-files.js';
-import type { RenewSettings } from './managed.js';
+import type { ManagedCertificate, RenewSettings } from './managed.js';
+import { orderSpecChange } from './spec.js';
 
 export const STATUS_SCHEMA_VERSION = 1;
 
@@ -16,6 +26,14 @@ export interface CertificateStatus {
   notBefore: string | null;
   notAfter: string | null;
   lifetimeDays: number | null;
+  /** Whole days until notAfter (negative once expired). */
+  daysLeft: number | null;
+  /** The current certificate's issuer DN, from its cert.pem. */
+  issuer: string | null;
+  /** The files the config deploys it to, by kind. */
+  deployedPaths: Array<{ kind: 'cert' | 'chain' | 'fullchain' | 'key' | 'combined'; path: string }>;
+  /** The endpoints whose served serial is checked after each deployment, as the config writes them. */
+  verifyTargets: string[];
   nextRenewalAt: string;
   reason: string;
   explanation: string;
@@ -24,6 +42,7 @@ export interface CertificateStatus {
   ariWindow: { start: string; end: string; explanationUrl?: string } | null;
   consecutiveFailures: number;
   lastError: string | null;
+  lastFailureAt: string | null;
   /** A deployment a killed run left unfinished (the next renew finishes it). */
   deploymentPending: boolean;
   versions: number;
@@ -36,19 +55,38 @@ export interface StatusResult {
   generatedAt: string;
   stateDir: string;
   certificates: CertificateStatus[];
+  /** State entries (<stateDir>/certificates/NAME) that no config entry names: no longer renewed. */
+  orphaned: OrphanedStatus[];
 }
 
+export interface OrphanedStatus {
+  name: string;
+  directory: string;
+  serialNumber: string | null;
+  notAfter: string | null;
+  /** What takes it out of the state (and its deployed links) for good. */
+  removeCommand: string;
+}
+
+const DAY_MS = 86_400_000;
+const deployKinds = ['cert', 'chain', 'fullchain', 'key', 'combined'] as const;
+/** What a certificate name may be (renew-schema.ts): anything else under certificates/ is not an entry. */
+const CERTIFICATE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
 export async function collectStatus(settings: RenewSettings, now: Date, warn: (m: string) => void): Promise<StatusResult> {
+  checkStateDirAccess(settings.stateDir, 'read');
   const store = new CertificateStore(settings.stateDir);
   const certificates: CertificateStatus[] = [];
   for (const cert of settings.certificates) {
+    checkEntryReadable(settings.stateDir, cert.name);
     const state = await store.loadStateReadOnly(cert.name, warn);
-    const current = await store.current(cert.name).catch(() => undefined);
+    const current = await readCurrent(store, cert.name);
     const v = current?.version;
     const decision = decideRenewal({
       ...(v ? { certificate: { serialNumber: v.serialNumber, notBefore: Date.parse(v.notBefore), notAfter: Date.parse(v.notAfter) } } : {}),
       ...(state.ari ? { ari: state.ari } : {}),
       ...(state.failures ? { failures: state.failures } : {}),
+      ...(v && orderSpecChange(cert, v) ? { specChange: orderSpecChange(cert, v)! } : {}),
       policy: settings.policy,
       now: now.getTime(),
     });
@@ -59,6 +97,10 @@ export async function collectStatus(settings: RenewSettings, now: Date, warn: (m
       notBefore: v?.notBefore ?? null,
       notAfter: v?.notAfter ?? null,
       lifetimeDays: v ? Math.ceil((Date.parse(v.notAfter) - Date.parse(v.notBefore) + 1000) / 86_400_000) : null,
+      daysLeft: v ? Math.floor((Date.parse(v.notAfter) - now.getTime()) / DAY_MS) : null,
+      issuer: current ? issuerOf(current.files.certPem) : null,
+      deployedPaths: deployedPaths(cert),
+      verifyTargets: cert.verify.map((e) => e.raw),
       nextRenewalAt: new Date(decision.renewAt).toISOString(),
       reason: decision.reason,
       explanation: decision.explanation,
@@ -69,10 +111,69 @@ export async function collectStatus(settings: RenewSettings, now: Date, warn: (m
           : null,
       consecutiveFailures: state.failures?.consecutiveFailures ?? 0,
       lastError: state.failures?.lastError ?? null,
+      lastFailureAt: state.failures ? new Date(state.failures.lastFailureAt).toISOString() : null,
       deploymentPending: state.deploying !== undefined,
       versions: (await store.versions(cert.name)).length,
       keptFiles: cert.deploy ? await keptFiles(cert.name, cert.deploy.targets).catch(() => []) : [],
     });
   }
-  return { schemaVersion: STATUS_SCHEMA_VERSION, generatedAt: now.toISOString(), stateDir: settings.stateDir, certificates };
+  const orphaned = await orphanedEntries(store, settings);
+  return { schemaVersion: STATUS_SCHEMA_VERSION, generatedAt: now.toISOString(), stateDir: settings.stateDir, certificates, orphaned };
+}
+
+/** The current version; undefined when there is none or it is unreadable junk, an error when access is denied. */
+async function readCurrent(store: CertificateStore, name: string): ReturnType<CertificateStore['current']> {
+  try {
+    return await store.current(name);
+  } catch (err) {
+    const denied = accessErrorFrom(err, 'read');
+    if (denied) throw denied;
+    return undefined;
+  }
+}
+
+/** A certificate's own directory this user cannot read must not read as "no certificate yet". */
+function checkEntryReadable(stateDir: string, name: string): void {
+  const dir = join(stateDir, 'certificates', name);
+  let stats;
+  try {
+    stats = statSync(dir);
+  } catch {
+    return; // not issued yet (a directory above it was checked already)
+  }
+  checkDirectory(dir, `${dir} in the state directory`, stats, 'read');
+}
+
+async function orphanedEntries(store: CertificateStore, settings: RenewSettings): Promise<OrphanedStatus[]> {
+  const configured = new Set(settings.certificates.map((c) => c.name));
+  const out: OrphanedStatus[] = [];
+  for (const name of (await store.names()).sort()) {
+    if (configured.has(name) || !CERTIFICATE_NAME.test(name)) continue;
+    checkEntryReadable(settings.stateDir, name);
+    const current = await readCurrent(store, name);
+    out.push({
+      name,
+      directory: join(settings.stateDir, 'certificates', name),
+      serialNumber: current?.version.serialNumber ?? null,
+      notAfter: current?.version.notAfter ?? null,
+      removeCommand: `certfleet remove ${name}`,
+    });
+  }
+  return out;
+}
+
+function deployedPaths(cert: ManagedCertificate): CertificateStatus['deployedPaths'] {
+  const targets = cert.deploy?.targets;
+  if (!targets) return [];
+  return deployKinds.flatMap((kind) => (targets[kind] ? [{ kind, path: targets[kind] }] : []));
+}
+
+/** The issuer DN of the leaf in cert.pem; null when it cannot be parsed (status still shows the rest). */
+function issuerOf(certPem: string): string | null {
+  const leaf = findPemBlocks(certPem).find((b) => certificatePemTypes.has(b.type));
+  try {
+    return leaf ? parseCertificate(leaf.der).info.issuer : null;
+  } catch {
+    return null;
+  }
 }

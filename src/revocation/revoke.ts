@@ -13,6 +13,7 @@ import { describeError } from '../errors.js';
 import { AcmeClients } from '../renewal/acme-clients.js';
 import type { ManagedCertificate, RenewSettings } from '../renewal/managed.js';
 import type { CertificateOutcome } from '../renewal/renew-certificate.js';
+import { askRenewalInfoNow } from '../renewal/renewal-info.js';
 import { runRenew, type RenewRunHooks } from '../renewal/run.js';
 import { AccountStore } from '../store/account-store.js';
 import { CertificateStore } from '../store/certificate-store.js';
@@ -166,6 +167,7 @@ async function revokeOne(
     // request signed by the certificate's own key, and then blocks that key.
     const action = await revokeOrAlready(() => client.revoke(old.files.certPem, { reason, ...(reason === 'keyCompromise' ? { withKey: old.files.keyPem } : {}) }));
     hooks.logger.info(`${a.name}: ${action === 'revoked' ? 'revoked' : 'already revoked:'} serial ${a.current.serialNumber} (${reason})`);
+    await askRenewalInfoSoon(store, a.name, a.current, hooks);
     if (reason !== 'keyCompromise') return { ...base, action };
     const siblings = await revokeEarlierOnSameKey(a, store, client, replacement?.serialNumber, hooks);
     const outcome: RevokeOutcome = { ...base, action, ...(siblings.revoked.length ? { alsoRevoked: siblings.revoked } : {}) };
@@ -176,8 +178,24 @@ async function revokeOne(
   }
 }
 
+/**
+ * A revoked certificate still in service (`--no-replace`, or a replacement that did not become
+ * current) must be replaced as soon as possible: the next run asks the CA's ARI at once instead of
+ * at the time its last answer set, and the CA's answer (a window in the past) makes renewal due.
+ * Never fails the revocation: at worst ARI is asked at its usual time.
+ */
+async function askRenewalInfoSoon(store: CertificateStore, name: string, revoked: { versionId: string; serialNumber: string }, hooks: RevokeHooks): Promise<void> {
+  try {
+    if ((await store.currentId(name)) !== revoked.versionId) return; // replaced: its ARI is no longer asked (RFC 9773 4.3)
+    const state = await store.loadState(name, (m) => hooks.logger.warn(`${name}: ${m}`));
+    await store.saveState(name, askRenewalInfoNow(state, revoked.serialNumber));
+  } catch (err) {
+    hooks.logger.warn(`${name}: could not note that the next run should ask the CA's renewal information at once: ${describeError(err)}`);
+  }
+}
+
 /** The CA's "already revoked" is the outcome we wanted. */
-async function revokeOrAlready(revoke: () => Promise<void>): Promise<'revoked' | 'already-revoked'> {
+export async function revokeOrAlready(revoke: () => Promise<void>): Promise<'revoked' | 'already-revoked'> {
   try {
     await revoke();
     return 'revoked';

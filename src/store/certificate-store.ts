@@ -14,6 +14,7 @@ import { mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseJsonAs } from '../config/parse-json.js';
+import type { OrderSpec } from '../renewal/spec.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 export interface IssuedVersion {
@@ -27,6 +28,10 @@ export interface IssuedVersion {
   issuedAt: string;
   /** ACME certificate URL, for reference. */
   certificateUrl?: string;
+  /** What it was ordered with: a config asking for something else orders again at once. */
+  spec?: OrderSpec;
+  /** The ACME account that ordered it: RFC 9773 5 lets only that account's orders name it in `replaces`. */
+  accountUrl?: string;
 }
 
 export interface VersionFiles {
@@ -40,12 +45,39 @@ const stateSchema = z.object({
   schemaVersion: z.literal(1),
   /** The CA's renewal window for the current certificate (RFC 9773), when it has one. */
   ari: z.object({ serialNumber: z.string(), windowStart: z.number(), windowEnd: z.number(), chosenAt: z.number(), explanationUrl: z.string().optional() }).optional(),
-  /** When the CA was last asked about which serial, and when to ask again (also for CAs without ARI). */
-  ariPoll: z.object({ serialNumber: z.string(), nextPollAt: z.number() }).optional(),
-  failures: z.object({ consecutiveFailures: z.number().int(), lastFailureAt: z.number(), lastError: z.string().optional() }).optional(),
+  /**
+   * When the CA was last asked about which serial, and when to ask again (also for CAs without
+   * ARI, and after errors: RFC 9773 4.3.3). `temporaryErrors` counts timeouts and 5xx answers in a
+   * row (their backoff doubles); `lastError` is the last error, for `status`.
+   */
+  ariPoll: z.object({ serialNumber: z.string(), nextPollAt: z.number(), temporaryErrors: z.number().int().optional(), lastError: z.string().optional() }).optional(),
+  failures: z
+    .object({
+      consecutiveFailures: z.number().int(),
+      lastFailureAt: z.number(),
+      lastError: z.string().optional(),
+      /** What failed: getting the certificate, or putting it in place (report tells them apart). */
+      stage: z.enum(['order', 'deploy']).optional(),
+      /** The CA's Retry-After (rate limits, maintenance): no new order before this. */
+      retryNotBefore: z.number().optional(),
+    })
+    .optional(),
+  /** Issued, not yet deployed (the deployment failed): the next run deploys it without ordering. */
+  pendingDeploy: z.object({ version: z.string(), since: z.string() }).optional(),
+  /** What was last deployed, with which deploy section (a changed section is deployed again) and where. */
+  deployed: z
+    .object({
+      version: z.string(),
+      spec: z.string(),
+      at: z.string(),
+      paths: z.object({ cert: z.string(), chain: z.string(), fullchain: z.string(), key: z.string(), combined: z.string() }).partial(),
+    })
+    .optional(),
   /** Set while files are being deployed: a run that finds it finishes (or undoes) that deployment. */
   deploying: z.object({ version: z.string(), previous: z.string().optional(), startedAt: z.string() }).optional(),
   lastRunAt: z.string().optional(),
+  /** When a renewal last succeeded (issued, deployed, verified): what `renew --metrics-file` reports. */
+  lastSuccessAt: z.string().optional(),
 });
 
 export type CertificateState = z.infer<typeof stateSchema>;

@@ -4,7 +4,7 @@
  * file of one version and the key of the next): nginx refused a reload with "key values mismatch"
  * that way, once, in the revocation e2e test.
  */
-import { lstatSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -48,6 +48,7 @@ describe('renew --concurrency with a shared reload', () => {
     };
     const configPath = join(dir, 'certfleet.config.yaml');
     writeFileSync(configPath, stringify(config));
+    mkdirSync(join(dir, 'tls'));
     const r = await runCli(['--config', configPath, 'renew', '--concurrency', '4', '--format', 'json'], { timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as RenewRunResult).summary.renewed).toBe(4);

@@ -57,6 +57,19 @@ describe('renew refuses a config that would break deployment, before any hook ru
     ],
     ['an upper-case duplicate name', (www) => [{ ...www, domains: ['www.example.test', 'WWW.Example.test.'] }], /certificates\[0\] \(www\)\.domains\[1\]: "WWW\.Example\.test\." is the same name as domains\[0\]/],
     ['more names than the CA takes', (www) => [{ ...www, domains: Array.from({ length: 101 }, (_, i) => `n${i}.example.test`) }], /certificates\[0\] \(www\): 101 names, more than the 100/],
+    ['an invalid internationalised name', (www) => [{ ...www, domains: ['www.example.test', 'xn--zz.example.test'] }], /certificates\[0\] \(www\)\.domains\[1\]: "xn--zz\.example\.test" is not a valid internationalised domain name/],
+    ['a wildcard with http-01', (www) => [{ ...www, domains: ['*.example.test'] }], /certificates\[0\] \(www\)\.domains\[0\]: "\*\.example\.test" is a wildcard name: only a dns-01 challenge can validate it/],
+    ['a misspelt key', (www) => [{ ...www, deplyo: www.deploy }], /\n {2}certificates\[0\] \(www\)\.deplyo: unknown key; did you mean "deploy"\?\n/],
+    ['a deploy command that does not exist', (www) => [{ ...www, deploy: { ...(www.deploy as object), commands: [['/usr/local/sbin/reload-ngnix']] } }], /certificates\[0\] \(www\)\.deploy\.commands\[0\]: \/usr\/local\/sbin\/reload-ngnix does not exist/],
+    ['a post hook not on PATH', (www) => [{ ...www, post: [['certfleet-no-such-hook']] }], /certificates\[0\] \(www\)\.post\[0\]: "certfleet-no-such-hook" was not found on PATH \(/],
+    [
+      'a dns-01 exec hook that is not executable',
+      (www, dir) => {
+        writeFileSync(join(dir, 'dns-hook.sh'), '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+        return [{ ...www, challenge: { type: 'dns-01', provider: 'exec', command: [join(dir, 'dns-hook.sh')] } }];
+      },
+      /certificates\[0\] \(www\)\.challenge\.command: .*\/dns-hook\.sh is not executable by this user \(mode 0644\)/,
+    ],
   ];
   for (const [what, change, message] of cases) {
     it(what, async () => {
@@ -66,4 +79,17 @@ describe('renew refuses a config that would break deployment, before any hook ru
       expect(r.hookRan).toBe(false);
     });
   }
+});
+
+describe('no config file', () => {
+  it('says where it looked, for every command that needs one (exit 2)', async () => {
+    const empty = tempDir('certfleet-no-config-');
+    for (const command of [['renew'], ['status'], ['issue', 'www'], ['revoke', '--all', '--dry-run']]) {
+      const r = await runCli(command, { cwd: empty });
+      expect(r.code, `${command.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain(`certfleet: no config file found: looked in ${empty} for .certfleetrc, .certfleetrc.json, .certfleetrc.yaml`);
+      expect(r.stderr).toMatch(/certfleet\.config\.yaml, .* and a "certfleet" key in package\.json\n/);
+      expect(r.stderr).toMatch(/hint: .*--config FILE/);
+    }
+  });
 });

@@ -42,6 +42,8 @@ beforeAll(async () => {
   pebble = await startPebble();
   dir = tempDir('certfleet-renew-faults-');
   writeFileSync(join(dir, 'pebble-https-ca.pem'), pebble.caBundle);
+  mkdirSync(join(dir, 'tls'));
+  mkdirSync(join(dir, 'first'));
 }, 60_000);
 
 afterAll(async () => {

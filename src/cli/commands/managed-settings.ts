@@ -2,16 +2,34 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseDurationFlag } from '../../config/duration.js';
-import { loadConfig } from '../../config/load.js';
+import { loadConfig, noConfigFileError } from '../../config/load.js';
 import { resolveRenewSettings } from '../../config/renew-options.js';
 import type { Logger } from '../../logger.js';
 import type { RenewSettings } from '../../renewal/managed.js';
+import { checkStateDirAccess, type StateAccess } from '../../store/state-dir-access.js';
 import { stderrLogger } from '../logger.js';
 import type { GlobalOptions } from '../main.js';
 
-/** The config file, the managed certificates in it with --state-dir applied, and the stderr logger. */
-export async function loadManagedSettings(flags: Record<string, unknown>, globals: GlobalOptions, staging: boolean): Promise<{ settings: RenewSettings; logger: Logger }> {
+export interface ManagedSettingsOptions {
+  /** No config file found is an error saying where it looked (default true: the certificates are in it). */
+  requireConfig?: boolean;
+  /** What the command does with the state directory, checked before it starts (default read-write). */
+  access?: StateAccess;
+}
+
+/**
+ * The config file, the managed certificates in it with --state-dir applied, and the stderr logger;
+ * the state directory checked for the access the command needs (state-dir-access.ts), so a
+ * directory this user cannot use is one clear error (exit 2) before any work.
+ */
+export async function loadManagedSettings(
+  flags: Record<string, unknown>,
+  globals: GlobalOptions,
+  staging: boolean,
+  options: ManagedSettingsOptions = {},
+): Promise<{ settings: RenewSettings; logger: Logger }> {
   const loaded = await loadConfig(process.cwd(), globals.config);
+  if (!loaded.filePath && options.requireConfig !== false) throw noConfigFileError(process.cwd());
   const logger = stderrLogger({ quiet: globals.quiet ?? false, verbose: flags.verbose === true });
   const settings = await resolveRenewSettings(loaded.config, {
     cwd: process.cwd(),
@@ -21,6 +39,7 @@ export async function loadManagedSettings(flags: Record<string, unknown>, global
     defaultStateDir: defaultStateDir(),
     staging,
   });
+  checkStateDirAccess(settings.stateDir, options.access ?? (flags.dryRun === true ? 'read' : 'read-write'));
   return { settings, logger };
 }
 

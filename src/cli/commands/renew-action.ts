@@ -1,24 +1,36 @@
-/** `renew`, `issue`, `status`, `account`: resolve settings, call the core, render, choose the exit code. */
+/** `renew`, `issue`, `deploy`, `status`, `account`, `remove`: resolve settings, call the core, render, choose the exit code. */
 import { parseAsOf } from '../../config/inventory-options.js';
-import { ExitCode } from '../../errors.js';
-import { selectCertificates } from '../../renewal/managed.js';
-import { runRenew } from '../../renewal/run.js';
+import { describeError, ExitCode, UsageError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { collectRenewMetrics } from '../../renewal/metrics.js';
+import { writeFileAtomic } from '../../store/atomic-write.js';
+import { selectCertificates, type RenewSettings } from '../../renewal/managed.js';
+import { runRenew, type RenewRunResult } from '../../renewal/run.js';
+import { removeCertificate } from '../../renewal/remove.js';
 import { collectStatus } from '../../renewal/status.js';
 import { runAccountAction, type AccountVerb } from '../../renewal/account-actions.js';
 import type { GlobalOptions } from '../main.js';
 import { writeOutput } from '../output.js';
-import { renderAccount, renderRenewResult, renderStatus } from '../render/renew.js';
+import { escapeControlsKeepLines } from '../render/escape.js';
+import { renderRenewMetrics } from '../render/renew-metrics.js';
+import { renderAccount, renderRemove, renderRenewResult, renderStatus } from '../render/renew.js';
 import { durationFlag, loadManagedSettings } from './managed-settings.js';
 
-type Family = 'renew' | 'issue' | 'status' | 'account';
+type Family = 'renew' | 'issue' | 'deploy' | 'status' | 'account' | 'remove';
 
 export async function runRenewFamily(command: Family, args: unknown[], flags: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
-  const { settings, logger } = await loadManagedSettings(flags, globals, flags.staging === true);
+  const { settings, logger } = await loadManagedSettings(flags, globals, flags.staging === true, {
+    // The managed certificates are in the config file; `account` works from --server alone, and `remove` from the state.
+    requireConfig: command !== 'account' && command !== 'remove',
+    access: command === 'status' || flags.dryRun === true ? 'read' : 'read-write',
+  });
   const format = (flags.format as 'table' | 'json' | undefined) ?? 'table';
 
   if (command === 'status') {
     const now = typeof flags.asOf === 'string' ? parseAsOf(flags.asOf) : new Date();
-    const status = await collectStatus({ ...settings, certificates: selectCertificates(settings, []) }, now, (m) => logger.warn(m));
+    const status = await collectStatus(settings, now, (m) => logger.warn(m));
+    // Nothing configured and nothing orphaned to show: the "no managed certificates" error.
+    if (status.certificates.length === 0 && status.orphaned.length === 0) selectCertificates(settings, []);
     await writeOutput(renderStatus(status, format), undefined);
     return ExitCode.ok;
   }
@@ -35,6 +47,20 @@ export async function runRenewFamily(command: Family, args: unknown[], flags: Re
     return ExitCode.ok;
   }
 
+  if (typeof flags.metricsFile === 'string' && flags.dryRun === true) {
+    throw new UsageError('--metrics-file records a real run; it cannot be used with --dry-run', 'drop one of the two');
+  }
+  if (command === 'remove') {
+    if (flags.revoke === true && flags.yes !== true) throw new UsageError('remove --revoke revokes the certificate at the CA, which cannot be undone: add --yes');
+    const removed = await removeCertificate(
+      settings,
+      { name: args[0] as string, revoke: flags.revoke === true, deleteFiles: flags.deleteFiles === true, lockWaitMs: typeof flags.lockWait === 'string' ? durationFlag('--lock-wait', flags.lockWait) : 10_000 },
+      { now: () => new Date(), logger, pid: process.pid },
+    );
+    await writeOutput(renderRemove(removed, format), undefined);
+    return ExitCode.ok;
+  }
+
   const names = command === 'issue' ? [args[0] as string] : ((args[0] as string[] | undefined) ?? []);
   const result = await runRenew(
     settings,
@@ -42,6 +68,7 @@ export async function runRenewFamily(command: Family, args: unknown[], flags: Re
       names,
       force: command === 'issue' || flags.force === true,
       dryRun: flags.dryRun === true,
+      deployOnly: command === 'deploy',
       concurrency: (flags.concurrency as number | undefined) ?? 4,
       lockWaitMs: typeof flags.lockWait === 'string' ? durationFlag('--lock-wait', flags.lockWait) : 10_000,
     },
@@ -53,6 +80,26 @@ export async function runRenewFamily(command: Family, args: unknown[], flags: Re
       pid: process.pid,
     },
   );
-  await writeOutput(renderRenewResult(result, format), undefined);
-  return result.summary.failed > 0 ? ExitCode.findings : result.problems.length > 0 ? ExitCode.partial : ExitCode.ok;
+  if (typeof flags.metricsFile === 'string') await writeMetricsFile(flags.metricsFile, settings, result, logger);
+  // A failure the operator fixes in the config (terms of service not accepted, a profile the CA
+  // lacks) is exit 2 with its hint, as when it stops a command outright; other failures exit 1.
+  const configFailures = result.certificates.filter((c) => c.action === 'failed' && c.errorExitCode === ExitCode.usage);
+  const exitCode =
+    configFailures.length > 0 ? ExitCode.usage : result.summary.failed > 0 ? ExitCode.findings : result.problems.length > 0 ? ExitCode.partial : ExitCode.ok;
+  // --quiet (cron): a run that went well prints nothing, so cron mails only failures. A JSON
+  // document was asked for by a program, not a person: it is always written.
+  if (format === 'json' || !globals.quiet || exitCode !== ExitCode.ok) await writeOutput(renderRenewResult(result, format), undefined);
+  for (const hint of new Set(configFailures.flatMap((c) => (c.errorHint ? [c.errorHint] : [])))) process.stderr.write(`hint: ${escapeControlsKeepLines(hint)}\n`);
+  return exitCode;
+}
+
+/** After the run, so it shows this run's outcomes; a file that cannot be written is a run problem (exit 3), never a lost run. */
+async function writeMetricsFile(path: string, settings: RenewSettings, result: RenewRunResult, logger: Logger): Promise<void> {
+  try {
+    const metrics = await collectRenewMetrics(settings, result, (m) => logger.warn(m));
+    await writeFileAtomic(path, renderRenewMetrics(metrics));
+  } catch (err) {
+    result.problems.push(`the metrics file was not written: ${describeError(err)}`);
+    logger.error(result.problems.at(-1)!);
+  }
 }

@@ -8,6 +8,7 @@ import { buildReport } from '../../report/build.js';
 import { evaluateGate, parseMinScore, type FailOnSeverity } from '../../report/gate.js';
 import { readInventoryFile } from '../../report/read-inventory.js';
 import { readStateDir } from '../../report/state.js';
+import { checkStateDirAccess } from '../../store/state-dir-access.js';
 import { scanWithProgress, toInventoryFlags } from '../inventory-run.js';
 import type { GlobalOptions } from '../main.js';
 import { writeOutput } from '../output.js';
@@ -28,6 +29,11 @@ export async function runReportCommand(paths: string[], flags: Record<string, un
   const minScores = ((flags.minScore as string[] | undefined) ?? []).map(parseMinScore);
   const outputs = resolveOutputs(String(flags.format ?? 'summary'), flags.output as string | undefined);
 
+  // --state-dir, else the stateDir renew uses (from the config), when it has been set.
+  const stateDir = typeof flags.stateDir === 'string' ? resolve(cwd, flags.stateDir) : loaded.config.stateDir ? resolve(loaded.filePath ? dirname(loaded.filePath) : cwd, loaded.config.stateDir) : undefined;
+  // Before the scan: a state directory this user cannot read is an error now, not after minutes of work.
+  if (stateDir) checkStateDirAccess(stateDir, 'read', ['drills']);
+
   let inventory: InventoryResult;
   if (typeof flags.inventory === 'string') {
     if (hasSources(paths, flags)) throw new UsageError('give either --inventory FILE or sources to scan, not both');
@@ -35,8 +41,6 @@ export async function runReportCommand(paths: string[], flags: Record<string, un
   } else {
     inventory = await scanNow(paths, flags, loaded, globals);
   }
-  // --state-dir, else the stateDir renew uses (from the config), when it has been set.
-  const stateDir = typeof flags.stateDir === 'string' ? resolve(cwd, flags.stateDir) : loaded.config.stateDir ? resolve(loaded.filePath ? dirname(loaded.filePath) : cwd, loaded.config.stateDir) : undefined;
   const state = stateDir ? readStateDir(stateDir) : {};
 
   const report = buildReport({ inventory, ...state }, { asOf, timeline: resolveTimeline(loaded.config, loaded.filePath, cwd) });

@@ -4,6 +4,7 @@
  * escapeJsonControls.
  */
 import type { AccountSummary } from '../../renewal/account-actions.js';
+import type { RemoveResult } from '../../renewal/remove.js';
 import type { RenewRunResult } from '../../renewal/run.js';
 import type { StatusResult } from '../../renewal/status.js';
 import { escapeControls, escapeJsonControls } from './escape.js';
@@ -18,36 +19,69 @@ export function renderRenewResult(result: RenewRunResult, format: 'table' | 'jso
     const what =
       c.action === 'renewed'
         ? `renewed, serial ${c.serialNumber}, valid until ${c.notAfter}`
-        : c.action === 'failed'
-          ? `FAILED: ${c.error}`
-          : c.action === 'would-renew'
-            ? `would renew now (${c.explanation})`
-            : 'not due';
+        : c.action === 'deployed'
+          ? `deployed again, serial ${c.serialNumber} (no new order)`
+          : c.action === 'failed'
+            ? `FAILED${c.failedStage === 'deploy' ? ' to deploy' : ''}: ${c.error}`
+            : c.action === 'would-renew'
+              ? `would renew now (${c.explanation})`
+              : c.action === 'would-deploy'
+                ? `would deploy serial ${c.serialNumber} again (${c.explanation})`
+                : 'not due';
     const next = c.nextRenewalAt ? `; next renewal ${c.nextRenewalAt} (${c.explanation})` : '';
-    return `${c.name}: ${what}${c.action === 'would-renew' ? '' : next}`;
+    return `${c.name}: ${what}${c.action === 'would-renew' || c.action === 'would-deploy' ? '' : next}`;
   });
   for (const problem of result.problems) lines.push(`problem: ${problem}`);
   const s = result.summary;
-  lines.push(`${s.renewed} renewed, ${s.notDue} not due, ${s.failed} failed${result.dryRun ? `, ${s.wouldRenew} would be renewed (dry run)` : ''} (${(s.durationMs / 1000).toFixed(1)} s)`);
+  lines.push(`${s.renewed} renewed, ${s.notDue} not due, ${s.failed} failed${s.deployed ? `, ${s.deployed} deployed again` : ''}${result.dryRun ? `, ${s.wouldRenew} would be renewed (dry run)` : ''} (${(s.durationMs / 1000).toFixed(1)} s)`);
   return text(lines);
 }
 
 export function renderStatus(status: StatusResult, format: 'table' | 'json'): string[] {
   if (format === 'json') return json(status);
   const lines = status.certificates.flatMap((c) => {
-    const cert = c.serialNumber ? `serial ${c.serialNumber}, expires ${c.notAfter}` : 'no certificate yet';
+    const left = c.daysLeft === null ? '' : c.daysLeft < 0 ? ` (expired ${-c.daysLeft} day(s) ago)` : ` (${c.daysLeft} day(s) left)`;
+    const cert = c.serialNumber ? `serial ${c.serialNumber}, expires ${c.notAfter}${left}` : 'no certificate yet';
+    const deployed = c.deployedPaths.length ? c.deployedPaths.map((d) => `${d.path} (${d.kind})`).join(', ') : 'nowhere (no deploy section; the files stay in the state directory)';
+    const failures = c.consecutiveFailures ? `${c.consecutiveFailures} failed attempt(s) in a row` : 'not failing now';
+    const details = [
+      c.issuer ? `issuer: ${c.issuer}` : '',
+      `deploys to: ${deployed}`,
+      c.verifyTargets.length ? `verified at: ${c.verifyTargets.join(', ')}` : '',
+      `next renewal ${c.nextRenewalAt}: ${c.explanation}`,
+      c.ariWindow ? `CA renewal window (ARI): ${c.ariWindow.start} to ${c.ariWindow.end}${c.ariWindow.explanationUrl ? `, see ${c.ariWindow.explanationUrl}` : ''}` : '',
+      c.lastError ? `last error${c.lastFailureAt ? ` at ${c.lastFailureAt}` : ''} (${failures}): ${c.lastError}` : '',
+    ].filter(Boolean);
     const warnings = [
       c.exceedsPolicy ? `issued for ${c.lifetimeDays} days, longer than the policy: renewal follows the policy` : '',
-      c.consecutiveFailures ? `${c.consecutiveFailures} failed attempt(s), last: ${c.lastError}` : '',
       c.deploymentPending ? 'a deployment was interrupted; the next renew finishes it' : '',
     ].filter(Boolean);
     const kept = c.keptFiles.map((k) => `  kept as found: ${k.path} (${k.type === 'symlink' ? 'a link' : 'a file'}, in ${k.keptIn})`);
-    return [`${c.name} (${c.domains.join(', ')}): ${cert}`, `  next renewal ${c.nextRenewalAt}: ${c.explanation}`, ...warnings.map((w) => `  ! ${w}`), ...kept];
+    return [`${c.name} (${c.domains.join(', ')}): ${cert}`, ...details.map((d) => `  ${d}`), ...warnings.map((w) => `  ! ${w}`), ...kept];
   });
+  if (status.orphaned.length > 0) {
+    lines.push(`orphaned: in the state directory but not in the config, so no longer renewed:`);
+    for (const o of status.orphaned) {
+      const cert = o.serialNumber ? `serial ${o.serialNumber}, expires ${o.notAfter}` : 'no certificate';
+      lines.push(`  ${o.name} (${cert}): \`${o.removeCommand}\` removes it (its deployed files stay as plain files)`);
+    }
+  }
   return text(lines);
 }
 
 export function renderAccount(account: AccountSummary, format: 'table' | 'json'): string[] {
   if (format === 'json') return json(account);
   return text([account.directoryUrl, `  account ${account.url}`, `  status ${account.status}`, `  contact ${account.contact.join(', ') || '(none)'}`]);
+}
+
+export function renderRemove(removed: RemoveResult, format: 'table' | 'json'): string[] {
+  if (format === 'json') return json(removed);
+  const lines = [`${removed.name}: no longer managed by certfleet`];
+  if (removed.revoked) lines.push(`  serial ${removed.revoked.serialNumber} ${removed.revoked.already ? 'was already revoked' : 'revoked'}`);
+  for (const p of removed.paths) {
+    lines.push(`  ${p.path}: ${p.action === 'plain' ? 'a plain file now (still served)' : p.action === 'deleted' ? 'deleted' : 'left as it was (not certfleet\'s link)'}`);
+  }
+  lines.push(`  state and what was found before certfleet archived in ${removed.archivedTo}`);
+  if (removed.stillConfigured) lines.push('  ! still in the config: the next renew issues it again; take it out of the config');
+  return text(lines);
 }

@@ -5,35 +5,9 @@
  * refuses them). Every family has HELP and TYPE and its samples together.
  */
 import type { ReadinessReport } from '../../report/model.js';
-import { escapeControlsKeepLines } from './escape.js';
+import { family, sample, type Labels } from './prometheus-text.js';
 
-type Labels = Record<string, string>;
-
-/** Label values escape backslash, double quote and line feed; other controls first become visible escapes (escape.ts). */
-export function labelValue(text: string): string {
-  return escapeControlsKeepLines(text).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-/** HELP text escapes backslash and line feed. */
-function helpText(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-}
-
-function sample(name: string, labels: Labels, value: number): string {
-  const keys = Object.keys(labels);
-  const body = keys.length ? `{${keys.map((k) => `${k}="${labelValue(labels[k]!)}"`).join(',')}}` : '';
-  return `${name}${body} ${formatValue(value)}\n`;
-}
-
-function formatValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
-  return String(v);
-}
-
-function family(name: string, help: string): string {
-  return `# HELP ${name} ${helpText(help)}\n# TYPE ${name} gauge\n`;
-}
+export { labelValue } from './prometheus-text.js';
 
 export function* renderReportPrometheus(r: ReadinessReport): Iterable<string> {
   const seconds = (iso: string) => Math.round(Date.parse(iso) / 1000);

@@ -28,6 +28,8 @@ export interface DeployTargets {
   mode?: number;
   keyMode?: number;
   owner?: { uid: number; gid: number };
+  /** Create missing deploy directories; otherwise a missing one is an error (a typo must not deploy silently). */
+  createDirectories?: boolean;
 }
 
 export const DEPLOY_KINDS: readonly DeployFileKind[] = ['cert', 'chain', 'fullchain', 'key', 'combined'];

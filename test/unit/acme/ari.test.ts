@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { certificateIdentifier, parseRenewalInfo, renewalInfoUrl, MAX_RETRY_AFTER_SECONDS, MIN_RETRY_AFTER_SECONDS } from '../../../src/acme/ari.js';
+import { certificateIdentifier, clampRetryAfter, InvalidRenewalInfoError, parseRenewalInfo, renewalInfoUrl, MAX_RETRY_AFTER_SECONDS, MIN_RETRY_AFTER_SECONDS } from '../../../src/acme/ari.js';
 import { AcmeError } from '../../../src/acme/errors.js';
 import { findPemBlocks } from '../../../src/x509/pem.js';
 import { chain, issue } from '../../helpers/pki.js';
@@ -92,5 +92,33 @@ describe('parseRenewalInfo', () => {
     expect(() => parseRenewalInfo(backwards)).toThrow(/ends .* before it starts/);
     expect(() => parseRenewalInfo({ suggestedWindow: { start: 'x', end: 'y' } })).toThrow(/no readable suggestedWindow/);
     expect(() => parseRenewalInfo('<html>')).toThrow(/no readable suggestedWindow/);
+  });
+
+  it('keeps an invalid answer\'s Retry-After (clamped) on the error, for the next poll', () => {
+    const backwards = { suggestedWindow: { start: '2025-01-03T00:00:00Z', end: '2025-01-02T00:00:00Z' } };
+    const err = (() => {
+      try {
+        parseRenewalInfo(backwards, '0', now);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(InvalidRenewalInfoError);
+    expect((err as InvalidRenewalInfoError).retryAfterSeconds).toBe(MIN_RETRY_AFTER_SECONDS);
+  });
+
+  it('clamps a Retry-After of 0 or ten years to a minute or a day', () => {
+    expect(clampRetryAfter(0)).toBe(60);
+    expect(clampRetryAfter(10 * 365 * 86_400)).toBe(86_400);
+    expect(clampRetryAfter(Number('99999999999999999999999'))).toBe(86_400);
+    expect(clampRetryAfter(undefined)).toBeUndefined();
+    expect(parseRenewalInfo(fixture('renewal-info.json'), 'Mon, 01 Jan 2035 00:00:00 GMT', now).retryAfterSeconds).toBe(86_400);
+  });
+
+  it('shows only an http(s) explanationURL', () => {
+    const window = { start: '2025-01-02T04:00:00Z', end: '2025-01-03T04:00:00Z' };
+    expect(parseRenewalInfo({ suggestedWindow: window, explanationURL: 'javascript:alert(1)' }, undefined, now)).not.toHaveProperty('explanationURL');
+    expect(parseRenewalInfo({ suggestedWindow: window, explanationURL: 'not a url' }, undefined, now)).not.toHaveProperty('explanationURL');
+    expect(parseRenewalInfo({ suggestedWindow: window, explanationURL: 'http://ca.test/why' }, undefined, now).explanationURL).toBe('http://ca.test/why');
   });
 });

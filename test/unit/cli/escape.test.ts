@@ -122,7 +122,10 @@ describe('renew and revocation renderers, errors and logs', () => {
       summary: { renewed: 0, notDue: 0, wouldRenew: 0, failed: 1, durationMs: 1 },
     } as unknown as RenewRunResult;
     const status = {
-      certificates: [{ name: 'www', domains: [EVIL], nextRenewalAt: 'x', explanation: 'due', consecutiveFailures: 1, lastError: EVIL, keptFiles: [] }],
+      certificates: [
+        { name: 'www', domains: [EVIL], serialNumber: '01', daysLeft: 3, issuer: EVIL, deployedPaths: [{ kind: 'key', path: `/etc/${EVIL}` }], verifyTargets: [EVIL], nextRenewalAt: 'x', explanation: 'due', consecutiveFailures: 1, lastError: EVIL, keptFiles: [] },
+      ],
+      orphaned: [{ name: 'old', serialNumber: '02', notAfter: 'y', removeCommand: 'certfleet remove old' }],
     } as unknown as StatusResult;
     const account = { directoryUrl: 'https://ca.test/dir', url: EVIL, status: 'valid', contact: [EVIL] } as unknown as Parameters<typeof renderAccount>[0];
     for (const text of [renderRenewResult(run, 'table'), renderStatus(status, 'table'), renderAccount(account, 'table'), renderRenewResult(run, 'json')].map((t) => t.join(''))) {

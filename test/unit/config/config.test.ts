@@ -12,14 +12,16 @@ const noFlags: InventoryFlags = {
 
 describe('config validation', () => {
   it('names the bad key by its path', () => {
-    expect(() => validateConfig({ inventory: { endpionts: [] } }, 'c.yaml')).toThrow(/inventory: .*"endpionts"/);
+    expect(() => validateConfig({ inventory: { endpionts: [] } }, 'c.yaml')).toThrow(/inventory\.endpionts: unknown key; did you mean "endpoints"\?/);
     expect(() => validateConfig({ inventory: { passwords: [{ match: '*.p12' }] } }, 'c.yaml')).toThrow(/inventory\.passwords\[0\]: give exactly one/);
     expect(() => validateConfig({ inventory: { endpointConcurrency: 'lots' } }, 'c.yaml')).toThrow(/inventory\.endpointConcurrency:/);
     expect(() => validateConfig({ inventory: { connectTimeout: '5 minutes' } }, 'c.yaml')).toThrow(/inventory\.connectTimeout:.*duration/);
   });
 
   it('names unknown keys once, and a wrong type at the top in words', () => {
-    expect(() => validateConfig({ inventory: { endpionts: [], pathz: [] } }, 'c.yaml')).toThrow(/\n {2}inventory: Unrecognized keys: "endpionts", "pathz"$/);
+    expect(() => validateConfig({ inventory: { endpionts: [], pathz: [] } }, 'c.yaml')).toThrow(
+      /\n {2}inventory\.endpionts: unknown key; did you mean "endpoints"\?\n {2}inventory\.pathz: unknown key; did you mean "paths"\?$/,
+    );
     expect(() => validateConfig([], 'c.yaml')).toThrow(/\n {2}\(top level\): Invalid input: expected object, received array$/);
   });
 
@@ -84,6 +86,6 @@ describe('shipped examples', () => {
   it('a wildcard without dns-01 is refused, naming the certificate', () => {
     expect(() =>
       validateConfig({ certificates: [{ name: 'w', domains: ['*.a.test'], challenge: { type: 'http-01', webroot: '/var/www' } }] }, 'c.yaml'),
-    ).toThrow(/certificates\[0\] \(w\)\.challenge: wildcard domains can only be validated with dns-01/);
+    ).toThrow(/certificates\[0\] \(w\)\.domains\[0\]: "\*\.a\.test" is a wildcard name: only a dns-01 challenge can validate it/);
   });
 });

@@ -2,7 +2,7 @@
  * What resolveRenewSettings refuses before any hook runs: bad, duplicate or too many names, one
  * deploy file named twice, a directory as a deploy file, and durations without a unit.
  */
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../src/config/load.js';
@@ -32,7 +32,7 @@ async function refusal(certificates: Array<Record<string, unknown>>, dir = tempD
 
 describe('domain names', () => {
   it('lower-cases names and drops one trailing dot', async () => {
-    const dns01 = { type: 'dns-01', provider: 'exec', command: ['/usr/local/bin/dns-hook'] };
+    const dns01 = { type: 'dns-01', provider: 'exec', command: ['/bin/sh'] };
     const settings = await resolveRenewSettings(config([{ name: 'www', domains: ['WWW.Example.COM.', 'example.com', '*.Example.com', '192.0.2.1', '2001:DB8::1'], challenge: dns01 }]), ctx(tempDir()));
     expect(settings.certificates[0]!.domains).toEqual(['www.example.com', 'example.com', '*.example.com', '192.0.2.1', '2001:db8::1']);
   });
@@ -63,6 +63,27 @@ describe('domain names', () => {
       expect(err.message).toMatch(/^certificates\[0\] \(www\)\.domains\[1\]: "/);
       expect(err.message, name).toMatch(why);
     }
+  });
+
+  it('writes internationalised names as A-labels, so the CSR, the order and status hold one form', async () => {
+    const dns01 = { type: 'dns-01', provider: 'exec', command: ['/bin/sh'] };
+    const settings = await resolveRenewSettings(
+      config([{ name: 'idn', domains: ['Bücher.example', '*.bücher.example', 'straße.de.', 'xn--n3h.example', 'ｗｗｗ.example.com'], challenge: dns01 }]),
+      ctx(tempDir()),
+    );
+    expect(settings.certificates[0]!.domains).toEqual(['xn--bcher-kva.example', '*.xn--bcher-kva.example', 'xn--strae-oqa.de', 'xn--n3h.example', 'www.example.com']);
+  });
+
+  it('refuses an invalid internationalised name, naming it, and compares names in their A-label form', async () => {
+    for (const bad of ['xn--zz.example', 'ex\u200dample.com', 'xn--a.example']) {
+      const err = await refusal([{ name: 'www', domains: ['ok.example.com', bad] }]);
+      expect(err.message, bad).toBe(`certificates[0] (www).domains[1]: "${bad}" is not a valid internationalised domain name (IDNA, UTS #46): check for a character a host name cannot hold, or an xn-- label that is not valid punycode`);
+    }
+    // 60 characters of U-label make more than 63 of A-label.
+    expect((await refusal([{ name: 'www', domains: [`${'ü'.repeat(60)}.example`] }])).message).toMatch(/has a label longer than 63 characters once written with A-labels \(xn--/);
+    expect((await refusal([{ name: 'www', domains: ['bücher.example', 'xn--bcher-kva.example'] }])).message).toBe(
+      'certificates[0] (www).domains[1]: "xn--bcher-kva.example" is the same name as domains[0] ("bücher.example")',
+    );
   });
 
   it("refuses more names than the CA takes: 100 by default (Let's Encrypt), acme.maxNames otherwise", async () => {
@@ -130,5 +151,40 @@ describe('durations', () => {
   it('reads durations with a unit', async () => {
     const settings = await resolveRenewSettings(config([{ name: 'www', domains: ['a.test'], verifyTimeout: '2.5s' }]), ctx(tempDir()));
     expect(settings.certificates[0]!.verifyTimeoutMs).toBe(2500);
+  });
+});
+
+describe('hook programs', () => {
+  const dns01 = (command: string[]) => ({ type: 'dns-01', provider: 'exec', command });
+
+  it('refuses a program path that does not exist or cannot be run, naming the hook', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'reload.sh'), '#!/bin/sh\n', { mode: 0o644 });
+    mkdirSync(join(dir, 'hooks'));
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ pre: [['/bin/true'], ['/usr/local/bin/no-such-hook', 'x']] }, 'certificates[0] (www).pre[1]: /usr/local/bin/no-such-hook does not exist'],
+      [{ post: [[join(dir, 'hooks')]] }, `certificates[0] (www).post[0]: ${join(dir, 'hooks')} is not a file`],
+      [{ deploy: { combined: 'site.pem', commands: [['./reload.sh']] } }, `certificates[0] (www).deploy.commands[0]: ./reload.sh (${join(dir, 'reload.sh')}) is not executable by this user (mode 0644)`],
+      [{ challenge: dns01(['/etc/certfleet/dns-hook.sh']) }, 'certificates[0] (www).challenge.command: /etc/certfleet/dns-hook.sh does not exist'],
+    ];
+    for (const [fields, message] of cases) {
+      const err = await refusal([{ name: 'www', domains: ['a.test'], ...fields }], dir);
+      expect(err.message).toBe(message);
+      expect(err.hint).toBeDefined();
+    }
+  });
+
+  it('looks a bare name up on the PATH of the environment it is given, not its own', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'bin'));
+    writeFileSync(join(dir, 'bin', 'my-reload'), '#!/bin/sh\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'bin', 'not-runnable'), '#!/bin/sh\n', { mode: 0o644 });
+    const settings = (env: Record<string, string>, commands: string[][]) =>
+      resolveRenewSettings(config([{ name: 'www', domains: ['a.test'], deploy: { combined: 'site.pem', commands } }]), { ...ctx(dir), env });
+    await expect(settings({ PATH: `/usr/bin:${join(dir, 'bin')}` }, [['my-reload'], ['sh', '-c', 'true']])).resolves.toBeDefined();
+    await expect(settings({ PATH: '/usr/bin:/bin' }, [['my-reload']])).rejects.toThrow('certificates[0] (www).deploy.commands[0]: "my-reload" was not found on PATH (/usr/bin:/bin)');
+    await expect(settings({ PATH: join(dir, 'bin') }, [['not-runnable']])).rejects.toThrow(/"not-runnable" was found on PATH as .*not-runnable, which is not executable/);
+    // No PATH in the map: what spawn uses then, never this process's PATH.
+    await expect(settings({}, [['my-reload']])).rejects.toThrow(/"my-reload" was not found on PATH \(\/usr\/bin:\/bin\)/);
   });
 });

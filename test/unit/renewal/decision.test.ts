@@ -51,8 +51,8 @@ describe('decideRenewal (fake clock)', () => {
     expect(decideRenewal({ certificate: cert(45), ari, policy, now: t0 }).renewAt).toBe(t0 + 40.5 * DAY_MS);
   });
 
-  it('storm guard: no second order within the minimum interval, even if ARI says now', () => {
-    const ari = { serialNumber: 'aa', windowStart: t0 - 2 * HOUR, windowEnd: t0 - HOUR, chosenAt: t0 - 2 * HOUR };
+  it('storm guard: no second order within the minimum interval, even if an open ARI window says now', () => {
+    const ari = { serialNumber: 'aa', windowStart: t0 - 2 * HOUR, windowEnd: t0 + 5 * HOUR, chosenAt: t0 - 2 * HOUR };
     const d = decideRenewal({ certificate: cert(6), ari, policy, now: t0 + 60_000 });
     expect(d).toMatchObject({ due: false, reason: 'storm-guard', renewAt: t0 + HOUR });
   });
@@ -91,8 +91,61 @@ describe('decideRenewal (fake clock)', () => {
     expect(expired.renewAt).toBe(expires + 5 * HOUR);
   });
 
+  it('orders at once when the config asks for something the certificate was not ordered with', () => {
+    const d = decideRenewal({ certificate: cert(45), policy, now: t0 + 60_000, specChange: 'domains changed: +new.example.test' });
+    expect(d).toMatchObject({ due: true, reason: 'spec-changed' });
+    expect(d.explanation).toMatch(/domains changed: \+new\.example\.test/);
+    // A failing new spec backs off like any failure.
+    const failures = { consecutiveFailures: 1, lastFailureAt: t0 + 60_000, lastError: 'rejected' };
+    expect(decideRenewal({ certificate: cert(45), policy, now: t0 + 120_000, specChange: 'x', failures })).toMatchObject({ due: false, reason: 'backoff' });
+  });
+
+  it('backs off for a certificate never issued too (a broken new one must not hit the CA every run)', () => {
+    const failures = { consecutiveFailures: 2, lastFailureAt: t0, lastError: 'validation failed' };
+    expect(decideRenewal({ policy, now: t0 + 60_000, failures })).toMatchObject({ due: false, reason: 'backoff', renewAt: t0 + 10 * 60_000 });
+    expect(decideRenewal({ policy, now: t0 + 10 * 60_000, failures })).toMatchObject({ due: true, reason: 'no-certificate' });
+  });
+
+  it("keeps the CA's Retry-After as a floor for the next try", () => {
+    const failures = { consecutiveFailures: 1, lastFailureAt: t0, lastError: 'rateLimited', retryNotBefore: t0 + 3 * HOUR };
+    const d = decideRenewal({ policy, now: t0 + HOUR, failures });
+    expect(d).toMatchObject({ due: false, reason: 'backoff', renewAt: t0 + 3 * HOUR });
+    expect(d.explanation).toMatch(/the CA asked to wait until then/);
+    expect(decideRenewal({ policy, now: t0 + 3 * HOUR, failures }).due).toBe(true);
+  });
+
   it('picks the ARI moment uniformly inside the window', () => {
     expect(chooseInWindow(100, 200, 0)).toBe(100);
     expect(chooseInWindow(100, 200, 0.999)).toBe(199);
+  });
+});
+
+describe('decideRenewal: storm guard and ARI (RFC 9773, fake clock)', () => {
+  it('never holds back a certificate whose ARI window has closed: revoked, replace at once', () => {
+    // Issued a minute ago, revoked: the CA's window lies in the past (Boulder: an hour ago, for 30 minutes).
+    const ari = { serialNumber: 'aa', windowStart: t0 - HOUR, windowEnd: t0 - HOUR / 2, chosenAt: t0 - HOUR + 1000 };
+    const d = decideRenewal({ certificate: cert(6), ari, policy, now: t0 + 60_000 });
+    expect(d).toMatchObject({ due: true, reason: 'ari-window-passed' });
+    expect(d.renewAt).toBeLessThanOrEqual(t0 + 60_000);
+  });
+
+  it('reports storm-guard only while the guard holds, never after it has passed', () => {
+    const ari = { serialNumber: 'aa', windowStart: t0 - 2 * HOUR, windowEnd: t0 + 5 * DAY_MS, chosenAt: t0 + 10 * 60_000 };
+    expect(decideRenewal({ certificate: cert(45), ari, policy, now: t0 + 30 * 60_000 })).toMatchObject({ due: false, reason: 'storm-guard' });
+    const later = decideRenewal({ certificate: cert(45), ari, policy, now: t0 + 3 * DAY_MS });
+    expect(later).toMatchObject({ due: true, reason: 'ari-window' });
+    expect(later.explanation).not.toMatch(/minimum renewal interval/);
+    // The same for a lifetime schedule shorter than the interval (a policy with a long guard).
+    const guarded = { ...policy, minRenewalIntervalMs: 4 * DAY_MS };
+    expect(decideRenewal({ certificate: cert(6), policy: guarded, now: t0 + 3.5 * DAY_MS })).toMatchObject({ due: false, reason: 'storm-guard', renewAt: t0 + 4 * DAY_MS });
+    expect(decideRenewal({ certificate: cert(6), policy: guarded, now: t0 + 4 * DAY_MS + 1 })).toMatchObject({ due: true, reason: 'lifetime-fraction', renewAt: t0 + 3 * DAY_MS });
+  });
+
+  it('carries the CA\'s explanationURL in the decision and its explanation', () => {
+    const ari = { serialNumber: 'aa', windowStart: t0 - HOUR, windowEnd: t0 - HOUR / 2, chosenAt: t0 - HOUR, explanationUrl: 'https://ca.test/incident/42' };
+    const d = decideRenewal({ certificate: cert(45), ari, policy, now: t0 + 2 * DAY_MS });
+    expect(d.explanationUrl).toBe('https://ca.test/incident/42');
+    expect(d.explanation).toMatch(/the CA explains: https:\/\/ca\.test\/incident\/42/);
+    expect(decideRenewal({ certificate: cert(45), policy, now: t0 }).explanationUrl).toBeUndefined();
   });
 });

@@ -84,6 +84,18 @@ describe('deploying certificate files', () => {
   });
 });
 
+describe('deploy directories', () => {
+  it('a missing one is an error naming it (a typo such as /etc/ngnix/ must not deploy), unless createDirectories', async () => {
+    const dir = tempDir();
+    const targets: DeployTargets = { fullchain: join(dir, 'ngnix', 'f.pem'), key: join(dir, 'ngnix', 'k.pem') };
+    await expect(stageVersion('www', 'v1', targets, await pair('a.test'))).rejects.toThrow(`deploy directory ${join(dir, 'ngnix')} does not exist`);
+    expect(existsSync(join(dir, 'ngnix'))).toBe(false);
+    await stageVersion('www', 'v1', { ...targets, createDirectories: true }, await pair('a.test'));
+    await activateVersion('www', 'v1', { ...targets, createDirectories: true });
+    expect(served(targets)).toEqual({ subject: 'CN=a.test', matches: true });
+  });
+});
+
 describe('never through a link certfleet did not make', () => {
   it('refuses a planted .certfleet-NAME symlink: the directory it points to is untouched, no key is written there', async () => {
     const dir = tempDir();
@@ -209,7 +221,7 @@ describe('links found at the deploy paths (certbot live -> archive)', () => {
 describe('certificate and key in different directories', () => {
   it('share one home beside the key, so one rename switches both', async () => {
     const dir = tempDir();
-    const targets: DeployTargets = { cert: join(dir, 'certs', 'www.pem'), fullchain: join(dir, 'certs', 'www-full.pem'), key: join(dir, 'private', 'www.pem') };
+    const targets: DeployTargets = { cert: join(dir, 'certs', 'www.pem'), fullchain: join(dir, 'certs', 'www-full.pem'), key: join(dir, 'private', 'www.pem'), createDirectories: true };
     for (const v of ['v1', 'v2']) {
       await stageVersion('www', v, targets, await pair(`${v}.test`));
       await activateVersion('www', v, targets);
