@@ -4,7 +4,7 @@
  *   { type: http-01, standalone: { port?: 80, address?: all } }
  *   { type: tls-alpn-01, port?: 443, address?: all }
  *   { type: dns-01, provider: rfc2136, server: HOST[:PORT], zone?, tsig?: { name, algorithm?, secret | secretEnv | secretFile }, ttl?, ... }
- *   { type: dns-01, provider: exec, command: [argv...], timeout?, server?, ... }
+ *   { type: dns-01, provider: exec, command: [argv...], timeout?, propagation?: true, server? | resolver?, ... }
  * Durations follow the config's one rule (src/config/duration.ts: "120s", "500ms", "2m"; a bare
  * number is an error) and come out of parsing as milliseconds. TSIG secrets are resolved by
  * resolveChallengeSecrets() before a solver is made, so solvers never read the environment.
@@ -96,16 +96,25 @@ const rfc2136Schema = z.strictObject({
   ...propagation,
 });
 
-const execSchema = z.strictObject({
-  type: z.literal('dns-01'),
-  provider: z.literal('exec'),
-  command: z.array(z.string().min(1)).min(1),
-  /** The hook's own time limit; it is killed after it. */
-  timeout: durationMs.default(60_000),
-  /** When given, wait until the TXT record is visible there (and on the zone's NS) before validating. */
-  server: hostPort.optional(),
-  ...propagation,
-});
+const execSchema = z
+  .strictObject({
+    type: z.literal('dns-01'),
+    provider: z.literal('exec'),
+    command: z.array(z.string().min(1)).min(1),
+    /** The hook's own time limit; it is killed after it. */
+    timeout: durationMs.default(60_000),
+    /** Wait until the TXT record is visible on the zone's authoritative servers before validating; false: the hook waits itself. */
+    propagation: z.boolean().default(true),
+    /** An authoritative server of the zone: the zone and its NS are asked of it (no recursion), and it is checked too. */
+    server: hostPort.optional(),
+    /** The resolver that finds the zone's name servers; default: the system's (/etc/resolv.conf). */
+    resolver: hostPort.optional(),
+    ...propagation,
+  })
+  .refine((c) => c.server === undefined || c.resolver === undefined, {
+    message: 'give server: (an authoritative server of the zone) or resolver: (a resolver that finds them), not both',
+    path: ['resolver'],
+  });
 
 const dns01Schema = z.discriminatedUnion('provider', [rfc2136Schema, execSchema]);
 

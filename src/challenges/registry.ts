@@ -6,6 +6,7 @@ import type { ExecDnsConfig, Http01Config, ResolvedChallengeConfig, ResolvedRfc2
 import { parseHostPort } from './config.js';
 import { ExecDnsSolver } from './dns-01/exec.js';
 import { Rfc2136Solver } from './dns-01/rfc2136.js';
+import type { SystemResolvers } from './dns/resolvers.js';
 import type { DnsServer } from './dns/transport.js';
 import { StandaloneHttpSolver } from './http-01/standalone.js';
 import { WebrootSolver } from './http-01/webroot.js';
@@ -17,6 +18,8 @@ export interface SolverDeps {
   hookEnv?: Readonly<Record<string, string | undefined>>;
   /** The managed certificate the solver works for (CERTFLEET_NAME for hooks). */
   certificateName?: string;
+  /** Where dns-01 exec finds the system resolvers when the config names none (default: /etc/resolv.conf). */
+  systemResolvers?: SystemResolvers;
 }
 
 interface SolverConfigs {
@@ -55,10 +58,16 @@ export const solverFactories: { [K in SolverKind]: (config: SolverConfigs[K], de
       timeoutMs: config.timeout,
       env: deps.hookEnv,
       certificateName: deps.certificateName,
-      check:
-        config.server === undefined
-          ? undefined
-          : { server: server(config.server), propagationTimeoutMs: config.propagationTimeout, pollIntervalMs: config.pollInterval, queryTimeoutMs: 10_000 },
+      systemResolvers: deps.systemResolvers,
+      propagation: config.propagation
+        ? {
+            server: config.server === undefined ? undefined : server(config.server),
+            resolvers: config.resolver === undefined ? undefined : [server(config.resolver)],
+            timeoutMs: config.propagationTimeout,
+            pollIntervalMs: config.pollInterval,
+            queryTimeoutMs: 10_000,
+          }
+        : undefined,
     }),
 };
 

@@ -4,12 +4,19 @@
  * through the exact path an operator's script takes. Then the hook's failures: exit 1 (its stderr
  * in the message), a hang (killed at the time limit, with what it started), a missing script, a
  * hook that "succeeds" without publishing anything (propagation timeout), and the argv/env contract.
+ * Then the wait for propagation that is on by default: the zone's name servers found through a
+ * resolver (configured, or the system's from an injected resolv.conf reader: never the machine's
+ * real resolver), a hook whose record appears only later, one that never adds it, a CNAME-delegated
+ * challenge name, and `propagation: false`.
  */
-import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChallengeError } from '../../src/challenges/errors.js';
 import { recordingLogger } from '../../src/logger.js';
+import type { DnsServer } from '../../src/challenges/dns/transport.js';
 import { startBind, type RunningBind } from '../helpers/bind.js';
+import { freeTcpUdpPort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/pki.js';
 import { describeSolverConformance } from '../conformance/solver-conformance.js';
 import { makeTask, solverFromConfig } from '../conformance/tasks.js';
@@ -26,7 +33,8 @@ function script(name: string, body: string): string {
 }
 
 beforeAll(async () => {
-  bind = await startBind();
+  // delegated.test holds the target of a delegated challenge name (acme-dns style CNAME).
+  bind = await startBind({ zones: ['example.test', 'delegated.test'], records: { 'example.test': ['_acme-challenge.alias IN CNAME alias.delegated.test.'] } });
   dir = tempDir('certfleet-exec-hook-');
   script(
     'nsupdate-hook',
@@ -134,11 +142,6 @@ exec "${join(dir, 'nsupdate-hook')}" "$2" "$3" "$4"`,
     );
   });
 
-  it('does not wait for DNS when no server is configured', async () => {
-    const noop = script('noop-fast', 'exit 0');
-    const solver = await solverFromConfig({ type: 'dns-01', provider: 'exec', command: [noop] });
-    await solver.present(makeTask('dns-01', 'nowait.example.test'), context());
-  });
 
   it('kills the hook when the run is cancelled', async () => {
     const slow = script('slow', 'sleep 30');
@@ -148,5 +151,92 @@ exec "${join(dir, 'nsupdate-hook')}" "$2" "$3" "$4"`,
     const started = Date.now();
     await expect(solver.present(makeTask('dns-01', 'cancel.example.test'), context(controller.signal))).rejects.toThrow('run cancelled');
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+});
+
+describeSolverConformance('dns-01 exec, name servers found through a resolver (the default wait)', () => execSolver([join(dir, 'nsupdate-hook')], { server: undefined, resolver: bind.server }), () =>
+  dnsVerifier(bind, ['www.example.test', 'api.example.test']),
+);
+
+describe('dns-01 exec hook: waiting for propagation (on by default)', () => {
+  /** The machine's real resolver is never asked: each test says which "system resolvers" there are. */
+  const systemResolvers = (servers: DnsServer[]) => {
+    const calls: number[] = [];
+    return { calls, read: () => (calls.push(1), Promise.resolve(servers)) };
+  };
+  const bindServer = (): DnsServer => ({ host: bind.host, port: bind.port });
+  const config = (command: string[], fields: Record<string, unknown> = {}) => ({ type: 'dns-01', provider: 'exec', command, pollInterval: '100ms', timeout: '10s', ...fields });
+
+  /**
+   * A hook like one calling a DNS provider's API: it returns at once, and the record appears a
+   * second later. The marker is written just before the record is added, so a present() that
+   * returned before the record was there finds no marker.
+   */
+  function delayedHook(name: string): string {
+    return script(
+      name,
+      `case "$1" in
+  present) ( sleep 1; touch "${dir}/added-$3"; exec "${join(dir, 'nsupdate-hook')}" present "$2" "$3" ) </dev/null >/dev/null 2>&1 & ;;
+  *) exec "${join(dir, 'nsupdate-hook')}" "$@" ;;
+esac`,
+    );
+  }
+  const added = (value: string) => existsSync(join(dir, `added-${value}`));
+
+  it('waits by default until the record is on the zone\'s name servers, found through the system resolvers (the first one down)', async () => {
+    const hook = delayedHook('delayed-system');
+    // A closed port first: the next resolver is asked, as the C library does.
+    const resolvers = systemResolvers([{ host: '127.0.0.1', port: await freeTcpUdpPort() }, bindServer()]);
+    const solver = await solverFromConfig(config([hook], { propagationTimeout: '30s' }), { hookEnv: hookEnv(), systemResolvers: resolvers.read });
+    const task = makeTask('dns-01', 'delayed.example.test');
+    await solver.present(task, context());
+    expect(added(task.dnsTxtValue)).toBe(true);
+    expect(await bind.txt('_acme-challenge.delayed.example.test')).toEqual([task.dnsTxtValue]);
+    expect(resolvers.calls).toHaveLength(1);
+    await solver.cleanup(task, context());
+    expect(await bind.txt('_acme-challenge.delayed.example.test')).toEqual([]);
+  });
+
+  it('finds the name servers through a configured `resolver:` instead of the system\'s', async () => {
+    const hook = delayedHook('delayed-resolver');
+    const resolvers = systemResolvers([]);
+    const solver = await solverFromConfig(config([hook], { resolver: bind.server, propagationTimeout: '30s' }), { hookEnv: hookEnv(), systemResolvers: resolvers.read });
+    const task = makeTask('dns-01', 'resolver.example.test');
+    await solver.present(task, context());
+    expect(added(task.dnsTxtValue)).toBe(true);
+    expect(resolvers.calls).toHaveLength(0);
+    await solver.cleanup(task, context());
+  });
+
+  it('fails after propagationTimeout when the record never appears, naming the record, the servers asked and how they were found', async () => {
+    const noop = script('noop-default', 'exit 0');
+    const solver = await solverFromConfig(config([noop], { propagationTimeout: '1s' }), { hookEnv: hookEnv(), systemResolvers: systemResolvers([bindServer()]).read });
+    const task = makeTask('dns-01', 'never.example.test');
+    const err = (await solver.present(task, context()).catch((e: unknown) => e)) as ChallengeError;
+    expect(err).toBeInstanceOf(ChallengeError);
+    expect(err.message).toBe(
+      `TXT _acme-challenge.never.example.test. "${task.dnsTxtValue}" is not visible after 1 s on ${bind.server} (no TXT record) ` +
+        `(the name servers of zone example.test., found through the system resolver ${bind.server} (/etc/resolv.conf))`,
+    );
+    expect(err.hint).toContain('propagation: false');
+  });
+
+  it('follows a CNAME-delegated challenge name to the zone that holds the record', async () => {
+    // The hook knows the delegation and writes the target name, as an acme-dns hook does.
+    const hook = script('delegating', `exec "${join(dir, 'nsupdate-hook')}" "$1" alias.delegated.test. "$3"`);
+    const solver = await solverFromConfig(config([hook], { resolver: bind.server, propagationTimeout: '10s' }), { hookEnv: hookEnv() });
+    const task = makeTask('dns-01', 'alias.example.test');
+    await solver.present(task, context());
+    expect(await bind.txt('alias.delegated.test')).toEqual([task.dnsTxtValue]);
+    await solver.cleanup(task, context());
+    expect(await bind.txt('alias.delegated.test')).toEqual([]);
+  });
+
+  it('returns as soon as the hook succeeded with `propagation: false`, asking no DNS server', async () => {
+    const noop = script('noop-fast', 'exit 0');
+    const resolvers = systemResolvers([]);
+    const solver = await solverFromConfig(config([noop], { propagation: false }), { hookEnv: hookEnv(), systemResolvers: resolvers.read });
+    await solver.present(makeTask('dns-01', 'nowait.example.test'), context());
+    expect(resolvers.calls).toHaveLength(0);
   });
 });

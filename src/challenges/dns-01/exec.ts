@@ -3,18 +3,35 @@
  * work unchanged: `<command...> present <fqdn> <value>` and `<command...> cleanup <fqdn> <value>`,
  * fqdn = `_acme-challenge.<domain>.` (trailing dot). Run by the shared runner for operator programs
  * (src/process/run-command.ts): an argv array (never a shell), a time limit after which the hook's
- * whole process group is stopped (SIGTERM, then SIGKILL), and CERTFLEET_* variables. When a server
- * to check is configured, present() then waits until the record is visible there.
+ * whole process group is stopped (SIGTERM, then SIGKILL), and CERTFLEET_* variables.
+ *
+ * After the hook succeeds, present() waits until the record is visible on the zone's authoritative
+ * servers (unless the config says `propagation: false`): a hook that calls a DNS provider's API
+ * returns long before the provider's name servers serve the record, and a CA that looks too early
+ * fails the authorization for good. The servers are found through a configured authoritative
+ * `server:`, else through a `resolver:`, else through the system's resolvers.
  */
 import type { Logger } from '../../logger.js';
 import { describeFailure, runProgram } from '../../process/run-command.js';
 import { ChallengeError, abortReason } from '../errors.js';
 import { DnsClient } from '../dns/client.js';
 import { waitForTxt } from '../dns/propagation.js';
-import type { DnsServer } from '../dns/transport.js';
-import { authoritativeServers, challengeRecordName, findZone } from '../dns/zone.js';
+import { ResolverClient, RESOLV_CONF, readSystemResolvers, type SystemResolvers } from '../dns/resolvers.js';
+import { formatServer, type DnsServer } from '../dns/transport.js';
+import { authoritativeServers, challengeRecordName, locateRecord, type DnsQuerier } from '../dns/zone.js';
 import { assertTask, taskKey } from '../task.js';
 import type { ChallengeSolver, ChallengeTask, SolverContext } from '../types.js';
+
+/** How present() waits for the record after the hook: where the zone's name servers are found, and for how long. */
+export interface ExecPropagationOptions {
+  /** An authoritative server (config `server:`): asked without recursion for the zone and its NS, and checked itself. */
+  server?: DnsServer;
+  /** Recursive resolvers that find the zone's NS (config `resolver:`); default: the system's. Ignored with `server`. */
+  resolvers?: DnsServer[];
+  timeoutMs: number;
+  pollIntervalMs: number;
+  queryTimeoutMs: number;
+}
 
 export interface ExecDnsSolverOptions {
   command: string[];
@@ -25,8 +42,10 @@ export interface ExecDnsSolverOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Put in CERTFLEET_NAME: the managed certificate this solver works for. */
   certificateName?: string;
-  /** Wait for the record on this server (and the zone's NS) after the hook succeeded. */
-  check?: { server: DnsServer; propagationTimeoutMs: number; pollIntervalMs: number; queryTimeoutMs: number };
+  /** Wait for the record after the hook succeeded; omitted: return once the hook succeeded (the config's default is to wait). */
+  propagation?: ExecPropagationOptions;
+  /** Where the system resolvers come from (default: /etc/resolv.conf). */
+  systemResolvers?: SystemResolvers;
 }
 
 export class ExecDnsSolver implements ChallengeSolver {
@@ -47,20 +66,37 @@ export class ExecDnsSolver implements ChallengeSolver {
     this.started.add(taskKey(task));
     await this.runHook('present', task, name, context.signal, context.logger);
     context.logger.info('dns-01: exec hook presented the TXT record', { name, command: this.options.command[0] });
-    const check = this.options.check;
-    if (!check) return;
-    const client = new DnsClient(check.server, { timeoutMs: check.queryTimeoutMs });
-    const zone = await findZone(client, name, context.signal);
+    if (this.options.propagation) await this.waitForRecord(name, task.dnsTxtValue, this.options.propagation, context);
+  }
+
+  private async waitForRecord(name: string, value: string, propagation: ExecPropagationOptions, context: SolverContext): Promise<void> {
+    const { client, via } = await this.lookupClient(propagation);
+    const record = await locateRecord(client, name, context.signal);
+    const servers = await authoritativeServers(client, record.zone, context.signal, context.logger, { includeAsked: propagation.server !== undefined });
+    context.logger.debug('dns-01: waiting for the TXT record on the authoritative servers', { name: record.name, zone: record.zone, servers: servers.map(formatServer), via });
     await waitForTxt({
-      servers: await authoritativeServers(client, zone, context.signal, context.logger),
-      name,
-      value: task.dnsTxtValue,
-      timeoutMs: check.propagationTimeoutMs,
-      pollIntervalMs: check.pollIntervalMs,
-      queryTimeoutMs: check.queryTimeoutMs,
+      servers,
+      name: record.name,
+      value,
+      timeoutMs: propagation.timeoutMs,
+      pollIntervalMs: propagation.pollIntervalMs,
+      queryTimeoutMs: propagation.queryTimeoutMs,
       signal: context.signal,
       logger: context.logger,
+      serversFrom: `the name servers of zone ${record.zone}${record.name === name ? '' : ` (${name} is a CNAME to ${record.name})`}, found through ${via}`,
+      hint: 'check that the hook adds the record to the zone these servers serve; raise propagationTimeout if they are slow to get it, or set propagation: false if the hook waits by itself',
     });
+  }
+
+  /** The configured authoritative server, else the configured resolver, else the system's resolvers. */
+  private async lookupClient(propagation: ExecPropagationOptions): Promise<{ client: DnsQuerier; via: string }> {
+    const timeoutMs = propagation.queryTimeoutMs;
+    if (propagation.server) return { client: new DnsClient(propagation.server, { timeoutMs }), via: `server ${formatServer(propagation.server)}` };
+    if (propagation.resolvers && propagation.resolvers.length > 0) {
+      return { client: new ResolverClient(propagation.resolvers, { timeoutMs }), via: `resolver ${propagation.resolvers.map(formatServer).join(', ')}` };
+    }
+    const system = await (this.options.systemResolvers ?? readSystemResolvers())();
+    return { client: new ResolverClient(system, { timeoutMs }), via: `the system resolver ${system.map(formatServer).join(', ')} (${RESOLV_CONF})` };
   }
 
   async cleanup(task: ChallengeTask, context: SolverContext): Promise<void> {

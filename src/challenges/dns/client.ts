@@ -1,6 +1,7 @@
 /**
- * Talks to one DNS server: plain queries (no recursion: we only ask authoritative servers) and
- * TSIG-signed RFC 2136 updates whose failures are turned into messages that say what to fix.
+ * Talks to one DNS server: plain queries (no recursion: we ask authoritative servers, except a
+ * client made with `recursive` for a resolver) and TSIG-signed RFC 2136 updates whose failures are
+ * turned into messages that say what to fix.
  */
 import { randomInt } from 'node:crypto';
 import { ChallengeError } from '../errors.js';
@@ -25,11 +26,14 @@ export class DnsClient {
   readonly server: DnsServer;
   private readonly timeoutMs: number;
   private readonly tsig: TsigKey | undefined;
+  /** Ask the server to recurse (a resolver); off for authoritative servers. */
+  readonly recursive: boolean;
 
-  constructor(server: DnsServer, options: { timeoutMs: number; tsig?: TsigKey }) {
+  constructor(server: DnsServer, options: { timeoutMs: number; tsig?: TsigKey; recursive?: boolean }) {
     this.server = server;
     this.timeoutMs = options.timeoutMs;
     this.tsig = options.tsig;
+    this.recursive = options.recursive ?? false;
   }
 
   get label(): string {
@@ -38,7 +42,7 @@ export class DnsClient {
 
   /** `timeoutMs` lowers this client's limit for one query (a propagation wait near its deadline). */
   async query(name: string, type: 'SOA' | 'TXT' | 'NS' | 'A' | 'AAAA', signal: AbortSignal, timeoutMs = this.timeoutMs): Promise<QueryResult> {
-    const request = encodeQuery(randomInt(0, 65536), name, type);
+    const request = encodeQuery(randomInt(0, 65536), name, type, this.recursive);
     const response = await exchange(this.server, request, { timeoutMs: Math.min(timeoutMs, this.timeoutMs), signal });
     const message = decodeMessage(response);
     return { rcode: rcodeName(headerRcode(response)), message };

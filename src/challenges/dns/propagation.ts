@@ -19,6 +19,10 @@ export interface PropagationOptions {
   queryTimeoutMs: number;
   signal: AbortSignal;
   logger: Logger;
+  /** How the servers were found, for the timeout message ("the name servers of zone x., found through resolver y"). */
+  serversFrom?: string;
+  /** The fix to suggest on a timeout, when the solver knows a better one than the default. */
+  hint?: string;
 }
 
 export async function waitForTxt(options: PropagationOptions): Promise<void> {
@@ -53,8 +57,9 @@ export async function waitForTxt(options: PropagationOptions): Promise<void> {
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
       const missing = [...pending.keys()].map((label) => `${label} (${lastAnswer.get(label) ?? 'no answer'})`).join('; ');
-      throw new ChallengeError(`TXT ${options.name} "${options.value}" is not visible after ${formatMs(options.timeoutMs)} on ${missing}`, {
-        hint: 'raise propagationTimeout if the name servers are slow to transfer the zone, or check they serve the zone you update',
+      const from = options.serversFrom === undefined ? '' : ` (${options.serversFrom})`;
+      throw new ChallengeError(`TXT ${options.name} "${options.value}" is not visible after ${formatMs(options.timeoutMs)} on ${missing}${from}`, {
+        hint: options.hint ?? 'raise propagationTimeout if the name servers are slow to transfer the zone, or check they serve the zone you update',
       });
     }
     await sleep(Math.min(options.pollIntervalMs, remaining), options.signal);

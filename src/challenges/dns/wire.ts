@@ -100,9 +100,13 @@ export function encodeUpdate(id: number, zone: string, changes: UpdateChange[]):
   return Buffer.concat([header, zoneSection, ...updates]);
 }
 
-/** A plain query without recursion: we only ever ask authoritative servers. */
-export function encodeQuery(id: number, name: string, type: 'SOA' | 'TXT' | 'NS' | 'A' | 'AAAA'): Buffer {
-  return Buffer.from(dnsPacket.encode({ type: 'query', id, flags: 0, questions: [{ type, name: absoluteName(name).slice(0, -1), class: 'IN' }] }));
+/**
+ * A query; without recursion unless asked for: authoritative servers are asked plainly, and only a
+ * resolver (to find a zone's name servers) is asked to recurse.
+ */
+export function encodeQuery(id: number, name: string, type: 'SOA' | 'TXT' | 'NS' | 'A' | 'AAAA', recursionDesired = false): Buffer {
+  const flags = recursionDesired ? dnsPacket.RECURSION_DESIRED : 0;
+  return Buffer.from(dnsPacket.encode({ type: 'query', id, flags, questions: [{ type, name: absoluteName(name).slice(0, -1), class: 'IN' }] }));
 }
 
 export function messageId(message: Buffer): number {

@@ -1,21 +1,31 @@
 /**
- * Where a challenge record lives and who serves it: the zone (from the SOA an authoritative server
- * returns for the name) and the zone's name servers (its NS records, with addresses the configured
- * server itself gives: glue or in-zone A records). We never ask a recursive resolver, so what we
- * see is what the CA's resolver will find on the authoritative servers.
+ * Where a challenge record lives and who serves it: the zone (from the SOA record in the answer)
+ * and the zone's name servers (its NS records, with their addresses). Asked of either a configured
+ * authoritative server (without recursion: glue or in-zone A records give the addresses) or a
+ * recursive resolver, which only finds the servers: the record itself is always read from the
+ * authoritative servers, so what we see is what the CA's resolver will find there.
  */
 import type { Logger } from '../../logger.js';
 import { ChallengeError } from '../errors.js';
-import type { DnsClient } from './client.js';
+import type { QueryResult } from './client.js';
 import type { DnsServer } from './transport.js';
 import { absoluteName, stringRecords, type DecodedMessage } from './wire.js';
+
+/** What zone lookups need of a client: a DnsClient (one server) or a ResolverClient (resolvers in turn). */
+export interface DnsQuerier {
+  readonly server: DnsServer;
+  readonly label: string;
+  /** A resolver (asked to recurse) rather than an authoritative server: only changes what messages suggest. */
+  readonly recursive?: boolean;
+  query(name: string, type: 'SOA' | 'NS' | 'A' | 'AAAA', signal: AbortSignal): Promise<QueryResult>;
+}
 
 export function challengeRecordName(domain: string): string {
   return absoluteName(`_acme-challenge.${domain.replace(/^\*\./, '')}`);
 }
 
 /** The zone holding `name`: the owner of the SOA record in the answer (name is the apex) or authority section. */
-export async function findZone(client: DnsClient, name: string, signal: AbortSignal): Promise<string> {
+export async function findZone(client: DnsQuerier, name: string, signal: AbortSignal): Promise<string> {
   const { rcode, message } = await client.query(name, 'SOA', signal);
   if (rcode === 'NOERROR' || rcode === 'NXDOMAIN') {
     const soa = [...(message.answers ?? []), ...(message.authorities ?? [])].find((r) => r.type === 'SOA');
@@ -23,37 +33,71 @@ export async function findZone(client: DnsClient, name: string, signal: AbortSig
   }
   const what = rcode === 'NOERROR' || rcode === 'NXDOMAIN' ? `${rcode} without an SOA record` : rcode;
   throw new ChallengeError(`cannot find the zone of ${name}: ${client.label} answered ${what}`, {
-    hint: `check that ${client.label} is authoritative for the domain, or set \`zone:\``,
+    hint: client.recursive
+      ? `check that resolver ${client.label} can resolve the domain (set \`resolver:\` to one that can, or \`server:\` to an authoritative server of the zone)`
+      : `check that ${client.label} is authoritative for the domain, or set \`zone:\``,
   });
 }
 
+const MAX_CNAMES = 8;
+
 /**
- * The zone's name servers we can reach without a resolver: the configured server, plus each NS
- * whose address the configured server gives. An NS at the configured server's address is that
- * server (same port: a test or a non-standard port); others are asked on port 53.
+ * Where the TXT record for `name` is read: `name` itself, or the end of its CNAME chain when the
+ * challenge is delegated (`_acme-challenge.www CNAME www.acme.example.net.`, as with acme-dns),
+ * which is where a CA's resolver follows it to. Then the zone holding that name (findZone).
  */
-export async function authoritativeServers(client: DnsClient, zone: string, signal: AbortSignal, logger: Logger): Promise<DnsServer[]> {
-  const servers = new Map<string, DnsServer>([[`${client.server.host}|${client.server.port}`, client.server]]);
+export async function locateRecord(client: DnsQuerier, name: string, signal: AbortSignal): Promise<{ name: string; zone: string }> {
+  let current = absoluteName(name);
+  for (let hop = 0; hop <= MAX_CNAMES; hop++) {
+    const { message } = await client.query(current, 'SOA', signal);
+    const alias = stringRecords(message.answers, 'CNAME').find((r) => absoluteName(r.name) === current);
+    if (!alias) return { name: current, zone: await findZone(client, current, signal) };
+    current = absoluteName(alias.data);
+  }
+  throw new ChallengeError(`${name} is a chain of more than ${MAX_CNAMES} CNAME records (seen through ${client.label})`, { hint: 'check the _acme-challenge CNAME for a loop' });
+}
+
+/**
+ * The zone's name servers. Through an authoritative server: that server, plus each NS whose
+ * address it gives (glue or in-zone A records). Through a resolver (`includeAsked: false`): each
+ * NS at the addresses the resolver finds, never the resolver itself, which is not authoritative.
+ * An NS at the asked server's address is that server (same port: a test or a non-standard port);
+ * others are asked on port 53.
+ */
+export async function authoritativeServers(
+  client: DnsQuerier,
+  zone: string,
+  signal: AbortSignal,
+  logger: Logger,
+  options: { includeAsked?: boolean } = {},
+): Promise<DnsServer[]> {
+  const includeAsked = options.includeAsked ?? true;
+  const servers = new Map<string, DnsServer>(includeAsked ? [[`${client.server.host}|${client.server.port}`, client.server]] : []);
   let nsNames: string[];
   try {
     const { message } = await client.query(zone, 'NS', signal);
     nsNames = stringRecords(message.answers, 'NS').map((r) => absoluteName(r.data));
     for (const ns of nsNames) {
       const addresses = await nameServerAddresses(client, ns, message, signal);
-      if (addresses.length === 0) logger.debug('dns-01: name server address unknown to the configured server; not checking it', { zone, nameServer: ns });
+      if (addresses.length === 0) logger.debug(`dns-01: name server address unknown to ${client.label}; not checking it`, { zone, nameServer: ns });
       for (const host of addresses) {
         const server = host === client.server.host ? client.server : { host, port: 53 };
         servers.set(`${server.host}|${server.port}`, server);
       }
     }
   } catch (err) {
-    if (signal.aborted) throw err;
+    if (signal.aborted || !includeAsked) throw err;
     logger.debug('dns-01: cannot list the zone name servers; checking the configured server only', { zone, error: (err as Error).message });
+  }
+  if (servers.size === 0) {
+    throw new ChallengeError(`cannot find the name servers of zone ${zone}: ${client.label} gave no NS record with an address`, {
+      hint: 'set `resolver:` to a resolver that can see the zone, or `server:` to one of its authoritative servers',
+    });
   }
   return [...servers.values()];
 }
 
-async function nameServerAddresses(client: DnsClient, ns: string, nsAnswer: DecodedMessage, signal: AbortSignal): Promise<string[]> {
+async function nameServerAddresses(client: DnsQuerier, ns: string, nsAnswer: DecodedMessage, signal: AbortSignal): Promise<string[]> {
   const glue = (type: 'A' | 'AAAA') => stringRecords(nsAnswer.additionals, type).filter((r) => absoluteName(r.name) === ns).map((r) => r.data);
   if (glue('A').length > 0) return glue('A');
   const { rcode, message } = await client.query(ns, 'A', signal);

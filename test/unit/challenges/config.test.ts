@@ -46,9 +46,21 @@ describe('challenge config schema', () => {
       provider: 'exec',
       command: ['/usr/local/bin/dns-hook'],
       timeout: 60_000,
+      propagation: true,
       propagationTimeout: 120_000,
       pollInterval: 2_000,
     });
+  });
+
+  it('waits for propagation with exec hooks unless `propagation: false`, through `server:` or `resolver:` (not both)', () => {
+    const exec = { type: 'dns-01', provider: 'exec', command: ['/x'] };
+    expect(parse(exec)).toMatchObject({ propagation: true });
+    expect(parse({ ...exec, propagation: false })).toMatchObject({ propagation: false });
+    expect(parse({ ...exec, resolver: '127.0.0.53' })).toMatchObject({ resolver: '127.0.0.53' });
+    expect(parse({ ...exec, server: 'ns1.example.com:53' })).toMatchObject({ server: 'ns1.example.com:53' });
+    expect(issues({ ...exec, resolver: '127.0.0.1:53', server: '192.0.2.53' })).toBe('resolver: give server: (an authoritative server of the zone) or resolver: (a resolver that finds them), not both');
+    expect(issues({ ...exec, resolver: 'not a host' })).toContain('resolver: HOST:PORT');
+    expect(issues({ ...exec, propagation: 'no' })).toContain('propagation');
   });
 
   it('reads durations "500ms", "5s", "2m" as milliseconds, and refuses a bare number (the config\'s one duration rule)', () => {
