@@ -27,10 +27,10 @@ export class InventoryCollector {
     if (!duplicate) record.findings.push(finding);
   }
 
-  /** One key record per file and position; a key file found twice is kept once. `alone`: the file's only key. */
-  addKey(path: string, key: FileKey, mode: number | undefined, alone: boolean): void {
+  /** One key record per file and position; a key file found twice is kept once (undefined the second time). `alone`: the file's only key. */
+  addKey(path: string, key: FileKey, mode: number | undefined, alone: boolean): KeyRecord | undefined {
     const id = key.entry && !alone ? `${path}#${key.entry}` : path;
-    if (this.keys.has(id)) return;
+    if (this.keys.has(id)) return undefined;
     const record: KeyRecord = {
       path: id,
       keyType: key.keyType,
@@ -43,5 +43,6 @@ export class InventoryCollector {
     if (key.publicKeyFingerprintSha256 !== undefined) record.fingerprintSha256 = key.publicKeyFingerprintSha256;
     if (mode !== undefined) record.mode = mode;
     this.keys.set(id, record);
+    return record;
   }
 }

@@ -21,12 +21,31 @@ export type ProxyKind = 'nginx' | 'apache' | 'haproxy' | 'traefik';
 export type FileFormat = 'pem' | 'der' | 'pkcs12' | 'jks' | 'jceks';
 export type StartTlsProtocol = 'smtp' | 'imap' | 'pop3' | 'ftp' | 'postgres' | 'ldap' | 'xmpp';
 
+/**
+ * What a copy in certfleet's own deploy layout is (inventory/certfleet-homes.ts): `live` is served
+ * (through the deploy paths); `previous` is another version kept for a rollback (or staged and never
+ * made live); `as-found` is what was at the paths before certfleet took them over; `replaced` is a
+ * file changed by hand that certfleet set aside before linking the path again.
+ */
+export type ManagedRole = 'live' | 'previous' | 'as-found' | 'replaced';
+
+export interface ManagedBy {
+  tool: 'certfleet';
+  /** The managed certificate's name (`.certfleet-NAME`). */
+  name: string;
+  role: ManagedRole;
+  /** The folder in the home: a version id (`20261122T101500Z-<serial>`), `as-found`, or `replaced-<time>`. */
+  version?: string;
+}
+
 export interface FileSource {
   kind: 'file';
   location: string;
   format: FileFormat;
   /** Position in a bundle (0-based) or keystore alias. */
   entry?: string;
+  /** The file is in a certfleet deploy home, or is a deploy path linking into one. */
+  managedBy?: ManagedBy;
 }
 
 export interface ProxySource {
@@ -65,6 +84,14 @@ export type CertificateSource = FileSource | ProxySource | EndpointSource;
 export interface CertificateRecord extends CertificateInfo {
   sources: CertificateSource[];
   findings: Finding[];
+  /**
+   * Set when certfleet deployed it: the live version (role `live`, whichever of its paths were
+   * scanned), or a copy it keeps (another version, the files found before it, files replaced by
+   * hand). A kept copy that no other source shows (keptCopy) is not a certificate in service.
+   */
+  managedBy?: ManagedBy;
+  /** Only in certfleet's deploy homes and not live: kept for a rollback or as found, not served; no expiry or strength checks. */
+  keptCopy?: boolean;
 }
 
 export interface KeyRecord {
@@ -79,6 +106,8 @@ export interface KeyRecord {
   mode?: number;
   matched: boolean;
   findings: Finding[];
+  /** The key file is in a certfleet deploy home, or a deploy path linking into one. */
+  managedBy?: ManagedBy;
 }
 
 export interface InventoryError {
@@ -87,7 +116,10 @@ export interface InventoryError {
 }
 
 export interface InventorySummary {
+  /** Every certificate record, kept copies included. */
   certificates: number;
+  /** Of those, copies certfleet keeps in its deploy homes and nothing serves (absent in files written before it existed). */
+  keptCopies?: number;
   keys: number;
   errors: number;
   findings: Record<Severity, number>;

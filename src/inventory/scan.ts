@@ -6,10 +6,12 @@ import { checkCertificate } from '../policy/checks/index.js';
 import { checkKey } from '../policy/checks/keys.js';
 import type { PolicyTimeline } from '../policy/timeline.js';
 import { TrustAnchors } from '../x509/trust-anchors.js';
+import { CertfleetHomes, summariseManaged } from './certfleet-homes.js';
 import { InventoryCollector } from './collector.js';
 import { attachEndpointObservations } from './endpoint-stage.js';
 import {
   INVENTORY_SCHEMA_VERSION,
+  type FileSource,
   type InventoryError,
   type InventoryResult,
   type Severity,
@@ -61,6 +63,7 @@ export async function runInventory(options: InventoryOptions, hooks: InventoryHo
   const errors: InventoryError[] = [];
   const onError = (e: InventoryError) => errors.push(e);
   const collector = new InventoryCollector();
+  const homes = new CertfleetHomes();
 
   // Endpoints run alongside the file work: one waits on the network, the other on disk and CPU.
   const endpointWork = scanAllEndpoints(options, progress);
@@ -90,11 +93,17 @@ export async function runInventory(options: InventoryOptions, hooks: InventoryHo
       if (proxyFiles.has(file.path)) keptForProxies.set(file.path, file);
       for (const message of file.errors) errors.push({ source: file.path, message });
       for (const cert of file.certificates) {
-        collector.addCertificate(cert.info, { kind: 'file', location: file.path, format: cert.format, ...(cert.entry ? { entry: cert.entry } : {}) });
+        const source: FileSource = { kind: 'file', location: file.path, format: cert.format, ...(cert.entry ? { entry: cert.entry } : {}) };
+        collector.addCertificate(cert.info, source);
+        homes.note(source, file.path, file.linkTarget);
       }
-      for (const key of file.keys) collector.addKey(file.path, key, file.mode, file.keys.length === 1);
+      for (const key of file.keys) {
+        const record = collector.addKey(file.path, key, file.mode, file.keys.length === 1);
+        if (record) homes.note(record, file.path, file.linkTarget);
+      }
     },
   });
+  await homes.tag();
   progress({ stage: 'files', state: 'end', done: filesRead });
 
   const observations = await endpointWork;
@@ -106,8 +115,16 @@ export async function runInventory(options: InventoryOptions, hooks: InventoryHo
   progress({ stage: 'checks', state: 'start' });
   const context = { now: options.now.getTime(), timeline: options.timeline };
   const certificateKeys = new Set<string>();
+  let keptCopies = 0;
   for (const record of collector.certificates.values()) {
     certificateKeys.add(record.publicKeyFingerprintSha256);
+    summariseManaged(record);
+    // A copy certfleet keeps and nothing serves (a rollback version, the files found before it)
+    // is not checked as a certificate in service: an expired as-found copy must not fail a scan.
+    if (record.keptCopy) {
+      keptCopies++;
+      continue;
+    }
     const own = checkCertificate(record, context);
     record.findings.unshift(...own);
   }
@@ -130,6 +147,7 @@ export async function runInventory(options: InventoryOptions, hooks: InventoryHo
     errors,
     summary: {
       certificates: certificates.length,
+      keptCopies,
       keys: keys.length,
       errors: errors.length,
       findings,

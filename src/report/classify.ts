@@ -76,7 +76,9 @@ export function assessCertificate(record: CertificateRecord, managed: ManagedCer
     notBefore: record.notBefore,
     notAfter: record.notAfter,
     lifetimeDays: record.lifetimeDays,
-    inScope: !record.isCA && !record.selfSigned,
+    // A copy certfleet keeps in its deploy home (another version, what was there before it) is not
+    // in service: the live version of the same managed certificate is counted instead.
+    inScope: !record.isCA && !record.selfSigned && record.keptCopy !== true,
     automation: managed ? 'managed' : client ? 'acme-client' : 'manual',
     automationDetail: managed ? `certfleet renew (${managed.name})` : client ? `${client.client} (${client.path})` : 'renewed by hand',
     place: placeOf(record.sources),
@@ -93,6 +95,7 @@ export function assessCertificate(record: CertificateRecord, managed: ManagedCer
     if (profile) cert.profile = profile;
   }
   if (managed) cert.managedName = managed.name;
+  if (record.managedBy) cert.managedBy = record.managedBy;
   if (effective) cert.schedule = effective;
   if (!effective) cert.manualReason = manualReasonOf(record.sources);
 

@@ -4,7 +4,7 @@
  * and findings (shared, not copied), so a renderer never needs the inventory itself. Changing a
  * field's meaning needs a schemaVersion bump; adding fields does not.
  */
-import type { CertificateSource, Finding, Severity } from '../inventory/model.js';
+import type { CertificateSource, Finding, ManagedBy, Severity } from '../inventory/model.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -46,13 +46,15 @@ export interface AssessedCertificate {
   notBefore: string;
   notAfter: string;
   lifetimeDays: number;
-  /** A leaf (not a CA) that is not self-signed: what the lifetime rules apply to. */
+  /** A leaf (not a CA) that is not self-signed, and not a copy certfleet only keeps: what the lifetime rules apply to. */
   inScope: boolean;
   automation: Automation;
   /** "certfleet renew (www)", "certbot (/etc/letsencrypt/live/...)", "renewed by hand". */
   automationDetail: string;
   manualReason?: ManualReason;
   managedName?: string;
+  /** From the inventory: found in certfleet's deploy layout, as the live version or a kept copy (then not in scope). */
+  managedBy?: ManagedBy;
   schedule?: EffectiveSchedule;
   /** Where to act: the proxy config, directory or host it lives on (actions group by this). */
   place: string;

@@ -148,7 +148,7 @@ describe('exit codes and usage errors', () => {
     writeFileSync(join(dir, 'certfleet.config.yaml'), 'inventory:\n  endpionts: [a:1]\n');
     const badConfig = await runCli(['inventory'], { cwd: dir });
     expect(badConfig.code).toBe(2);
-    expect(badConfig.stderr).toMatch(/invalid config file .*certfleet\.config\.yaml:\n {2}inventory: .*"endpionts"/);
+    expect(badConfig.stderr).toMatch(/invalid config file .*certfleet\.config\.yaml:\n {2}inventory\.endpionts: unknown key; did you mean "endpoints"\?/);
     const badFormat = await runCli(['inventory', dir, '--format', 'xml']);
     expect(badFormat.code).toBe(2);
     // A bad number is a usage error, not an internal one (commander wants InvalidArgumentError).

@@ -65,7 +65,7 @@ export function renderInventoryTable(result: InventoryResult, options: TableOpti
   const s = result.summary;
   out.push(
     '',
-    `${s.certificates} certificates, ${s.keys} private keys; findings: ${paintSeverity(c, 'error', `${s.findings.error} errors`)}, ` +
+    `${s.certificates} certificates${s.keptCopies ? ` (${s.keptCopies} kept copies of certfleet deployments: earlier versions, files found before it)` : ''}, ${s.keys} private keys; findings: ${paintSeverity(c, 'error', `${s.findings.error} errors`)}, ` +
       `${paintSeverity(c, 'warning', `${s.findings.warning} warnings`)}, ${s.findings.info} info; ` +
       `${s.errors ? c.red(`${s.errors} sources unreadable`) : '0 sources unreadable'} (${(s.durationMs / 1000).toFixed(1)} s)`,
   );
@@ -89,7 +89,9 @@ function row(r: CertificateRecord, now: number, c: Colors, show: (p: string) => 
   const where =
     sources.slice(0, 3).map((s) => describeSource(s, show)).join('\n') +
     (sources.length > 3 ? `\n+${sources.length - 3} more` : '');
-  const findings = r.findings.map((f) => paintSeverity(c, f.severity, f.id)).join('\n') || c.green('ok');
+  const findings = r.keptCopy
+    ? c.dim(`certfleet ${r.managedBy?.role ?? 'kept'} copy\n(${t(r.managedBy?.name ?? '')})`)
+    : r.findings.map((f) => paintSeverity(c, f.severity, f.id)).join('\n') || c.green('ok');
   return [when, names, issuer, key, where, findings];
 }
 

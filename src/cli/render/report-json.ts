@@ -42,6 +42,7 @@ function jsonCertificate(c: AssessedCertificate): JsonCertificate {
     automationDetail: c.automationDetail,
     manualReason: c.manualReason,
     managedName: c.managedName,
+    managedBy: c.managedBy,
     schedule: c.schedule,
     place: c.place,
     nextIssuance: c.nextIssuance,

@@ -25,6 +25,8 @@ export interface FileKey extends Omit<PrivateKeyInfo, 'format'> {
 
 export interface FileReadResult {
   path: string;
+  /** When the path is a symlink: the path its text names (the walker's WalkedFile.linkTarget). */
+  linkTarget?: string;
   mode?: number;
   certificates: FileCertificate[];
   keys: FileKey[];

@@ -16,7 +16,7 @@ import type { InventoryError } from '../model.js';
 import type { FileReadResult } from './file-content.js';
 import { passwordChooser, type PasswordRule } from './passwords.js';
 import { defaultReadLimits, readCertificateFile, type ReadLimits } from './read-file.js';
-import { walkPaths, type WalkedFile } from './walk.js';
+import { linkTargetOf, walkPaths, type WalkedFile } from './walk.js';
 
 export interface FileStageOptions {
   /** Directories and files to walk. */
@@ -87,7 +87,8 @@ export async function runFileStage(options: FileStageOptions): Promise<{ filesRe
       const abs = resolve(path);
       if (seen.has(abs)) continue;
       seen.add(abs);
-      yield { path: abs, explicit: true };
+      const linkTarget = await linkTargetOf(abs);
+      yield linkTarget === undefined ? { path: abs, explicit: true } : { path: abs, explicit: true, linkTarget };
     }
     for await (const file of walkPaths(options.paths, { exclude: options.exclude, onError: options.onError })) {
       if (seen.has(file.path)) continue;

@@ -21,6 +21,12 @@ const SNIFF_BYTES = 4096;
 
 /** Undefined: nothing worth reporting (a directory walk met a file that is not a certificate). */
 export function readCertificateFile(file: WalkedFile, passwords: readonly string[], limits: ReadLimits): FileReadResult | undefined {
+  const result = readFileOnce(file, passwords, limits);
+  if (result && file.linkTarget !== undefined) result.linkTarget = file.linkTarget;
+  return result;
+}
+
+function readFileOnce(file: WalkedFile, passwords: readonly string[], limits: ReadLimits): FileReadResult | undefined {
   const promised = file.explicit || hasCertificateExtension(file.path);
   let fd: number;
   try {
