@@ -169,6 +169,14 @@ function resolveCa(acme: Partial<AcmeSection>, where: string, ctx: RenewResolveC
     acceptTermsOfService: acme.account?.acceptTermsOfService ?? false,
   };
   if (acme.profile) ca.profile = acme.profile;
+  const dryRunServer = acme.dryRunServer?.trim() ?? (isCaPreset(acme.server.trim()) ? stagingPresets[acme.server.trim() as keyof typeof stagingPresets] : undefined);
+  if (dryRunServer) {
+    try {
+      ca.dryRunDirectoryUrl = resolveDirectoryUrl(dryRunServer);
+    } catch (err) {
+      throw new ConfigError(`${where}: acme.dryRunServer: ${(err as Error).message}`);
+    }
+  }
   if (acme.caBundle) ca.caBundlePem = readText(abs(acme.caBundle), `${where}: acme.caBundle`);
   const eab = acme.account?.eab;
   if (eab) {

@@ -32,6 +32,8 @@ export const acmeSectionSchema = z.strictObject({
   caBundle: z.string().optional(),
   account: accountSchema.optional(),
   profile: z.string().optional(),
+  /** Where `renew --dry-run` orders (a preset's staging directory is the default; a CA without one needs this). */
+  dryRunServer: z.string().min(1).optional(),
   /** Per request to the CA (default 30s). */
   timeout: duration.optional(),
   /**

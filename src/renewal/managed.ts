@@ -14,6 +14,8 @@ export interface CaSettings {
   contact: string[];
   acceptTermsOfService: boolean;
   eab?: { kid: string; hmacKey: string };
+  /** Where `renew --dry-run` orders: the preset's staging directory, or acme.dryRunServer. */
+  dryRunDirectoryUrl?: string;
 }
 
 export interface ManagedCertificate {

@@ -45,7 +45,8 @@ export interface RenewDeps {
 
 export interface RenewRequest {
   force: boolean;
-  dryRun: boolean;
+  /** Decide and report only (`renew --plan`): no CA, no change. */
+  plan: boolean;
   /** A fresh key even where the config says reuseKey: the old key is compromised. */
   newKey?: boolean;
   /** `certfleet deploy`: put the certificate held in place again, order nothing. */
@@ -98,7 +99,7 @@ async function renewOne(cert: ManagedCertificate, request: RenewRequest, deps: R
   let served = await readCurrent(store, cert.name, log);
 
   // A run killed between switching files and verifying them left a journal: finish that first.
-  if (state.deploying && cert.deploy && !request.dryRun) {
+  if (state.deploying && cert.deploy && !request.plan) {
     const pending = state.deploying;
     log.warn(`a previous run stopped while deploying version ${pending.version}; deploying it again`);
     try {
@@ -127,7 +128,7 @@ async function renewOne(cert: ManagedCertificate, request: RenewRequest, deps: R
 
   const now = deps.now().getTime();
   const loaded = state;
-  if (current && !request.dryRun && renewalInfoDue(current.version, state, now)) {
+  if (current && !request.plan && renewalInfoDue(current.version, state, now)) {
     state = await refreshRenewalInfo(current, state, { client: () => deps.clients.get(cert.ca), now: deps.now, random: deps.random, logger: log });
   }
 
@@ -142,7 +143,7 @@ async function renewOne(cert: ManagedCertificate, request: RenewRequest, deps: R
     ...(specChange ? { specChange } : {}),
   });
   const base = { name: cert.name, ...(current ? versionFacts(current.version) : {}) };
-  if (!decision.due && !request.dryRun && current && cert.deploy) {
+  if (!decision.due && !request.plan && current && cert.deploy) {
     const need = await deployNeed(cert, state, served, undeployed);
     if (need === 'record') {
       state = deployedState(state, cert, current.version.id, deps.now());
@@ -153,10 +154,10 @@ async function renewOne(cert: ManagedCertificate, request: RenewRequest, deps: R
       return { ...base, action: 'not-due', reason: 'backoff', explanation: `${need}; the next deployment attempt at ${new Date(wait).toISOString()} (${state.failures?.lastError ?? 'failed'})`, nextRenewalAt: new Date(wait).toISOString(), durationMs: Date.now() - started };
     }
   }
-  if (!decision.due || request.dryRun) {
+  if (!decision.due || request.plan) {
     // Written only when it changed (a new ARI answer): rewriting and fsyncing every state file of
     // a large fleet each minute just to note that nothing was due took 0.75 s for 1,000.
-    if (!request.dryRun && state !== loaded) await store.saveState(cert.name, { ...state, lastRunAt: new Date(now).toISOString() });
+    if (!request.plan && state !== loaded) await store.saveState(cert.name, { ...state, lastRunAt: new Date(now).toISOString() });
     return { ...base, ...describeDecision(decision), action: decision.due ? 'would-renew' : 'not-due', durationMs: Date.now() - started };
   }
 
@@ -242,7 +243,7 @@ function deployBackoff(state: CertificateState, policy: RenewalPolicy, now: numb
 async function redeploy(cert: ManagedCertificate, current: Current, state: CertificateState, why: string, request: RenewRequest, deps: RenewDeps, log: Logger, started: number): Promise<CertificateOutcome> {
   const { store } = deps;
   const base = { name: cert.name, ...versionFacts(current.version) };
-  if (request.dryRun) return { ...base, action: 'would-deploy', reason: 'redeploy', explanation: why, durationMs: Date.now() - started };
+  if (request.plan) return { ...base, action: 'would-deploy', reason: 'redeploy', explanation: why, durationMs: Date.now() - started };
   log.info(`deploying serial ${current.version.serialNumber} without a new order: ${why}`);
   const previous = await liveVersion(cert.name, cert.deploy!.targets);
   state = { ...state, deploying: { version: current.version.id, ...(previous ? { previous } : {}), startedAt: deps.now().toISOString() } };

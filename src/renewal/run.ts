@@ -38,6 +38,9 @@ export interface RenewRunHooks {
 export interface RenewRunResult {
   schemaVersion: typeof RENEW_SCHEMA_VERSION;
   startedAt: string;
+  /** run: the real thing; plan: decided only, no CA asked (`--plan`); dry-run: a full run against the staging CA with throwaway state (`--dry-run`). */
+  mode: 'run' | 'plan' | 'dry-run';
+  /** Nothing in the real state or at the deploy paths changed (plan and dry-run). */
   dryRun: boolean;
   certificates: CertificateOutcome[];
   /** What went wrong for the run as a whole (the summary for `report` or the history could not be written): exit 3. */
@@ -53,13 +56,13 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
   const accounts = new AccountStore(settings.stateDir);
   const clients = new AcmeClients(accounts, hooks.logger, hooks.now);
   await mkdir(settings.stateDir, { recursive: true, mode: 0o700 });
-  const lock = options.dryRun ? undefined : await acquireLock(settings.stateDir, { waitMs: options.lockWaitMs, pid: hooks.pid });
+  const lock = options.plan ? undefined : await acquireLock(settings.stateDir, { waitMs: options.lockWaitMs, pid: hooks.pid });
   let outcomes: CertificateOutcome[];
   const problems: string[] = [];
   try {
     const deps = { store, accounts, clients, policy: settings.policy, exclusive: oneAtATime(), ...hooks };
     outcomes = await mapConcurrently(selected, options.concurrency, (cert) => renewCertificate(cert, options, deps), hooks.onCertificate);
-    if (!options.dryRun) {
+    if (!options.plan) {
       const problem = (what: string) => (err: unknown) => {
         problems.push(`${what}: ${describeError(err)}`);
         hooks.logger.error(problems.at(-1)!);
@@ -76,7 +79,8 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
   return {
     schemaVersion: RENEW_SCHEMA_VERSION,
     startedAt: started.toISOString(),
-    dryRun: options.dryRun,
+    mode: options.plan ? 'plan' : 'run',
+    dryRun: options.plan,
     certificates: outcomes,
     problems,
     summary: { renewed: count('renewed'), deployed: count('deployed'), notDue: count('not-due'), wouldRenew: count('would-renew'), failed: count('failed'), durationMs: Date.now() - t0 },

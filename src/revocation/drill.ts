@@ -46,6 +46,9 @@ export interface DrillCertificate {
   /** Whether "confirmed" included a handshake showing the new serial (the certificate has verify endpoints). */
   verifiedServed: boolean;
   error?: string;
+  /** A failure the operator fixes in the config (terms of service not accepted): exit 2 with its hint. */
+  errorExitCode?: number;
+  errorHint?: string;
 }
 
 export interface DeadlineShare {
@@ -97,11 +100,13 @@ export async function runDrill(settings: RenewSettings, options: DrillOptions, h
       secondsToReplace: replaced ? round(seconds) : null,
       verifiedServed: replaced && verifying.has(o.name),
       ...(o.error ? { error: o.error } : {}),
+      ...(o.errorExitCode !== undefined ? { errorExitCode: o.errorExitCode } : {}),
+      ...(o.errorHint ? { errorHint: o.errorHint } : {}),
     };
   };
   await runRenew(
     settings,
-    { names: affected.map((a) => a.name), force: true, dryRun: false, concurrency: options.concurrency, lockWaitMs: options.lockWaitMs },
+    { names: affected.map((a) => a.name), force: true, plan: false, concurrency: options.concurrency, lockWaitMs: options.lockWaitMs },
     {
       ...hooks,
       onCertificate: (outcome, done, total) => {

@@ -107,7 +107,7 @@ async function replaceAll(settings: RenewSettings, affected: readonly AffectedCe
     {
       names: affected.map((a) => a.name),
       force: true,
-      dryRun: false,
+      plan: false,
       // A replacement on the compromised key would be revoked (and refused) in its turn: the CA blocks that key.
       newKey: options.reason === 'keyCompromise',
       concurrency: options.concurrency,

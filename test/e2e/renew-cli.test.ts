@@ -140,8 +140,8 @@ describe('certfleet renew against Pebble and nginx', () => {
       const r = await renew('renew', '--format', 'json');
       expect(r.code, r.stderr).toBe(0);
       expect((JSON.parse(r.stdout) as RenewRunResult).certificates[0]).toMatchObject({ action: 'not-due', serialNumber: firstSerial });
-      const dry = await renew('renew', '--dry-run', '--force', '--format', 'json');
-      expect((JSON.parse(dry.stdout) as RenewRunResult).certificates[0]!.action).toBe('would-renew');
+      const plan = await renew('renew', '--plan', '--force', '--format', 'json');
+      expect(JSON.parse(plan.stdout) as RenewRunResult).toMatchObject({ mode: 'plan', dryRun: true, certificates: [{ action: 'would-renew' }] });
     } finally {
       await pebble.restart(); // Pebble forgets the account: the next order must register again
     }

@@ -72,6 +72,11 @@ describe('config mistakes the CA reveals', () => {
     const result = JSON.parse(json.stdout) as RenewRunResult;
     expect(result.certificates[0]).toMatchObject({ name: 'www', action: 'failed', errorCode: 'terms-of-service', errorExitCode: 2, errorHint: expect.stringMatching(/acceptTermsOfService/) });
 
+    // drill and replace say the same: a config problem, exit 2, with the hint.
+    const drill = await runCli(['--config', config, 'drill', 'www'], { timeoutMs: 60_000 });
+    expect(drill.code, drill.stderr).toBe(2);
+    expect(drill.stderr).toMatch(/^hint: read them, then set acme\.account\.acceptTermsOfService: true in the config$/m);
+
     // Accepted now: the next run goes ahead at once (a config problem asked the CA for nothing: no backoff).
     const fixed = writeConfig('tos', { email: 'ops@example.test', acceptTermsOfService: true }, { name: 'www', domains: ['www.example.test'] });
     const after = await runCli(['--config', fixed, 'renew', '--format', 'json'], { timeoutMs: 60_000 });

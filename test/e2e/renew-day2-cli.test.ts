@@ -132,6 +132,38 @@ describe('renew on day 2', () => {
     expect(second.certificates[0]).toMatchObject({ action: 'not-due', reason: 'backoff' });
   });
 
+  it('--dry-run is a full run against the staging CA with throwaway state; --plan asks no CA', async () => {
+    const stateDir = join(dir, 'state');
+    const config = join(dir, 'dry.yaml');
+    const deploy = deployIn('tls-dry', 'dry');
+    const entry: Entry = { name: 'dry', domains: ['dry.example.test'], challenge: standalone(), deploy };
+    writeConfig(config, [entry]);
+    const before = existsSync(join(stateDir, 'certificates', 'dry'));
+
+    // Pebble is no preset: without acme.dryRunServer there is no staging CA to order from.
+    const refused = await runCli(['--config', config, 'renew', '--dry-run']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/has no staging directory certfleet knows: a dry run would issue real certificates/);
+    expect(refused.stderr).toMatch(/acme\.dryRunServer/);
+
+    const withStaging = join(dir, 'dry-staging.yaml');
+    writeFileSync(withStaging, readFileSync(config, 'utf8').replace(/^acme:\n/m, `acme:\n  dryRunServer: ${pebble.directoryUrl}\n`));
+    const dry = await cli<RenewRunResult>(withStaging, ['renew', '--dry-run']);
+    expect(dry).toMatchObject({ mode: 'dry-run', dryRun: true, certificates: [{ name: 'dry', action: 'renewed' }] });
+    expect(readdirSync(join(dir, 'tls-dry'))).toEqual([]); // nothing deployed
+    expect(existsSync(join(stateDir, 'certificates', 'dry'))).toBe(before); // the real state untouched
+
+    // A webroot nothing serves fails the dry run at the CA's validation, with the message of a real run.
+    mkdirSync(join(dir, 'unserved'), { recursive: true });
+    writeFileSync(withStaging, readFileSync(withStaging, 'utf8').replace(/challenge:\n(\s+)type: http-01\n\s+standalone:\n\s+port: \d+\n\s+address: 127\.0\.0\.1/, `challenge:\n$1type: http-01\n$1webroot: ${join(dir, 'unserved')}`));
+    const failing = await cli<RenewRunResult>(withStaging, ['renew', '--dry-run'], 1);
+    expect(failing.certificates[0]).toMatchObject({ action: 'failed', failedStage: 'order' });
+    expect(failing.certificates[0]!.error).toMatch(/dry\.example\.test/);
+
+    const plan = await cli<RenewRunResult>(config, ['renew', '--plan']);
+    expect(plan).toMatchObject({ mode: 'plan', certificates: [{ name: 'dry', action: 'would-renew', reason: 'no-certificate' }] });
+  });
+
   it('remove: the links become plain files (still served), the state is archived, --revoke revokes at the CA', async () => {
     const config = join(dir, 'remove.yaml');
     const keep: Entry = { name: 'keep', domains: ['keep.example.test'], challenge: standalone(), deploy: deployIn('tls-remove', 'keep') };

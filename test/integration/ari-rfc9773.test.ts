@@ -261,7 +261,7 @@ describe('renew and revoke runs against the ARI CA (fake clock)', () => {
     let t = Date.now();
     const log = recordingLogger();
     const hooks = { now: () => new Date(t), random: () => 0.5, logger: log, commandEnv: {}, pid: process.pid };
-    const renew = (domains = ['web.test'], force = false) => runRenew(settings(domains), { names: [], force, dryRun: false, concurrency: 1, lockWaitMs: 0 }, hooks);
+    const renew = (domains = ['web.test'], force = false) => runRenew(settings(domains), { names: [], force, plan: false, concurrency: 1, lockWaitMs: 0 }, hooks);
     const store = new CertificateStore(stateDir);
     const gets = () => ariGets().length;
 
@@ -326,7 +326,7 @@ describe('renew and revoke runs against the ARI CA (fake clock)', () => {
     };
     let t = Date.now();
     const hooks = { now: () => new Date(t), random: () => 0.5, logger: recordingLogger(), commandEnv: {}, pid: process.pid };
-    const renew = () => runRenew({ stateDir, policy: defaultRenewalPolicy, certificates: [cert] }, { names: [], force: false, dryRun: false, concurrency: 1, lockWaitMs: 0 }, hooks);
+    const renew = () => runRenew({ stateDir, policy: defaultRenewalPolicy, certificates: [cert] }, { names: [], force: false, plan: false, concurrency: 1, lockWaitMs: 0 }, hooks);
     await renew();
     ca.script.renewalInfo = () => ({
       status: 200,

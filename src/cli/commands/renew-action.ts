@@ -1,10 +1,12 @@
 /** `renew`, `issue`, `deploy`, `status`, `account`, `remove`: resolve settings, call the core, render, choose the exit code. */
+import { tmpdir } from 'node:os';
 import { parseAsOf } from '../../config/inventory-options.js';
 import { describeError, ExitCode, UsageError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { collectRenewMetrics } from '../../renewal/metrics.js';
 import { writeFileAtomic } from '../../store/atomic-write.js';
 import { selectCertificates, type RenewSettings } from '../../renewal/managed.js';
+import { runDryRun } from '../../renewal/dry-run.js';
 import { runRenew, type RenewRunResult } from '../../renewal/run.js';
 import { removeCertificate } from '../../renewal/remove.js';
 import { collectStatus } from '../../renewal/status.js';
@@ -22,7 +24,7 @@ export async function runRenewFamily(command: Family, args: unknown[], flags: Re
   const { settings, logger } = await loadManagedSettings(flags, globals, flags.staging === true, {
     // The managed certificates are in the config file; `account` works from --server alone, and `remove` from the state.
     requireConfig: command !== 'account' && command !== 'remove',
-    access: command === 'status' || flags.dryRun === true ? 'read' : 'read-write',
+    access: command === 'status' || flags.plan === true || flags.dryRun === true ? 'read' : 'read-write',
   });
   const format = (flags.format as 'table' | 'json' | undefined) ?? 'table';
 
@@ -47,9 +49,10 @@ export async function runRenewFamily(command: Family, args: unknown[], flags: Re
     return ExitCode.ok;
   }
 
-  if (typeof flags.metricsFile === 'string' && flags.dryRun === true) {
-    throw new UsageError('--metrics-file records a real run; it cannot be used with --dry-run', 'drop one of the two');
+  if (typeof flags.metricsFile === 'string' && (flags.dryRun === true || flags.plan === true)) {
+    throw new UsageError(`--metrics-file records a real run; it cannot be used with ${flags.dryRun === true ? '--dry-run' : '--plan'}`, 'drop one of the two');
   }
+  if (flags.dryRun === true && flags.plan === true) throw new UsageError('--dry-run (a full run against the staging CA) and --plan (decide only, no CA) exclude each other');
   if (command === 'remove') {
     if (flags.revoke === true && flags.yes !== true) throw new UsageError('remove --revoke revokes the certificate at the CA, which cannot be undone: add --yes');
     const removed = await removeCertificate(
@@ -62,24 +65,20 @@ export async function runRenewFamily(command: Family, args: unknown[], flags: Re
   }
 
   const names = command === 'issue' ? [args[0] as string] : ((args[0] as string[] | undefined) ?? []);
-  const result = await runRenew(
-    settings,
-    {
-      names,
-      force: command === 'issue' || flags.force === true,
-      dryRun: flags.dryRun === true,
-      deployOnly: command === 'deploy',
-      concurrency: (flags.concurrency as number | undefined) ?? 4,
-      lockWaitMs: typeof flags.lockWait === 'string' ? durationFlag('--lock-wait', flags.lockWait) : 10_000,
-    },
-    {
-      now: () => new Date(),
-      random: Math.random,
-      logger,
-      commandEnv: process.env,
-      pid: process.pid,
-    },
-  );
+  const runOptions = {
+    names,
+    concurrency: (flags.concurrency as number | undefined) ?? 4,
+    lockWaitMs: typeof flags.lockWait === 'string' ? durationFlag('--lock-wait', flags.lockWait) : 10_000,
+  };
+  const hooks = { now: () => new Date(), random: Math.random, logger, commandEnv: process.env, pid: process.pid };
+  const result =
+    flags.dryRun === true && command !== 'deploy'
+      ? await runDryRun(settings, runOptions, { ...hooks, scratchDir: tmpdir() })
+      : await runRenew(
+          settings,
+          { ...runOptions, force: command === 'issue' || flags.force === true, plan: flags.plan === true || flags.dryRun === true, deployOnly: command === 'deploy' },
+          hooks,
+        );
   if (typeof flags.metricsFile === 'string') await writeMetricsFile(flags.metricsFile, settings, result, logger);
   // A failure the operator fixes in the config (terms of service not accepted, a profile the CA
   // lacks) is exit 2 with its hint, as when it stops a command outright; other failures exit 1.

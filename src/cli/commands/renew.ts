@@ -23,7 +23,8 @@ export function defineRenewCommands(program: Command): void {
       .argument('[names...]', 'only these managed certificates'),
   )
     .option('--force', 'renew even if not due (skips the storm guard and backoff)')
-    .option('--dry-run', 'decide and report what would be renewed; contact no CA, change nothing')
+    .option('--dry-run', "a full run against the CA's staging directory (or acme.dryRunServer) with throwaway state: account, order, real validation; nothing deployed, the real state untouched")
+    .option('--plan', 'decide and report what would be renewed; contact no CA, change nothing')
     .option('--staging', "use the CA preset's staging directory (letsencrypt, google, buypass)")
     .option('--concurrency <n>', 'certificates renewed at once (default 4)', wholeNumber('--concurrency', 1))
     .option('--lock-wait <duration>', 'how long to wait for another run holding the state directory (default 10s)')

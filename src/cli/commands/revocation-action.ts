@@ -9,6 +9,7 @@ import { runRevoke } from '../../revocation/revoke.js';
 import { parseSerialList } from '../../revocation/serial-list.js';
 import type { GlobalOptions } from '../main.js';
 import { writeOutput } from '../output.js';
+import { escapeControlsKeepLines } from '../render/escape.js';
 import { renderDrill, renderPlan, renderRevoke } from '../render/revocation.js';
 import { durationFlag, loadManagedSettings } from './managed-settings.js';
 
@@ -38,7 +39,10 @@ export async function runRevocationCommand(command: 'revoke' | 'drill' | 'replac
         logger.info(`${done}/${total} ${c.name}: ${c.secondsToReplace === null ? `NOT replaced: ${c.error ?? 'unknown error'}` : `replaced after ${c.secondsToReplace.toFixed(1)} s`}`),
     });
     await writeOutput(renderDrill(result, format), undefined);
-    return result.summary.failed > 0 ? ExitCode.findings : ExitCode.ok;
+    // As for renew: a failure the operator fixes in the config is exit 2, with its hint.
+    const configFailures = result.certificates.filter((c) => c.errorExitCode === ExitCode.usage);
+    for (const hint of new Set(configFailures.flatMap((c) => (c.errorHint ? [c.errorHint] : [])))) process.stderr.write(`hint: ${escapeControlsKeepLines(hint)}\n`);
+    return configFailures.length > 0 ? ExitCode.usage : result.summary.failed > 0 ? ExitCode.findings : ExitCode.ok;
   }
 
   const dryRun = flags.dryRun === true;

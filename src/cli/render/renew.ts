@@ -17,7 +17,9 @@ export function renderRenewResult(result: RenewRunResult, format: 'table' | 'jso
   if (format === 'json') return json(result);
   const lines = result.certificates.map((c) => {
     const what =
-      c.action === 'renewed'
+      c.action === 'renewed' && result.mode === 'dry-run'
+        ? `dry run OK: the staging CA issued serial ${c.serialNumber} (validation passed; nothing deployed, throwaway state)`
+        : c.action === 'renewed'
         ? `renewed, serial ${c.serialNumber}, valid until ${c.notAfter}`
         : c.action === 'deployed'
           ? `deployed again, serial ${c.serialNumber} (no new order)`
@@ -28,12 +30,14 @@ export function renderRenewResult(result: RenewRunResult, format: 'table' | 'jso
               : c.action === 'would-deploy'
                 ? `would deploy serial ${c.serialNumber} again (${c.explanation})`
                 : 'not due';
-    const next = c.nextRenewalAt ? `; next renewal ${c.nextRenewalAt} (${c.explanation})` : '';
-    return `${c.name}: ${what}${c.action === 'would-renew' || c.action === 'would-deploy' ? '' : next}`;
+    // The explanation often starts with the same time ("at 2026-…, with a third of…"): said once.
+    const next = c.nextRenewalAt ? `; next renewal ${c.nextRenewalAt} (${c.explanation.replace(/^at \S+, /, '')})` : '';
+    const showNext = c.action !== 'would-renew' && c.action !== 'would-deploy' && result.mode !== 'dry-run';
+    return `${c.name}: ${what}${showNext ? next : ''}`;
   });
   for (const problem of result.problems) lines.push(`problem: ${problem}`);
   const s = result.summary;
-  lines.push(`${s.renewed} renewed, ${s.notDue} not due, ${s.failed} failed${s.deployed ? `, ${s.deployed} deployed again` : ''}${result.dryRun ? `, ${s.wouldRenew} would be renewed (dry run)` : ''} (${(s.durationMs / 1000).toFixed(1)} s)`);
+  lines.push(`${s.renewed} renewed, ${s.notDue} not due, ${s.failed} failed${s.deployed ? `, ${s.deployed} deployed again` : ''}${result.mode === 'plan' ? `, ${s.wouldRenew} would be renewed (plan)` : result.mode === 'dry-run' ? ' (dry run against the staging CA: nothing deployed, the real state untouched)' : ''} (${(s.durationMs / 1000).toFixed(1)} s)`);
   return text(lines);
 }
 
