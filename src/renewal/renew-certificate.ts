@@ -3,30 +3,29 @@
  * when it is time, decide, and when due: order, store the new version, deploy, verify, or put
  * the previous files back and say why. Never deletes the last working pair.
  */
-import { certificateIdentifier, createCsr, issueCertificate } from '../acme/index.js';
-import { createSolver } from '../challenges/registry.js';
+import { certificateIdentifier, createCsr } from '../acme/index.js';
 import { AcmeProblemError } from '../acme/errors.js';
 import { CertfleetError, describeError, ExitCode, failureFacts, type FailureFacts } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { AccountStore } from '../store/account-store.js';
 import type { CertificateState, CertificateStore } from '../store/certificate-store.js';
 import { versionId, type IssuedVersion, type VersionFiles } from '../store/certificate-store.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { generatePrivateKey } from '../x509/generate-key.js';
 import { certificatePemTypes, findPemBlocks } from '../x509/pem.js';
-import type { AcmeClients } from './acme-clients.js';
-import { certfleetEnv, runCommand } from './commands.js';
+import { certfleetEnv } from './commands.js';
 import { backoffWait, decideRenewal, type RenewalDecision, type RenewalPolicy } from './decision.js';
-import { activateVersion, hasFoundFiles, liveVersion, pruneVersions, restoreFoundFiles, stageVersion } from './deploy-files.js';
 import type { ManagedCertificate } from './managed.js';
+import type { CommandRunner, Deployer, Issuers, Verifier } from './ports.js';
 import { mayReplace, NO_ARI_POLL_MS, refreshRenewalInfo, renewalInfoDue, type CurrentCertificate } from './renewal-info.js';
 import { deploySpecOf, orderSpecChange, orderSpecOf } from './spec.js';
-import { verifyServed } from './verify.js';
 
 export interface RenewDeps {
   store: CertificateStore;
-  accounts: AccountStore;
-  clients: AcmeClients;
+  /** The CAs (ports.ts): real ACME servers, or a fake in tests. */
+  issuers: Issuers;
+  deployer: Deployer;
+  verifier: Verifier;
+  runCommand: CommandRunner;
   policy: RenewalPolicy;
   now: () => Date;
   random: () => number;
@@ -129,7 +128,7 @@ async function renewOne(cert: ManagedCertificate, request: RenewRequest, deps: R
   const now = deps.now().getTime();
   const loaded = state;
   if (current && !request.plan && renewalInfoDue(current.version, state, now)) {
-    state = await refreshRenewalInfo(current, state, { client: () => deps.clients.get(cert.ca), now: deps.now, random: deps.random, logger: log });
+    state = await refreshRenewalInfo(current, state, { client: () => deps.issuers.get(cert.ca), now: deps.now, random: deps.random, logger: log });
   }
 
   const specChange = current ? orderSpecChange(cert, current.version) : undefined;
@@ -144,7 +143,7 @@ async function renewOne(cert: ManagedCertificate, request: RenewRequest, deps: R
   });
   const base = { name: cert.name, ...(current ? versionFacts(current.version) : {}) };
   if (!decision.due && !request.plan && current && cert.deploy) {
-    const need = await deployNeed(cert, state, served, undeployed);
+    const need = await deployNeed(cert, state, served, undeployed, deps.deployer);
     if (need === 'record') {
       state = deployedState(state, cert, current.version.id, deps.now());
     } else if (need !== undefined) {
@@ -169,17 +168,17 @@ async function renewOne(cert: ManagedCertificate, request: RenewRequest, deps: R
     await store.addVersion(cert.name, issued.version, issued.files);
     issuedVersion = issued.version.id;
     if (cert.deploy) {
-      const previous = await liveVersion(cert.name, cert.deploy.targets);
+      const previous = await deps.deployer.live(cert.name, cert.deploy.targets);
       const at = deps.now().toISOString();
       state = { ...state, pendingDeploy: { version: issued.version.id, since: at }, deploying: { version: issued.version.id, ...(previous ? { previous } : {}), startedAt: at } };
       await store.saveState(cert.name, state);
       await deployAndVerify(cert, issued.version, issued.files, previous, deps, log);
     } else if (cert.verify.length > 0) {
-      await verifyOrThrow(cert, issued.version.serialNumber);
+      await deps.verifier.confirmServed(cert, issued.version.serialNumber);
     }
     await store.setCurrent(cert.name, issued.version.id);
     // Ask for ARI on the next run if the CA has it; a CA without it is not asked again for a day.
-    const hasAri = (await (await deps.clients.get(cert.ca)).directoryMeta()).renewalInfo;
+    const hasAri = await (await deps.issuers.get(cert.ca)).offersRenewalInfo();
     const nextPollAt = deps.now().getTime() + (hasAri ? 0 : NO_ARI_POLL_MS);
     state = { schemaVersion: 1, lastRunAt: new Date().toISOString(), lastSuccessAt: deps.now().toISOString(), ariPoll: { serialNumber: issued.version.serialNumber, nextPollAt } };
     if (cert.deploy) state = deployedState(state, cert, issued.version.id, deps.now());
@@ -220,7 +219,7 @@ async function renewOne(cert: ManagedCertificate, request: RenewRequest, deps: R
  * (its deployment failed), a changed deploy section, or paths it was never deployed to. `record`:
  * state from before deployments were recorded, whose live version is the current one.
  */
-async function deployNeed(cert: ManagedCertificate, state: CertificateState, served: Current | undefined, undeployed: Current | undefined): Promise<string | 'record' | undefined> {
+async function deployNeed(cert: ManagedCertificate, state: CertificateState, served: Current | undefined, undeployed: Current | undefined, deployer: Deployer): Promise<string | 'record' | undefined> {
   if (undeployed) return `the certificate issued ${undeployed.version.issuedAt} (serial ${undeployed.version.serialNumber}) is not deployed yet`;
   if (!served) return undefined;
   const spec = deploySpecOf(cert)!;
@@ -228,7 +227,7 @@ async function deployNeed(cert: ManagedCertificate, state: CertificateState, ser
     if (state.deployed.spec !== spec) return 'the deploy section changed since the last deployment';
     return state.deployed.version === served.version.id ? undefined : `serial ${served.version.serialNumber} is not the one deployed`;
   }
-  return (await liveVersion(cert.name, cert.deploy!.targets)) === served.version.id ? 'record' : 'not deployed at the configured paths yet';
+  return (await deployer.live(cert.name, cert.deploy!.targets)) === served.version.id ? 'record' : 'not deployed at the configured paths yet';
 }
 
 /** When a failed deployment may be tried again (undefined: now). Deploying asks nothing of the CA, but a broken one must not churn every minute. */
@@ -245,7 +244,7 @@ async function redeploy(cert: ManagedCertificate, current: Current, state: Certi
   const base = { name: cert.name, ...versionFacts(current.version) };
   if (request.plan) return { ...base, action: 'would-deploy', reason: 'redeploy', explanation: why, durationMs: Date.now() - started };
   log.info(`deploying serial ${current.version.serialNumber} without a new order: ${why}`);
-  const previous = await liveVersion(cert.name, cert.deploy!.targets);
+  const previous = await deps.deployer.live(cert.name, cert.deploy!.targets);
   state = { ...state, deploying: { version: current.version.id, ...(previous ? { previous } : {}), startedAt: deps.now().toISOString() } };
   await store.saveState(cert.name, state);
   try {
@@ -302,20 +301,9 @@ async function readUndeployed(store: CertificateStore, name: string, id: string,
 async function issue(cert: ManagedCertificate, current: Current | undefined, newKey: boolean, deps: RenewDeps, log: Logger): Promise<{ version: IssuedVersion; files: VersionFiles }> {
   const keyPem = cert.reuseKey && current && !newKey ? current.files.keyPem : await generatePrivateKey(cert.keyType);
   const csrDer = await createCsr(cert.domains, keyPem);
-  const client = await deps.clients.get(cert.ca);
-  const replaces = current && mayReplace(current.version, { domains: cert.domains, accountUrl: client.accountUrl }, log) ? safeIdentifier(current.files.certPem) : undefined;
-  const solver = createSolver(cert.challenge, { hookEnv: deps.commandEnv, certificateName: cert.name });
-  let pem: string;
-  try {
-    const issued = await issueCertificate(
-      client,
-      { identifiers: cert.domains, csrDer, ...(cert.ca.profile ? { profile: cert.ca.profile } : {}), ...(replaces ? { replaces } : {}) },
-      { solvers: { [cert.challenge.type]: solver }, logger: log, ...(deps.signal ? { signal: deps.signal } : {}) },
-    );
-    pem = issued.certificatePem;
-  } finally {
-    await solver.close?.();
-  }
+  const ca = await deps.issuers.get(cert.ca);
+  const replaces = current && mayReplace(current.version, { domains: cert.domains, accountUrl: ca.accountUrl }, log) ? safeIdentifier(current.files.certPem) : undefined;
+  const pem = await ca.order({ cert, csrDer, ...(replaces ? { replaces } : {}) }, { logger: log, ...(deps.signal ? { signal: deps.signal } : {}) });
   const blocks = findPemBlocks(pem).filter((b) => certificatePemTypes.has(b.type));
   if (blocks.length === 0) throw new Error('the CA returned no certificate');
   const [leaf, ...chain] = blocks;
@@ -330,7 +318,7 @@ async function issue(cert: ManagedCertificate, current: Current | undefined, new
     domains: cert.domains,
     issuedAt: issuedAt.toISOString(),
     spec: orderSpecOf(cert),
-    ...(client.accountUrl ? { accountUrl: client.accountUrl } : {}),
+    ...(ca.accountUrl ? { accountUrl: ca.accountUrl } : {}),
   };
   const certPem = leaf!.text + '\n';
   const chainPem = chain.map((b) => b.text + '\n').join('');
@@ -351,17 +339,17 @@ async function deployAndVerify(
 ): Promise<void> {
   const deploy = cert.deploy!;
   const warn = (m: string) => log.warn(m);
-  await stageVersion(cert.name, version.id, deploy.targets, files, warn);
+  await deps.deployer.stage(cert.name, version.id, deploy.targets, files, warn);
   try {
     await deps.exclusive(async () => {
-      await activateVersion(cert.name, version.id, deploy.targets, warn, deps.now());
+      await deps.deployer.activate(cert.name, version.id, deploy.targets, warn, deps.now());
       await runCommands(deploy.commands, cert, version, deps, log, deploy.commandTimeoutMs);
     });
-    if (cert.verify.length > 0) await verifyOrThrow(cert, version.serialNumber);
+    if (cert.verify.length > 0) await deps.verifier.confirmServed(cert, version.serialNumber);
   } catch (err) {
     await rollBack(cert, previous, err, deps, log);
   }
-  await pruneVersions(cert.name, deploy.targets, [version.id, ...(previous ? [previous] : [])]);
+  await deps.deployer.prune(cert.name, deploy.targets, [version.id, ...(previous ? [previous] : [])]);
 }
 
 /**
@@ -372,24 +360,16 @@ async function deployAndVerify(
 async function rollBack(cert: ManagedCertificate, previous: string | undefined, err: unknown, deps: RenewDeps, log: Logger): Promise<never> {
   const deploy = cert.deploy!;
   const what = previous ? 'the previous certificate' : 'the files that were there before certfleet';
-  if (!previous && !(await hasFoundFiles(cert.name, deploy.targets))) {
+  if (!previous && !(await deps.deployer.hasFound(cert.name, deploy.targets))) {
     throw new Error(`deployment failed: ${describeError(err)}; nothing was at the deploy paths before, so the new files stay in place`, { cause: err });
   }
   log.error(`deployment failed (${describeError(err)}); putting back ${what}`);
   await deps.exclusive(async () => {
-    if (previous) await activateVersion(cert.name, previous, deploy.targets, (m) => log.warn(m), deps.now());
-    else await restoreFoundFiles(cert.name, deploy.targets);
+    if (previous) await deps.deployer.activate(cert.name, previous, deploy.targets, (m) => log.warn(m), deps.now());
+    else await deps.deployer.restoreFound(cert.name, deploy.targets);
     await runCommands(deploy.commands, cert, undefined, deps, log, deploy.commandTimeoutMs).catch((e) => log.error(`deploy command failed again after putting back ${what}: ${describeError(e)}`));
   });
   throw new Error(`deployment failed and ${what} ${previous ? `was put back (version ${previous})` : 'were put back'}: ${describeError(err)}`, { cause: err });
-}
-
-async function verifyOrThrow(cert: ManagedCertificate, serialNumber: string): Promise<void> {
-  const outcome = await verifyServed(cert.verify, { expectedSerial: serialNumber, timeoutMs: cert.verifyTimeoutMs, extraCa: cert.verifyCa });
-  if (!outcome.ok) {
-    const bad = outcome.results.filter((r) => !r.ok).map((r) => `${r.endpoint}: ${r.detail}`);
-    throw new Error(`verification failed: ${bad.join('; ')}`);
-  }
 }
 
 async function runCommands(
@@ -410,7 +390,7 @@ async function runCommands(
       paths: { ...(cert.deploy?.targets ?? {}) } as Record<string, string | undefined>,
     }),
   };
-  for (const argv of commands) await runCommand({ argv, env, timeoutMs, logger: log });
+  for (const argv of commands) await deps.runCommand({ argv, env, timeoutMs, logger: log });
 }
 
 type Current = CurrentCertificate;

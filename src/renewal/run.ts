@@ -9,11 +9,11 @@ import type { Logger } from '../logger.js';
 import { AccountStore } from '../store/account-store.js';
 import { CertificateStore } from '../store/certificate-store.js';
 import { acquireLock } from '../store/lock.js';
-import { AcmeClients } from './acme-clients.js';
+import { AcmeIssuers, fileDeployer, handshakeVerifier, processRunner } from './real-ports.js';
 import { selectCertificates, type RenewSettings } from './managed.js';
 import { appendHistory, historyEntries } from './history.js';
 import { writeManagedSummary } from './managed-summary.js';
-import { renewCertificate, type CertificateOutcome, type RenewRequest } from './renew-certificate.js';
+import { renewCertificate, type CertificateOutcome, type RenewDeps, type RenewRequest } from './renew-certificate.js';
 
 export const RENEW_SCHEMA_VERSION = 1;
 
@@ -33,6 +33,8 @@ export interface RenewRunHooks {
   pid: number;
   onCertificate?: (outcome: CertificateOutcome, done: number, total: number) => void;
   signal?: AbortSignal;
+  /** Fakes for the CA, the deploy paths, verification or commands (tests); the real parts otherwise. */
+  ports?: Partial<Pick<RenewDeps, 'issuers' | 'deployer' | 'verifier' | 'runCommand'>>;
 }
 
 export interface RenewRunResult {
@@ -53,14 +55,14 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
   const t0 = Date.now();
   const selected = selectCertificates(settings, options.names);
   const store = new CertificateStore(settings.stateDir);
-  const accounts = new AccountStore(settings.stateDir);
-  const clients = new AcmeClients(accounts, hooks.logger, hooks.now);
+  const acme = hooks.ports?.issuers ? undefined : new AcmeIssuers(new AccountStore(settings.stateDir), hooks.logger, hooks.now, hooks.commandEnv);
+  const ports = { issuers: acme!, deployer: fileDeployer, verifier: handshakeVerifier, runCommand: processRunner, ...hooks.ports };
   await mkdir(settings.stateDir, { recursive: true, mode: 0o700 });
   const lock = options.plan ? undefined : await acquireLock(settings.stateDir, { waitMs: options.lockWaitMs, pid: hooks.pid });
   let outcomes: CertificateOutcome[];
   const problems: string[] = [];
   try {
-    const deps = { store, accounts, clients, policy: settings.policy, exclusive: oneAtATime(), ...hooks };
+    const deps = { store, ...ports, policy: settings.policy, exclusive: oneAtATime(), ...hooks };
     outcomes = await mapConcurrently(selected, options.concurrency, (cert) => renewCertificate(cert, options, deps), hooks.onCertificate);
     if (!options.plan) {
       const problem = (what: string) => (err: unknown) => {
@@ -72,7 +74,7 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
       await appendHistory(settings.stateDir, historyEntries(outcomes, started)).catch(problem('the run history was not written'));
     }
   } finally {
-    clients.close();
+    acme?.close();
     await lock?.release();
   }
   const count = (a: CertificateOutcome['action']) => outcomes.filter((o) => o.action === a).length;

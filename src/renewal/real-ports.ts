@@ -1,0 +1,74 @@
+/** The ports of ports.ts over the real parts: ACME servers, files on disk, TLS handshakes, processes. */
+import { issueCertificate } from '../acme/index.js';
+import { createSolver } from '../challenges/registry.js';
+import type { Logger } from '../logger.js';
+import type { AccountStore } from '../store/account-store.js';
+import { AcmeClients } from './acme-clients.js';
+import { runCommand } from './commands.js';
+import { activateVersion, hasFoundFiles, liveVersion, pruneVersions, restoreFoundFiles, stageVersion } from './deploy-files.js';
+import type { CaSettings } from './managed.js';
+import type { CaPort, Deployer, Issuers, Verifier } from './ports.js';
+import { verifyServed } from './verify.js';
+
+/** ACME CAs through one AcmeClients (one client and account per directory URL per run). */
+export class AcmeIssuers implements Issuers {
+  private readonly clients: AcmeClients;
+
+  constructor(
+    accounts: AccountStore,
+    logger: Logger,
+    now: () => Date,
+    /** The environment exec hooks start from (the CLI passes its own). */
+    private readonly hookEnv: Readonly<Record<string, string | undefined>>,
+  ) {
+    this.clients = new AcmeClients(accounts, logger, now);
+  }
+
+  async get(ca: CaSettings): Promise<CaPort> {
+    const client = await this.clients.get(ca);
+    const hookEnv = this.hookEnv;
+    return {
+      accountUrl: client.accountUrl,
+      offersRenewalInfo: async () => (await client.directoryMeta()).renewalInfo,
+      renewalInfo: (certPem) => client.renewalInfo(certPem),
+      async order({ cert, csrDer, replaces }, { logger, signal }) {
+        const solver = createSolver(cert.challenge, { hookEnv, certificateName: cert.name });
+        try {
+          const issued = await issueCertificate(
+            client,
+            { identifiers: cert.domains, csrDer, ...(cert.ca.profile ? { profile: cert.ca.profile } : {}), ...(replaces ? { replaces } : {}) },
+            { solvers: { [cert.challenge.type]: solver }, logger, ...(signal ? { signal } : {}) },
+          );
+          return issued.certificatePem;
+        } finally {
+          await solver.close?.();
+        }
+      },
+    };
+  }
+
+  close(): void {
+    this.clients.close();
+  }
+}
+
+export const fileDeployer: Deployer = {
+  live: liveVersion,
+  stage: stageVersion,
+  activate: activateVersion,
+  hasFound: hasFoundFiles,
+  restoreFound: restoreFoundFiles,
+  prune: pruneVersions,
+};
+
+export const handshakeVerifier: Verifier = {
+  async confirmServed(cert, serialNumber) {
+    const outcome = await verifyServed(cert.verify, { expectedSerial: serialNumber, timeoutMs: cert.verifyTimeoutMs, extraCa: cert.verifyCa });
+    if (!outcome.ok) {
+      const bad = outcome.results.filter((r) => !r.ok).map((r) => `${r.endpoint}: ${r.detail}`);
+      throw new Error(`verification failed: ${bad.join('; ')}`);
+    }
+  },
+};
+
+export const processRunner = runCommand;
