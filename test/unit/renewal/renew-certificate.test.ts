@@ -10,10 +10,10 @@ import { oneAtATime } from '../../../src/concurrency.js';
 import { CertfleetError, ExitCode } from '../../../src/errors.js';
 import { silentLogger } from '../../../src/logger.js';
 import { defaultRenewalPolicy, DAY_MS } from '../../../src/renewal/decision.js';
-import type { ManagedCertificate } from '../../../src/renewal/managed.js';
 import { renewCertificate, type RenewDeps, type RenewRequest } from '../../../src/renewal/renew-certificate.js';
 import { CertificateStore, type CertificateState } from '../../../src/store/certificate-store.js';
 import { FakeCa, FakeCommands, FakeDeployer, FakeVerifier } from '../../helpers/fake-renew-ports.js';
+import { managedCertificate } from '../../helpers/managed.js';
 import { tempDir } from '../../helpers/pki.js';
 
 const T0 = Date.parse('2026-12-01T00:00:00Z');
@@ -27,23 +27,7 @@ let verifier: FakeVerifier;
 let commands: FakeCommands;
 let deps: RenewDeps;
 
-function certificate(over: Partial<ManagedCertificate> = {}): ManagedCertificate {
-  return {
-    name: 'www',
-    domains: ['www.example.test'],
-    keyType: 'ec-p256',
-    reuseKey: false,
-    ca: { directoryUrl: 'https://ca.test/dir', requestTimeoutMs: 1000, contact: [], acceptTermsOfService: true },
-    challenge: { type: 'http-01', webroot: '/var/www' } as ManagedCertificate['challenge'],
-    pre: [],
-    post: [],
-    verify: [{ host: '127.0.0.1', port: 443 }] as unknown as ManagedCertificate['verify'],
-    verifyTimeoutMs: 1000,
-    verifyCa: [],
-    deploy: { targets: { fullchain: '/srv/tls/www.pem', key: '/srv/tls/www.key' }, commands: [['reload-server']], commandTimeoutMs: 1000 },
-    ...over,
-  };
-}
+const certificate = managedCertificate;
 
 const run = (cert = certificate(), request: Partial<RenewRequest> = {}) => renewCertificate(cert, { force: false, plan: false, ...request }, deps);
 const state = (name = 'www'): Promise<CertificateState> => store.loadStateReadOnly(name, () => undefined);

@@ -1,22 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ManagedCertificate } from '../../../src/renewal/managed.js';
 import { deploySpecOf, orderSpecChange, orderSpecOf } from '../../../src/renewal/spec.js';
+import { managedCertificate } from '../../helpers/managed.js';
 
-const cert = (over: Partial<ManagedCertificate> = {}): ManagedCertificate => ({
-  name: 'www',
-  domains: ['www.example.test', 'example.test'],
-  keyType: 'ec-p256',
-  reuseKey: false,
-  ca: { directoryUrl: 'https://ca.test/dir', requestTimeoutMs: 1000, contact: [], acceptTermsOfService: true },
-  challenge: { type: 'http-01', webroot: '/var/www' } as ManagedCertificate['challenge'],
-  pre: [],
-  post: [],
-  verify: [],
-  verifyTimeoutMs: 1000,
-  verifyCa: [],
-  deploy: { targets: { fullchain: '/etc/tls/www.pem', key: '/etc/tls/www.key' }, commands: [['systemctl', 'reload', 'nginx']], commandTimeoutMs: 1000 },
-  ...over,
-});
+const cert = (over: Partial<ManagedCertificate> = {}): ManagedCertificate =>
+  managedCertificate({
+    domains: ['www.example.test', 'example.test'],
+    deploy: { targets: { fullchain: '/etc/tls/www.pem', key: '/etc/tls/www.key' }, commands: [['systemctl', 'reload', 'nginx']], commandTimeoutMs: 1000 },
+    ...over,
+  });
 
 describe('what the certificate was ordered with, against the config', () => {
   const issued = { domains: ['www.example.test', 'example.test'], spec: orderSpecOf(cert()) };
