@@ -1,22 +1,36 @@
-/** Signature algorithm OIDs we name, and which of them are weak (SHA-1, MD5, MD2). */
-export const signatureAlgorithms: Record<string, { name: string; weak: boolean }> = {
-  '1.2.840.113549.1.1.2': { name: 'md2WithRSAEncryption', weak: true },
-  '1.2.840.113549.1.1.4': { name: 'md5WithRSAEncryption', weak: true },
-  '1.2.840.113549.1.1.5': { name: 'sha1WithRSAEncryption', weak: true },
-  '1.2.840.113549.1.1.10': { name: 'rsassaPss', weak: false },
-  '1.2.840.113549.1.1.11': { name: 'sha256WithRSAEncryption', weak: false },
-  '1.2.840.113549.1.1.12': { name: 'sha384WithRSAEncryption', weak: false },
-  '1.2.840.113549.1.1.13': { name: 'sha512WithRSAEncryption', weak: false },
-  '1.2.840.113549.1.1.14': { name: 'sha224WithRSAEncryption', weak: false },
-  '1.2.840.10045.4.1': { name: 'ecdsa-with-SHA1', weak: true },
-  '1.2.840.10045.4.3.1': { name: 'ecdsa-with-SHA224', weak: false },
-  '1.2.840.10045.4.3.2': { name: 'ecdsa-with-SHA256', weak: false },
-  '1.2.840.10045.4.3.3': { name: 'ecdsa-with-SHA384', weak: false },
-  '1.2.840.10045.4.3.4': { name: 'ecdsa-with-SHA512', weak: false },
-  '1.2.840.10040.4.3': { name: 'dsa-with-SHA1', weak: true },
-  '1.3.101.112': { name: 'Ed25519', weak: false },
-  '1.3.101.113': { name: 'Ed448', weak: false },
+/**
+ * Signature algorithms: named as `openssl x509 -text` names them (OpenSSL's long name, the OID
+ * where OpenSSL has none), and which are weak (MD2, MD4, MD5, SHA-1).
+ */
+import { opensslObject } from './openssl-objects.js';
+
+/** Signature algorithms over a broken hash, by OID. */
+const weakSignatureOids = new Set([
+  '1.2.840.113549.1.1.2', // md2WithRSAEncryption
+  '1.2.840.113549.1.1.3', // md4WithRSAEncryption
+  '1.2.840.113549.1.1.4', // md5WithRSAEncryption
+  '1.2.840.113549.1.1.5', // sha1WithRSAEncryption
+  '1.3.14.3.2.3', // md5WithRSA (OIW)
+  '1.3.14.3.2.13', // dsaWithSHA (SHA-0)
+  '1.3.14.3.2.15', // shaWithRSAEncryption (SHA-0)
+  '1.3.14.3.2.27', // dsaWithSHA1-old
+  '1.3.14.3.2.29', // sha1WithRSA (OIW)
+  '1.3.36.3.3.1.2', // ripemd160WithRSA: 160-bit, retired with SHA-1
+  '1.2.840.10045.4.1', // ecdsa-with-SHA1
+  '1.2.840.10040.4.3', // dsaWithSHA1
+]);
+
+/** The common ones, to skip the table on the hot path. */
+const commonNames: Record<string, string> = {
+  '1.2.840.113549.1.1.11': 'sha256WithRSAEncryption',
+  '1.2.840.113549.1.1.12': 'sha384WithRSAEncryption',
+  '1.2.840.10045.4.3.2': 'ecdsa-with-SHA256',
+  '1.2.840.10045.4.3.3': 'ecdsa-with-SHA384',
 };
+
+export function signatureAlgorithm(oid: string): { name: string; weak: boolean } {
+  return { name: commonNames[oid] ?? opensslObject(oid)?.ln ?? oid.slice(0, 79), weak: weakSignatureOids.has(oid) };
+}
 
 export const extensionOids = {
   authorityKeyIdentifier: '2.5.29.35',
@@ -26,13 +40,3 @@ export const extensionOids = {
   tlsFeature: '1.3.6.1.5.5.7.1.24',
   authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
 } as const;
-
-export const curveBits: Record<string, number> = {
-  prime256v1: 256,
-  secp256k1: 256,
-  secp384r1: 384,
-  secp521r1: 521,
-  secp224r1: 224,
-  secp192r1: 192,
-  prime192v1: 192,
-};

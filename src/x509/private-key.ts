@@ -5,7 +5,9 @@
  */
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import type { KeyType } from './certificate.js';
-import { curveBits } from './oids.js';
+import { children, expectTlv } from './der.js';
+import { readEcParameters } from './certificate.js';
+import { curveBitsByName } from './ec-curves.js';
 
 export type PrivateKeyFormat = 'pkcs1' | 'pkcs8' | 'sec1' | 'der';
 
@@ -65,7 +67,7 @@ export function describeKeyObject(key: KeyObject): { publicKeyFingerprintSha256:
     keyBits = details.modulusLength ?? 0;
   } else if (kind === 'ec') {
     keyType = 'EC';
-    keyBits = curveBits[details.namedCurve ?? ''] ?? 0;
+    keyBits = (details.namedCurve && curveBitsByName(details.namedCurve)) || ecKeyBitsFromSpki(spki);
   } else if (kind === 'ed25519') {
     keyType = 'Ed25519';
     keyBits = 256;
@@ -77,4 +79,16 @@ export function describeKeyObject(key: KeyObject): { publicKeyFingerprintSha256:
     keyBits = details.modulusLength ?? 0;
   }
   return { publicKeyFingerprintSha256: createHash('sha256').update(spki).digest('hex'), keyType, keyBits };
+}
+
+/** Size of an EC key node cannot name the curve of (explicit parameters), read from its SPKI. */
+function ecKeyBitsFromSpki(spki: Buffer): number {
+  try {
+    const der = new Uint8Array(spki.buffer, spki.byteOffset, spki.length);
+    const outer = expectTlv(der, 0, der.length, 0x30, 'subjectPublicKeyInfo');
+    const alg = children(der, outer, 'subjectPublicKeyInfo')[0]!;
+    return readEcParameters(der, children(der, alg, 'subjectPublicKeyInfo')[1]).keyBits;
+  } catch {
+    return 0;
+  }
 }
