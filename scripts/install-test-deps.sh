@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs and a fresh machine lacks: Debian packages for the real parts
-# the tests drive (nginx, Pebble, BIND, Chromium, promtool, systemd-analyze; openssl and keytool to build keystores)
+# the tests drive (nginx, Pebble, BIND, Chromium, promtool, systemd-analyze; openssl and keytool to build keystores;
+# ca-certificates, ca-certificates-java and postgresql-common for their real files)
 # and the npm packages.
 # Idempotent and quiet when everything is there.
 set -euo pipefail
@@ -16,6 +17,11 @@ command -v nsupdate >/dev/null 2>&1 || need+=(bind9-dnsutils)                  #
 command -v chromium >/dev/null 2>&1 || need+=(chromium)                        # report HTML in a real browser
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)                      # report Prometheus output check
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)                 # systemd-analyze verify on the shipped units
+# A stock Debian's own files for the inventory-over-/etc test: trust stores, BIND and PostgreSQL configs.
+[ -f /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)           # CA bundle, hash links, /usr/share/ca-certificates
+[ -f /etc/ssl/certs/java/cacerts ] || need+=(ca-certificates-java)             # Java cacerts (password changeit)
+[ -f /etc/bind/rndc.key ] || need+=(bind9)                                     # rndc.key: a .key that is not a certificate
+[ -f /etc/postgresql-common/root.crt ] || need+=(postgresql-common)            # placeholder root.crt
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

@@ -38,6 +38,23 @@ export interface ManagedBy {
   version?: string;
 }
 
+/**
+ * Which kind of trust store a file is (inventory/trust-stores.ts says how each is recognised):
+ * `system-bundle` a distribution's CA bundle at its known path (/etc/ssl/certs/ca-certificates.crt);
+ * `ca-source` a file in (or a link into) a trust store's own folders (/usr/share/ca-certificates);
+ * `java-cacerts` a Java `cacerts` keystore; `hash-dir` an OpenSSL CApath entry (`3513523f.0`);
+ * `root-bundle` a PEM file of many self-signed certificates and nothing else (certifi's cacert.pem).
+ */
+export type TrustStoreKind = 'system-bundle' | 'ca-source' | 'java-cacerts' | 'hash-dir' | 'root-bundle';
+
+/**
+ * What the inventory does with certificates only trust stores hold: `anchors` lists them as trust
+ * anchors and does not check them (the default), `check` lists and checks them like the fleet's
+ * own, `skip` leaves them out of the result (they are still counted).
+ */
+export type TrustStoresMode = 'anchors' | 'check' | 'skip';
+export const trustStoresModes: readonly TrustStoresMode[] = ['anchors', 'check', 'skip'];
+
 export interface FileSource {
   kind: 'file';
   location: string;
@@ -46,6 +63,8 @@ export interface FileSource {
   entry?: string;
   /** The file is in a certfleet deploy home, or is a deploy path linking into one. */
   managedBy?: ManagedBy;
+  /** The file is (part of) a trust store: what it holds are roots clients trust, not certificates served. */
+  trustStore?: TrustStoreKind;
 }
 
 export interface ProxySource {
@@ -92,6 +111,11 @@ export interface CertificateRecord extends CertificateInfo {
   managedBy?: ManagedBy;
   /** Only in certfleet's deploy homes and not live: kept for a rollback or as found, not served; no expiry or strength checks. */
   keptCopy?: boolean;
+  /**
+   * Held by a system trust store and not the fleet's own (inventory/trust-stores.ts): a root
+   * clients trust. Not checked (an expired root there is not an error) unless trustStores is `check`.
+   */
+  trustAnchor?: boolean;
 }
 
 export interface KeyRecord {
@@ -120,6 +144,12 @@ export interface InventorySummary {
   certificates: number;
   /** Of those, copies certfleet keeps in its deploy homes and nothing serves (absent in files written before it existed). */
   keptCopies?: number;
+  /**
+   * Certificates only trust stores hold (trust anchors): listed in `certificates` and not checked,
+   * checked too with trustStores `check`, left out of `certificates` with `skip` (absent in files
+   * written before it existed).
+   */
+  trustAnchors?: number;
   keys: number;
   errors: number;
   findings: Record<Severity, number>;

@@ -15,6 +15,7 @@ import {
   type InventoryError,
   type InventoryResult,
   type Severity,
+  type TrustStoresMode,
 } from './model.js';
 import { attachProxySources, filesOf, readProxyConfigs, type ProxyConfigRef } from './proxy-stage.js';
 import type { EndpointObservation, EndpointSpec } from './sources/endpoint-types.js';
@@ -24,6 +25,7 @@ import { runFileStage } from './sources/file-stage.js';
 import type { PasswordRule } from './sources/passwords.js';
 import { detectProxyConfigs } from './sources/proxies/detect.js';
 import type { ReadLimits } from './sources/read-file.js';
+import { isTrustAnchor, trustStoreOf } from './trust-stores.js';
 
 export interface InventoryOptions {
   paths: string[];
@@ -32,6 +34,8 @@ export interface InventoryOptions {
   detectProxyConfigs: boolean;
   /** Re-root absolute paths found in proxy configs under this directory. */
   root?: string;
+  /** Names Apache httpd is started with `-D`, for `<IfDefine>`. */
+  apacheDefines?: string[];
   endpoints: EndpointSpec[];
   passwords: PasswordRule[];
   /** Extra trust anchors (a private CA), PEM or DER. */
@@ -42,6 +46,8 @@ export interface InventoryOptions {
   handshakeTimeoutMs: number;
   workers?: number;
   limits?: ReadLimits;
+  /** Certificates only system trust stores hold: listed as trust anchors unchecked (default), checked, or left out. */
+  trustStores?: TrustStoresMode;
   timeline: PolicyTimeline;
   now: Date;
 }
@@ -70,11 +76,14 @@ export async function runInventory(options: InventoryOptions, hooks: InventoryHo
 
   progress({ stage: 'proxies', state: 'start' });
   const proxyConfigs = [...options.proxyConfigs];
+  const readOptions = {
+    ...(options.root === undefined ? {} : { root: options.root }),
+    ...(options.apacheDefines?.length ? { apacheDefines: options.apacheDefines } : {}),
+  };
   if (options.detectProxyConfigs) {
-    const detectOptions = options.root === undefined ? {} : { root: options.root };
-    for (const dir of options.paths) proxyConfigs.push(...(await detectProxyConfigs(dir, detectOptions).catch(() => [])));
+    for (const dir of options.paths) proxyConfigs.push(...(await detectProxyConfigs(dir, readOptions).catch(() => [])));
   }
-  const bindings = await readProxyConfigs(dedupeConfigs(proxyConfigs), options.root === undefined ? {} : { root: options.root }, onError);
+  const bindings = await readProxyConfigs(dedupeConfigs(proxyConfigs), readOptions, onError);
   progress({ stage: 'proxies', state: 'end', done: bindings.length });
 
   const proxyFiles = new Set(bindings.flatMap(filesOf));
@@ -92,8 +101,10 @@ export async function runInventory(options: InventoryOptions, hooks: InventoryHo
     onResult: (file) => {
       if (proxyFiles.has(file.path)) keptForProxies.set(file.path, file);
       for (const message of file.errors) errors.push({ source: file.path, message });
+      const trustStore = trustStoreOf(file);
       for (const cert of file.certificates) {
         const source: FileSource = { kind: 'file', location: file.path, format: cert.format, ...(cert.entry ? { entry: cert.entry } : {}) };
+        if (trustStore) source.trustStore = trustStore;
         collector.addCertificate(cert.info, source);
         homes.note(source, file.path, file.linkTarget);
       }
@@ -114,8 +125,10 @@ export async function runInventory(options: InventoryOptions, hooks: InventoryHo
 
   progress({ stage: 'checks', state: 'start' });
   const context = { now: options.now.getTime(), timeline: options.timeline };
+  const trustStores = options.trustStores ?? 'anchors';
   const certificateKeys = new Set<string>();
   let keptCopies = 0;
+  let trustAnchors = 0;
   for (const record of collector.certificates.values()) {
     certificateKeys.add(record.publicKeyFingerprintSha256);
     summariseManaged(record);
@@ -124,6 +137,12 @@ export async function runInventory(options: InventoryOptions, hooks: InventoryHo
     if (record.keptCopy) {
       keptCopies++;
       continue;
+    }
+    // Likewise a root only trust stores hold: an expired root in /etc/ssl is Debian's business.
+    if (isTrustAnchor(record)) {
+      record.trustAnchor = true;
+      trustAnchors++;
+      if (trustStores !== 'check') continue;
     }
     const own = checkCertificate(record, context);
     record.findings.unshift(...own);
@@ -134,7 +153,8 @@ export async function runInventory(options: InventoryOptions, hooks: InventoryHo
   }
   progress({ stage: 'checks', state: 'end', done: collector.certificates.size });
 
-  const certificates = [...collector.certificates.values()].sort((a, b) => a.notAfter.localeCompare(b.notAfter) || a.fingerprintSha256.localeCompare(b.fingerprintSha256));
+  const listed = [...collector.certificates.values()].filter((r) => !(trustStores === 'skip' && r.trustAnchor));
+  const certificates = listed.sort((a, b) => a.notAfter.localeCompare(b.notAfter) || a.fingerprintSha256.localeCompare(b.fingerprintSha256));
   const keys = [...collector.keys.values()].sort((a, b) => a.path.localeCompare(b.path));
   const findings: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
   for (const r of [...certificates, ...keys]) for (const f of r.findings) findings[f.severity]++;
@@ -148,6 +168,7 @@ export async function runInventory(options: InventoryOptions, hooks: InventoryHo
     summary: {
       certificates: certificates.length,
       keptCopies,
+      trustAnchors,
       keys: keys.length,
       errors: errors.length,
       findings,

@@ -77,8 +77,9 @@ export function assessCertificate(record: CertificateRecord, managed: ManagedCer
     notAfter: record.notAfter,
     lifetimeDays: record.lifetimeDays,
     // A copy certfleet keeps in its deploy home (another version, what was there before it) is not
-    // in service: the live version of the same managed certificate is counted instead.
-    inScope: !record.isCA && !record.selfSigned && record.keptCopy !== true,
+    // in service: the live version of the same managed certificate is counted instead. Nor is a
+    // trust anchor (a root only trust stores hold, inventory/trust-stores.ts).
+    inScope: !record.isCA && !record.selfSigned && record.keptCopy !== true && record.trustAnchor !== true,
     automation: managed ? 'managed' : client ? 'acme-client' : 'manual',
     automationDetail: managed ? `certfleet renew (${managed.name})` : client ? `${client.client} (${client.path})` : 'renewed by hand',
     place: placeOf(record.sources),

@@ -57,6 +57,9 @@ function readFileOnce(file: WalkedFile, passwords: readonly string[], limits: Re
     }
     const result = parseFileContent(file.path, data.subarray(0, read), passwords, mode);
     if (!promised && result.unrecognised && result.certificates.length === 0 && result.keys.length === 0) return undefined;
+    // A name like rndc.key or root.crt promises a certificate, but text with no PEM block in it is
+    // plainly something else: passed over in a directory walk, an error only when named on purpose.
+    if (!file.explicit && result.foreign) return undefined;
     return result;
   } catch (err) {
     return promised ? failed(file.path, describeFsError(err)) : undefined;

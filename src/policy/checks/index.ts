@@ -1,6 +1,6 @@
 /** The chain of per-certificate checks. Order is the order findings are listed in. */
 import type { Finding } from '../../inventory/model.js';
-import type { CertificateInfo } from '../../x509/certificate.js';
+import type { PlacedCertificate } from '../leaf-or-root.js';
 import { lifetimeExceedsPolicy, selfSigned } from './issuance.js';
 import { mustStaple, weakKey, weakSignature } from './strength.js';
 import type { CertificateCheck, CheckContext } from './types.js';
@@ -17,7 +17,7 @@ export const certificateChecks: readonly CertificateCheck[] = [
   mustStaple,
 ];
 
-export function checkCertificate(cert: CertificateInfo, context: CheckContext): Finding[] {
+export function checkCertificate(cert: PlacedCertificate, context: CheckContext): Finding[] {
   const out: Finding[] = [];
   for (const check of certificateChecks) {
     const f = check(cert, context);

@@ -1,4 +1,5 @@
 import { finding, findingKinds } from '../findings.js';
+import { isSelfSignedLeaf } from '../leaf-or-root.js';
 import { validityPhaseAt } from '../timeline.js';
 import type { CertificateCheck } from './types.js';
 
@@ -13,5 +14,6 @@ export const lifetimeExceedsPolicy: CertificateCheck = (cert, { timeline }) => {
   );
 };
 
+/** A self-signed leaf whatever its CA bit (leaf-or-root.ts says which self-signed certificates are leaves). */
 export const selfSigned: CertificateCheck = (cert) =>
-  cert.selfSigned && !cert.isCA ? finding(findingKinds.selfSigned, `self-signed leaf (${cert.subject})`) : undefined;
+  isSelfSignedLeaf(cert) ? finding(findingKinds.selfSigned, `self-signed leaf (${cert.subject}${cert.isCA ? '; marked CA:TRUE, as openssl req -x509 does by default' : ''})`) : undefined;

@@ -1,4 +1,5 @@
 import { finding, findingKinds } from '../findings.js';
+import { isSelfSignedRoot } from '../leaf-or-root.js';
 import type { CertificateCheck } from './types.js';
 
 /** The floors the Baseline Requirements (6.1.5) set: RSA 2048, ECDSA P-256. */
@@ -11,8 +12,9 @@ export const weakKey: CertificateCheck = (cert) => {
 };
 
 export const weakSignature: CertificateCheck = (cert) => {
-  // A root's own signature is never checked by clients; only flag what someone verifies.
-  if (!cert.weakSignature || (cert.isCA && cert.selfSigned)) return undefined;
+  // A root's own signature is never checked by clients; only flag what someone verifies. A
+  // self-signed leaf's signature is what a client that pins or trusts it checks, so it counts.
+  if (!cert.weakSignature || isSelfSignedRoot(cert)) return undefined;
   return finding(findingKinds.weakSignature, `signed with ${cert.signatureAlgorithm}`);
 };
 

@@ -1,5 +1,5 @@
-import type { CertificateInfo } from '../../x509/certificate.js';
 import type { Finding } from '../../inventory/model.js';
+import type { PlacedCertificate } from '../leaf-or-root.js';
 import type { PolicyTimeline } from '../timeline.js';
 
 export interface CheckContext {
@@ -8,5 +8,9 @@ export interface CheckContext {
   timeline: PolicyTimeline;
 }
 
-/** A check looks at one certificate and returns a finding, or nothing. */
-export type CertificateCheck = (cert: CertificateInfo, context: CheckContext) => Finding | undefined;
+/**
+ * A check looks at one certificate and returns a finding, or nothing. It gets the inventory
+ * record when there is one (its sources say whether it is served as a leaf); a bare
+ * CertificateInfo is checked as found in a file.
+ */
+export type CertificateCheck = (cert: PlacedCertificate, context: CheckContext) => Finding | undefined;

@@ -34,7 +34,8 @@ describe('parseFileContent', async () => {
   });
 
   it('says what is wrong with bad input, and where', () => {
-    expect(parseFileContent('/x/a.pem', Buffer.from('hello'), []).errors).toEqual(['not a certificate: garbage at byte 0']);
+    expect(parseFileContent('/x/a.pem', Buffer.from('hello'), []).errors).toEqual(['not a certificate: text with no PEM block in it']);
+    expect(parseFileContent('/x/a.pem', Buffer.from([0x01, 0x02, 0x00]), []).errors).toEqual(['not a certificate: garbage at byte 0']);
     expect(parseFileContent('/x/a.pem', Buffer.alloc(0), []).errors).toEqual(['empty file']);
     const corrupt = leaf.certPem.replace(/\n[A-Za-z0-9+/]{10}/, '\n!!!!!!!!!!');
     expect(parseFileContent('/x/a.pem', Buffer.from('intro\n' + corrupt), []).errors[0]).toMatch(/^corrupt certificate in PEM block at line 2: /);

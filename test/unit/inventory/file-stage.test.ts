@@ -72,7 +72,7 @@ describe('file stage: the walk and the reads', async () => {
     const { errors } = await stage([join(dir, 'nope'), join(dir, 'notes.txt')]);
     expect(errors).toEqual([
       { source: join(dir, 'nope'), message: 'no such file or directory' },
-      { source: join(dir, 'notes.txt'), message: 'not a certificate: garbage at byte 0' },
+      { source: join(dir, 'notes.txt'), message: 'not a certificate: text with no PEM block in it' },
     ]);
   });
 
