@@ -33,4 +33,9 @@ export interface ProxyReadOptions {
    * another machine's file system). Undefined: paths are used as they are.
    */
   root?: string;
+  /**
+   * Names Apache httpd is started with `-D` (Debian: APACHE_ARGUMENTS in /etc/apache2/envvars;
+   * RHEL: OPTIONS in /etc/sysconfig/httpd), for `<IfDefine>`. A config's own `Define` adds to them.
+   */
+  apacheDefines?: readonly string[];
 }

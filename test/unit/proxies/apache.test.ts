@@ -153,11 +153,169 @@ describe('readApacheConfig', () => {
     ]);
     expect(result.bindings.map((b) => b.certificateFile).sort()).toEqual([join(dir, 'a.pem'), join(dir, 'b.pem'), join(dir, 'main.pem')].sort());
   });
+});
 
-  it('skips Macro bodies', async () => {
+describe('readApacheConfig: conditional sections and macros, as httpd reads them', () => {
+  const vhost = (name: string, cert: string): string =>
+    `<VirtualHost *:443>\n  ServerName ${name}\n  SSLEngine on\n  SSLCertificateFile ${cert}\n</VirtualHost>`;
+
+  it('evaluates <IfModule> against LoadModule: identifier or source file name, negation, in reading order', async () => {
     const dir = tempDir();
-    const text = '<Macro SSLSite $name>\n<VirtualHost *:443>\nSSLCertificateFile /c/$name.pem\n</VirtualHost>\n</Macro>\nUse SSLSite a\n';
+    const text = [
+      '<IfModule ssl_module>', // 1: no LoadModule seen yet: modules are unknown, taken as loaded
+      '  SSLCertificateFile /c/early.pem',
+      '</IfModule>',
+      'LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so', // 4
+      'LoadModule http2_module modules/mod_http2.so',
+      '<IfModule !mod_ssl.c>',
+      vhost('nossl.example', '/c/nossl.pem'),
+      '  <IfModule mod_ssl.c>', // nested inside a false section: skipped whatever it says
+      '    SSLCertificateFile /c/nested.pem',
+      '  </IfModule>',
+      '</IfModule>',
+      '<IfModule mod_ssl.c>',
+      vhost('ssl.example', '/c/ssl.pem'),
+      '</IfModule>',
+      '<IfModule !rewrite_module>', // not loaded: the negation holds
+      vhost('norewrite.example', '/c/norewrite.pem'),
+      '</IfModule>',
+      '<IfModule mod_ssl>', // neither identifier nor file name: httpd finds no such module
+      vhost('wrong-name.example', '/c/wrong-name.pem'),
+      '</IfModule>',
+      '<IfModule http2_module>',
+      '  <IfModule mod_version.c>', // compiled into Debian's apache2
+      vhost('h2.example', '/c/h2.pem'),
+      '  </IfModule>',
+      '</IfModule>',
+    ].join('\n');
     const result = await readApacheConfig(writeFile(join(dir, 'apache2.conf'), text));
-    expect(result).toMatchObject({ errors: [], bindings: [] });
+    expect(result.errors).toEqual([]);
+    expect(result.bindings.map((b) => [b.serverNames, b.certificateFile])).toEqual([
+      [['ssl.example'], '/c/ssl.pem'],
+      [['norewrite.example'], '/c/norewrite.pem'],
+      [['h2.example'], '/c/h2.pem'],
+      [[], '/c/early.pem'],
+    ]);
+  });
+
+  it('takes the modules of a site file read alone from Debian mods-enabled/ beside it', async () => {
+    const root = tempDir();
+    const apache = join(root, 'etc', 'apache2');
+    const site = [
+      '<IfModule mod_ssl.c>',
+      vhost('ssl.example', '/c/ssl.pem'),
+      '</IfModule>',
+      '<IfModule !mod_ssl.c>',
+      vhost('fallback.example', '/c/fallback.pem'),
+      '</IfModule>',
+    ].join('\n');
+    const file = writeFile(join(apache, 'sites-enabled', 'default-ssl.conf'), site);
+    writeFile(join(apache, 'mods-enabled', 'alias.load'), 'LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so\n');
+
+    const withoutSsl = await readApacheConfig(file);
+    expect(withoutSsl.bindings.map((b) => b.certificateFile)).toEqual(['/c/fallback.pem']);
+
+    writeFile(join(apache, 'mods-enabled', 'ssl.load'), '# Depends: setenvif mime socache_shmcb\nLoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so\n');
+    const withSsl = await readApacheConfig(file);
+    expect(withSsl.bindings.map((b) => b.certificateFile)).toEqual(['/c/ssl.pem']);
+
+    // Read through apache2.conf, which includes mods-enabled itself, the answer is the same.
+    const main = writeFile(join(apache, 'apache2.conf'), 'IncludeOptional mods-enabled/*.load\nIncludeOptional sites-enabled/*.conf\n');
+    expect((await readApacheConfig(main)).bindings.map((b) => b.certificateFile)).toEqual(['/c/ssl.pem']);
+  });
+
+  it('evaluates <IfDefine> against Define, UnDefine and the -D names given', async () => {
+    const dir = tempDir();
+    const text = [
+      '<IfDefine SSL>', // only with -D SSL
+      vhost('flag.example', '/c/flag.pem'),
+      '</IfDefine>',
+      '<IfDefine !SSL>',
+      vhost('noflag.example', '/c/noflag.pem'),
+      '</IfDefine>',
+      'Define HAVE_TLS',
+      '<IfDefine HAVE_TLS>',
+      vhost('defined.example', '/c/defined.pem'),
+      '</IfDefine>',
+      'UnDefine HAVE_TLS',
+      '<IfDefine HAVE_TLS>',
+      vhost('undefined.example', '/c/undefined.pem'),
+      '</IfDefine>',
+    ].join('\n');
+    const main = writeFile(join(dir, 'httpd.conf'), text);
+    const plain = await readApacheConfig(main);
+    expect(plain.errors).toEqual([]);
+    expect(plain.bindings.map((b) => b.certificateFile)).toEqual(['/c/noflag.pem', '/c/defined.pem']);
+    const flagged = await readApacheConfig(main, { apacheDefines: ['SSL'] });
+    expect(flagged.bindings.map((b) => b.certificateFile)).toEqual(['/c/flag.pem', '/c/defined.pem']);
+  });
+
+  it('reports a skipped section that is not closed, or closed by the wrong tag', async () => {
+    const dir = tempDir();
+    const main = writeFile(join(dir, 'httpd.conf'), '<IfDefine NOPE>\n  <Directory />\n  </Directory>\n</IfModule>\n<IfDefine NOPE>\nSSLCertificateFile /c/x.pem\n');
+    const result = await readApacheConfig(main);
+    expect(result.errors).toEqual([
+      { source: `${main}:4`, message: expect.stringContaining('</ifmodule> closes <ifdefine> (line 1)') },
+      { source: `${main}:5`, message: expect.stringContaining('<ifdefine> section is not closed') },
+    ]);
+    expect(result.bindings).toEqual([]);
+  });
+
+  it('expands <Macro>/Use as mod_macro does: parameters substituted, reported at the Use line', async () => {
+    const dir = tempDir();
+    const macros = [
+      '<Macro SSLSite $name $certdir @alias>', // 1
+      '  <VirtualHost *:443>',
+      '    ServerName $name',
+      '    ServerAlias @alias',
+      '    SSLEngine on',
+      '    SSLCertificateFile $certdir/$name.pem',
+      '    SSLCertificateKeyFile ${KEYS}/$name.key', // a Define variable, replaced when the line is read
+      '  </VirtualHost>',
+      '</Macro>',
+      '<Macro Pair $a $ab>', // "longest name wins" where one parameter prefixes another
+      '  Use SSLSite $ab $a "www.$ab"',
+      '</Macro>',
+    ].join('\n');
+    writeFile(join(dir, 'macros.conf'), macros);
+    const text = [
+      'Define KEYS /k', // 1
+      'Include macros.conf',
+      'use sslsite a.example /c "www.a.example"', // 3: names are case-insensitive
+      'Use Pair /d b.example', // 4: a macro using a macro
+      'UndefMacro SSLSite',
+      'Use SSLSite gone.example /c x', // 6
+    ].join('\n');
+    const main = writeFile(join(dir, 'apache2.conf'), text);
+    const result = await readApacheConfig(main);
+    expect(result.errors).toEqual([{ source: `${main}:6`, message: expect.stringContaining("macro 'sslsite' is not defined") }]);
+    expect(result.bindings).toEqual([
+      { proxy: 'apache', configFile: main, line: 3, serverNames: ['a.example', 'www.a.example'], certificateFile: '/c/a.example.pem', keyFile: '/k/a.example.key' },
+      { proxy: 'apache', configFile: main, line: 4, serverNames: ['b.example', 'www.b.example'], certificateFile: '/d/b.example.pem', keyFile: '/k/b.example.key' },
+    ]);
+  });
+
+  it('reports a macro used with the wrong number of arguments, or recursively, and an unclosed <Macro>', async () => {
+    const dir = tempDir();
+    const text = [
+      '<Macro Loop $x>',
+      '  Use Loop $x',
+      '</Macro>',
+      '<Macro One $x>',
+      '  SSLCertificateFile /c/$x.pem',
+      '</Macro>',
+      'Use One', // 7
+      'Use Loop 1', // 8
+      'Use One fine', // 9
+      '<Macro Open>', // 10
+    ].join('\n');
+    const main = writeFile(join(dir, 'apache2.conf'), text);
+    const result = await readApacheConfig(main);
+    expect(result.errors).toEqual([
+      { source: `${main}:7`, message: expect.stringContaining('used with 0 arguments instead of 1') },
+      { source: `${main}:8`, message: expect.stringContaining("recursive use of macro 'loop'") },
+      { source: `${main}:10`, message: expect.stringContaining('<Macro open> is not closed') },
+    ]);
+    expect(result.bindings.map((b) => [b.line, b.certificateFile])).toEqual([[9, '/c/fine.pem']]);
   });
 });

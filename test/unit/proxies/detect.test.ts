@@ -60,3 +60,27 @@ describe('detectProxyConfigs', () => {
     expect(await detectProxyConfigs(join(tempDir(), 'absent'))).toEqual([]);
   });
 });
+
+describe('detectProxyConfigs: sites-enabled files', () => {
+  it('finds nginx and Apache site files, by the directory above or by what they hold', async () => {
+    const dir = tempDir();
+    const nginxSite = writeFile(join(dir, 'etc', 'nginx', 'sites-available', 'site'), 'server { listen 443 ssl; }\n');
+    mkdirSync(join(dir, 'etc', 'nginx', 'sites-enabled'), { recursive: true });
+    symlinkSync(nginxSite, join(dir, 'etc', 'nginx', 'sites-enabled', 'site'));
+    writeFile(join(dir, 'etc', 'apache2', 'sites-enabled', 'default-ssl.conf'), '# a comment\n<VirtualHost *:443>\n</VirtualHost>\n');
+    writeFile(join(dir, 'backup', 'sites-enabled', 'web.conf'), '# copied from a server\nserver {\n  listen 443 ssl;\n}\n');
+    writeFile(join(dir, 'backup', 'sites-enabled', 'vhost.conf'), '<IfModule mod_ssl.c>\n</IfModule>\n');
+    writeFile(join(dir, 'backup', 'sites-enabled', 'notes.txt'), 'nothing a proxy reads\n');
+
+    expect(await detectProxyConfigs(dir)).toEqual([
+      { proxy: 'nginx', file: join(dir, 'backup', 'sites-enabled', 'web.conf') },
+      { proxy: 'apache', file: join(dir, 'backup', 'sites-enabled', 'vhost.conf') },
+      { proxy: 'apache', file: join(dir, 'etc', 'apache2', 'sites-enabled', 'default-ssl.conf') },
+      { proxy: 'nginx', file: join(dir, 'etc', 'nginx', 'sites-enabled', 'site') },
+    ].sort((a, b) => (a.file < b.file ? -1 : 1)));
+
+    // With the main config that includes them beside them, the site files are its, not candidates.
+    const main = writeFile(join(dir, 'etc', 'nginx', 'nginx.conf'), 'events {}\nhttp { include sites-enabled/*; }\n');
+    expect(await detectProxyConfigs(join(dir, 'etc', 'nginx'))).toEqual([{ proxy: 'nginx', file: main }]);
+  });
+});

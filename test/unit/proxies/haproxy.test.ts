@@ -125,3 +125,95 @@ describe('readHaproxyConfig', () => {
     expect(origin.bindings[0]!.certificateFile).toBe('/srv/lb/x.pem');
   });
 });
+
+describe('readHaproxyConfig: bundles, log-forward, crt-store', () => {
+  it('loads a multi-certificate bundle when the crt file itself is absent, each member with its own key', async () => {
+    const dir = tempDir();
+    writeFile(join(dir, 'site.pem.rsa'), PEM);
+    writeFile(join(dir, 'site.pem.rsa.key'), 'key');
+    writeFile(join(dir, 'site.pem.ecdsa'), PEM);
+    writeFile(join(dir, 'list.txt'), 'site.pem [alpn h2] www.example\n');
+    const text = 'frontend f\n  bind :443 ssl crt site.pem\n  bind :444 ssl crt-list list.txt\n  bind :445 ssl crt absent.pem\n';
+    const result = await readHaproxyConfig(writeFile(join(dir, 'haproxy.cfg'), text));
+    expect(result.errors).toEqual([]);
+    expect(result.bindings.map((b) => [b.line, b.certificateFile, b.keyFile, b.serverNames])).toEqual([
+      [2, join(dir, 'site.pem.ecdsa'), undefined, []],
+      [2, join(dir, 'site.pem.rsa'), join(dir, 'site.pem.rsa.key'), []],
+      [1, join(dir, 'site.pem.ecdsa'), undefined, ['www.example']],
+      [1, join(dir, 'site.pem.rsa'), join(dir, 'site.pem.rsa.key'), ['www.example']],
+      [4, join(dir, 'absent.pem'), undefined, []], // neither file nor bundle: reported where it is needed
+    ]);
+
+    const noBundles = 'global\n  ssl-load-extra-files key ocsp\nfrontend f\n  bind :443 ssl crt site.pem\n';
+    const without = await readHaproxyConfig(writeFile(join(dir, 'nobundle.cfg'), noBundles));
+    expect(without.bindings.map((b) => b.certificateFile)).toEqual([join(dir, 'site.pem')]);
+  });
+
+  it('reads bind lines of log-forward and peers sections, and ssl-f-use lines', async () => {
+    const dir = tempDir();
+    const text = [
+      'log-forward syslog', // 1
+      '  dgram-bind 127.0.0.1:514',
+      '  bind 127.0.0.1:6514 ssl crt /c/syslog.pem',
+      'peers mesh',
+      '  bind :10000 ssl crt /c/peer.pem',
+      '  server other 10.0.0.2:10000 ssl crt /c/client.pem',
+      'frontend web',
+      '  bind :443 ssl',
+      '  ssl-f-use crt /c/fuse.pem key /c/fuse.key alpn h2', // 9
+      'backend app',
+      '  ssl-f-use crt /c/not-a-frontend.pem',
+    ].join('\n');
+    const result = await readHaproxyConfig(writeFile(join(dir, 'haproxy.cfg'), text));
+    expect(result.errors).toEqual([]);
+    expect(result.bindings.map((b) => [b.line, b.certificateFile, b.keyFile])).toEqual([
+      [3, '/c/syslog.pem', undefined],
+      [5, '/c/peer.pem', undefined],
+      [9, '/c/fuse.pem', '/c/fuse.key'],
+    ]);
+  });
+
+  it('resolves crt "@store/name" and paths declared in crt-store sections, with the store\'s own bases', async () => {
+    const dir = tempDir();
+    writeFile(join(dir, 'other', 'plain.pem'), PEM);
+    writeFile(join(dir, 'other', 'plain.pem.key'), 'key'); // a companion key crt-store certificates never look for
+    const text = [
+      'global', // 1
+      '  crt-base /global/certs',
+      '  key-base /global/keys',
+      'crt-store', // 4
+      '  load crt "site1.crt" key "site1.key" alias "site1"',
+      '  load crt "site2.crt" key "site2.key"',
+      'crt-store web', // 7
+      '  crt-base /etc/ssl/certs/',
+      '  key-base /etc/ssl/private/',
+      '  load crt "site3.crt" alias "site3"', // 10
+      '  load crt "site4.crt" key "site4.key"',
+      `  load crt "${join(dir, 'other', 'plain.pem')}"`,
+      '  load crt "unused.crt" key "unused.key"', // 13
+      'frontend in', // 14
+      '  bind *:443 ssl crt "@/site1" crt "site2.crt" crt "@web/site3" crt "@web/site4.crt"',
+      `  bind *:444 ssl crt "@web${join(dir, 'other', 'plain.pem')}"`,
+      '  bind *:445 ssl crt "@web/site9"', // 17: not declared
+    ].join('\n');
+    const main = writeFile(join(dir, 'haproxy.cfg'), text);
+    const result = await readHaproxyConfig(main);
+    expect(result.errors).toEqual([{ source: `${main}:17`, message: expect.stringContaining('no crt-store declares this certificate') }]);
+    expect(result.bindings.map((b) => [b.line, b.certificateFile, b.keyFile])).toEqual([
+      [15, '/global/certs/site1.crt', '/global/keys/site1.key'],
+      [15, '/global/certs/site2.crt', '/global/keys/site2.key'],
+      [15, '/etc/ssl/certs/site3.crt', undefined],
+      [15, '/etc/ssl/certs/site4.crt', '/etc/ssl/private/site4.key'],
+      [16, join(dir, 'other', 'plain.pem'), undefined],
+      [13, '/etc/ssl/certs/unused.crt', '/etc/ssl/private/unused.key'], // loaded though no bind uses it
+    ]);
+  });
+
+  it('reports a crt-store certificate declared twice', async () => {
+    const dir = tempDir();
+    const main = writeFile(join(dir, 'haproxy.cfg'), 'crt-store s\n  load crt a.pem alias x\n  load crt b.pem alias x\nfrontend f\n  bind :443 ssl crt @s/x\n');
+    const result = await readHaproxyConfig(main);
+    expect(result.errors).toEqual([{ source: `${main}:3`, message: expect.stringContaining('@s/x is already declared') }]);
+    expect(result.bindings.map((b) => b.certificateFile)).toEqual([join(dir, 'a.pem')]);
+  });
+});

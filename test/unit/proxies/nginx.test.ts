@@ -239,3 +239,45 @@ describe('readNginxConfig', () => {
     expect(result.errors[0]!.message).toMatch(/nginx\.conf:1: cannot read included file .*loop\.conf: too many levels of symbolic links/);
   });
 });
+
+describe('readNginxConfig: a file of server-level directives', () => {
+  it('reads server blocks with no http block around them as nginx reads them from http {}', async () => {
+    const dir = tempDir();
+    const text = [
+      'ssl_certificate /c/shared.pem;', // 1: http-level, inherited by servers that listen with ssl
+      'ssl_certificate_key /c/shared.key;',
+      'server {',
+      '  listen 443 ssl;',
+      '  server_name a.example;',
+      '  ssl_certificate /c/a.pem;', // 6
+      '  ssl_certificate_key /c/a.key;',
+      '}',
+      'server { listen 443 ssl; server_name b.example; }', // 9
+      'server { listen 80; server_name plain.example; }',
+    ].join('\n');
+    const site = writeFile(join(dir, 'sites-enabled', 'example'), text);
+    const result = await readNginxConfig(site);
+    expect(result.errors).toEqual([]);
+    expect(result.bindings.map((b) => [b.configFile, b.line, b.serverNames, b.certificateFile, b.keyFile])).toEqual([
+      [site, 6, ['a.example'], '/c/a.pem', '/c/a.key'],
+      [site, 1, ['b.example'], '/c/shared.pem', '/c/shared.key'],
+    ]);
+  });
+
+  it('reads a main config that includes its sites at the top level', async () => {
+    const dir = tempDir();
+    const main = writeFile(join(dir, 'sites.conf'), 'include sites-enabled/*;\n');
+    writeFile(join(dir, 'sites-enabled', 'a'), 'server { listen 443 ssl; ssl_certificate a.pem; ssl_certificate_key a.key; }\n');
+    const result = await readNginxConfig(main);
+    expect(result.bindings.map((b) => b.certificateFile)).toEqual([join(dir, 'a.pem')]);
+  });
+
+  it('reports a server block at the top of a main config, as nginx refuses it', async () => {
+    const dir = tempDir();
+    const text = 'events {}\nhttp { server { listen 443 ssl; ssl_certificate in.pem; ssl_certificate_key in.key; } }\nserver { listen 443 ssl; ssl_certificate out.pem; ssl_certificate_key out.key; }\n';
+    const main = writeFile(join(dir, 'nginx.conf'), text);
+    const result = await readNginxConfig(main);
+    expect(result.errors).toEqual([{ source: `${main}:3`, message: expect.stringContaining('"server" directive is not allowed here') }]);
+    expect(result.bindings.map((b) => b.certificateFile)).toEqual([join(dir, 'in.pem')]);
+  });
+});

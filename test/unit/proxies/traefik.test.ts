@@ -148,3 +148,53 @@ describe('readTraefikConfig', () => {
     expect(loopResult.errors[1]!.message).toContain('cannot list');
   });
 });
+
+describe('readTraefikConfig: lines of TOML entries', () => {
+  it('reports each entry at its own line, not where its path first occurs in the file', async () => {
+    const dir = tempDir();
+    const text = [
+      '# certFile = "/certs/a.crt" (an old setting)', // 1
+      '[http.serversTransports.mtls]', // 2
+      '  certificates = [ { certFile = "/certs/a.crt", keyFile = "/certs/a.key" } ]', // 3: a client certificate
+      '', // 4
+      '[tls.stores.default.defaultCertificate]', // 5
+      '  certFile = "/certs/a.crt"', // 6
+      '  keyFile = """', // 7: a multi-line string
+      '/certs/a.key"""', // 8
+      '', // 9
+      '[[tls.certificates]]', // 10
+      "  certFile = '/certs/a.crt'", // 11
+      '[[tls.certificates]]', // 12
+      '  keyFile = "/certs/b.key"', // 13: no certFile: the entry's own header line
+      '[tls]', // 14
+      '  options.modern.minVersion = "VersionTLS13"', // 15
+    ].join('\n');
+    const file = writeFile(join(dir, 'dynamic.toml'), text);
+    const result = await readTraefikConfig(file);
+    expect(result.errors).toEqual([{ source: `${file}:12`, message: expect.stringContaining('certFile is missing') }]);
+    expect(result.bindings.map((b) => [b.line, b.certificateFile])).toEqual([
+      [11, '/certs/a.crt'],
+      [6, '/certs/a.crt'],
+    ]);
+  });
+
+  it('places entries of inline arrays of tables spread over lines', async () => {
+    const dir = tempDir();
+    const text = [
+      'tls.certificates = [', // 1
+      '  { certFile = "/certs/a.crt" },', // 2
+      '  # { certFile = "/certs/a.crt" } was the second entry', // 3: a comment
+      '  {', // 4
+      '    keyFile = "/certs/a.crt",', // 5: the same text, as another key
+      '    certFile = "/certs/a.crt"', // 6
+      '  },', // 7
+      ']', // 8
+    ].join('\n');
+    const result = await readTraefikConfig(writeFile(join(dir, 'inline.toml'), text));
+    expect(result.errors).toEqual([]);
+    expect(result.bindings.map((b) => [b.line, b.certificateFile, b.keyFile])).toEqual([
+      [2, '/certs/a.crt', undefined],
+      [6, '/certs/a.crt', '/certs/a.crt'],
+    ]);
+  });
+});

@@ -6,14 +6,18 @@
  * own `SSLCertificateFile` uses the main server's; certificate, key and chain lists inherit
  * separately. No `SSLCertificateKeyFile`: the key is in the certificate file.
  *
- * Conditional sections (`<IfModule>`, `<IfDefine>`, `<IfVersion>`, ...) are read as if true: the
- * reader cannot know the modules and start-up flags of the machine the config belongs to.
- * `<Macro>` bodies are templates, not configuration, and are skipped.
+ * `<IfModule [!]module>` and `<IfDefine [!]NAME>` are evaluated as httpd evaluates them while
+ * reading (see apache-conditions.ts: modules from `LoadModule`, names from `Define` and the `-D`
+ * flags given in the read options); other conditional sections (`<IfVersion>`, `<IfFile>`, ...)
+ * are read as if true. `<Macro>` / `Use` are expanded as mod_macro does (apache-macros.ts); what
+ * a macro serves is reported at the `Use` line that made it.
  */
 import { stat, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ProxyConfigResult, ProxyReadOptions } from '../proxy-types.js';
+import { ApacheConditions, debianModuleLoads } from './apache-conditions.js';
 import { apacheLines, apacheWords, substituteDefines } from './apache-lines.js';
+import { substituteMacroArguments, type ApacheMacro } from './apache-macros.js';
 import { pathInsideRoot, resolveConfigPath } from './config-paths.js';
 import { expandGlob, hasGlob } from './include-glob.js';
 import { ConfigReadContext, type ConfigPosition } from './read-context.js';
@@ -42,10 +46,27 @@ interface OpenSection extends Located {
 }
 
 const MAX_DIRECTORY_DEPTH = 16;
+/** Macros using macros: deeper than any real config, and a guard against runaway expansion. */
+const MAX_MACRO_DEPTH = 32;
+
+/** What one file's reading carries from line to line (a macro's lines are read into the same state). */
+interface ReadState {
+  file: string;
+  /** httpd requires every section to close in the file that opened it. */
+  sections: OpenSection[];
+  /** A false conditional being skipped: its header and how deep inside it the reader is. */
+  skipping?: { section: OpenSection; depth: number };
+  /** A `<Macro>` whose body is being collected. */
+  capturing?: { macro: ApacheMacro; depth: number; at: Located };
+  /** Names of the macros being expanded, innermost last. */
+  expanding: string[];
+}
 
 export async function readApacheConfig(mainFile: string, options: ProxyReadOptions = {}): Promise<ProxyConfigResult> {
   const main = resolve(mainFile);
-  const reader = new ApacheReader(new ConfigReadContext(options.root), dirname(main));
+  const conditions = new ApacheConditions(options.apacheDefines);
+  for (const [identifier, file] of await debianModuleLoads(main, options.root)) conditions.loadModule(identifier, file);
+  const reader = new ApacheReader(new ConfigReadContext(options.root), dirname(main), conditions);
   await reader.readFile(main, undefined);
   reader.finish();
   return reader.context.result();
@@ -53,6 +74,7 @@ export async function readApacheConfig(mainFile: string, options: ProxyReadOptio
 
 class ApacheReader {
   private readonly defines = new Map<string, string>();
+  private readonly macros = new Map<string, ApacheMacro>();
   private serverRoot: string;
   private readonly mainServer: ServerScope = { certificates: [], keys: [], aliases: [] };
   private readonly virtualHosts: ServerScope[] = [];
@@ -61,6 +83,7 @@ class ApacheReader {
   constructor(
     readonly context: ConfigReadContext,
     mainDir: string,
+    private readonly conditions: ApacheConditions,
   ) {
     this.serverRoot = mainDir;
   }
@@ -71,53 +94,127 @@ class ApacheReader {
 
   async readFile(file: string, from: ConfigPosition | undefined): Promise<void> {
     await this.context.readNested(file, from, async (text) => {
-      // httpd requires every section to close in the file that opened it.
-      const sections: OpenSection[] = [];
-      let skippingMacro = false;
-      for (const { text: raw, line } of apacheLines(text)) {
-        const at = { file, line };
-        if (skippingMacro) {
-          if (/^<\/macro\s*>$/i.test(raw)) {
-            skippingMacro = false;
-            sections.pop();
-          }
-          continue;
-        }
-        const { text: substituted, undefinedNames } = substituteDefines(raw, this.defines);
-        if (substituted.startsWith('</')) {
-          this.closeSection(substituted, at, sections);
-          continue;
-        }
-        if (substituted.startsWith('<')) {
-          const section = this.openSection(substituted, at, sections);
-          if (section === 'macro') skippingMacro = true;
-          continue;
-        }
-        const { words, unterminatedQuote } = apacheWords(substituted);
-        if (unterminatedQuote) this.context.error(at, 'unterminated quoted string (it runs to the end of the line)');
-        const [name, ...args] = words;
-        if (name === undefined) continue;
-        await this.directive(name.toLowerCase(), args, at, undefinedNames);
-      }
-      for (const open of sections.reverse()) {
-        this.context.error(open, `<${open.name}> section is not closed in this file (httpd requires it)`);
-        if (open.name === 'virtualhost') this.endVirtualHost();
-      }
+      const state: ReadState = { file, sections: [], expanding: [] };
+      for (const { text: raw, line } of apacheLines(text)) await this.line(raw, { file, line }, state);
+      this.endOfFile(state);
     });
   }
 
-  private openSection(text: string, at: Located, sections: OpenSection[]): string | undefined {
+  /** One logical line, as written (macro bodies keep it so; Define variables are replaced here). */
+  private async line(raw: string, at: Located, state: ReadState): Promise<void> {
+    if (state.capturing) {
+      this.capture(raw, state);
+      return;
+    }
+    const { text: substituted, undefinedNames } = substituteDefines(raw, this.defines);
+    if (state.skipping) {
+      this.skip(substituted, at, state);
+      return;
+    }
+    if (substituted.startsWith('</')) {
+      this.closeSection(substituted, at, state.sections);
+      return;
+    }
+    if (substituted.startsWith('<')) {
+      this.openSection(substituted, at, state);
+      return;
+    }
+    const { words, unterminatedQuote } = apacheWords(substituted);
+    if (unterminatedQuote) this.context.error(at, 'unterminated quoted string (it runs to the end of the line)');
+    const [name, ...args] = words;
+    if (name === undefined) return;
+    const lower = name.toLowerCase();
+    if (lower === 'use') await this.use(args, at, state);
+    else if (lower === 'undefmacro') this.macros.delete(args[0]?.toLowerCase() ?? '');
+    else await this.directive(lower, args, at, undefinedNames);
+  }
+
+  private endOfFile(state: ReadState): void {
+    if (state.capturing) {
+      this.context.error(state.capturing.at, `<Macro ${state.capturing.macro.name}> is not closed in this file (httpd requires it)`);
+    }
+    if (state.skipping) this.context.error(state.skipping.section, `<${state.skipping.section.name}> section is not closed in this file (httpd requires it)`);
+    for (const open of state.sections.reverse()) {
+      this.context.error(open, `<${open.name}> section is not closed in this file (httpd requires it)`);
+      if (open.name === 'virtualhost') this.endVirtualHost();
+    }
+  }
+
+  /** A line inside a false conditional: only section nesting matters until the section closes. */
+  private skip(text: string, at: Located, state: ReadState): void {
+    const skipping = state.skipping!;
+    if (text.startsWith('</')) {
+      if (--skipping.depth > 0) return;
+      state.skipping = undefined;
+      const name = text.slice(2).replace(/>$/, '').trim().toLowerCase();
+      if (name !== skipping.section.name) {
+        this.context.error(at, `</${name}> closes <${skipping.section.name}> (line ${skipping.section.line}); httpd expects </${skipping.section.name}>`);
+      }
+    } else if (text.startsWith('<')) {
+      skipping.depth++;
+    }
+  }
+
+  /** A line of a macro body: kept as written until the `</Macro>` that closes it (macros may nest). */
+  private capture(raw: string, state: ReadState): void {
+    const capturing = state.capturing!;
+    if (/^<\/macro\s*>/i.test(raw) && --capturing.depth === 0) {
+      this.macros.set(capturing.macro.name, capturing.macro);
+      state.capturing = undefined;
+      return;
+    }
+    if (/^<macro[\s>]/i.test(raw)) capturing.depth++;
+    capturing.macro.body.push(raw);
+  }
+
+  /** `Use Name values...`: the macro's body, parameters substituted, read here. */
+  private async use(args: string[], at: Located, state: ReadState): Promise<void> {
+    const [written, ...values] = args;
+    const name = written?.toLowerCase();
+    const macro = name === undefined ? undefined : this.macros.get(name);
+    if (name === undefined || !macro) {
+      this.context.error(at, name === undefined ? 'no macro name given to "Use"' : `macro '${name}' is not defined before this "Use" (httpd refuses this config)`);
+      return;
+    }
+    if (state.expanding.includes(name) || state.expanding.length >= MAX_MACRO_DEPTH) {
+      this.context.error(at, `recursive use of macro '${name}' (httpd refuses this config)`);
+      return;
+    }
+    if (values.length !== macro.parameters.length) {
+      this.context.error(at, `macro '${name}' (${macro.where}) used with ${values.length} arguments instead of ${macro.parameters.length} (httpd refuses this config)`);
+      return;
+    }
+    state.expanding.push(name);
+    try {
+      for (const line of macro.body) await this.line(substituteMacroArguments(line, macro.parameters, values), at, state);
+    } finally {
+      state.expanding.pop();
+    }
+  }
+
+  private openSection(text: string, at: Located, state: ReadState): void {
     if (!text.endsWith('>')) {
       this.context.error(at, `section header ${text} lacks its closing ">"`);
-      return undefined;
+      return;
     }
     const { words } = apacheWords(text.slice(1, -1));
     const name = words[0]?.toLowerCase();
     if (!name) {
       this.context.error(at, 'empty section header "<>"');
-      return undefined;
+      return;
     }
-    sections.push({ ...at, name });
+    if (name === 'macro') {
+      const [, macroName, ...parameters] = words;
+      if (macroName === undefined) this.context.error(at, '<Macro> without a name');
+      const where = `defined at ${at.file}:${at.line}`;
+      state.capturing = { macro: { name: (macroName ?? '').toLowerCase(), parameters, body: [], where }, depth: 1, at };
+      return;
+    }
+    if (!this.conditions.holds(name, words[1])) {
+      state.skipping = { section: { ...at, name }, depth: 1 };
+      return;
+    }
+    state.sections.push({ ...at, name });
     if (name === 'virtualhost') {
       if (this.currentHost) {
         this.context.error(at, '<VirtualHost> inside another <VirtualHost> (httpd refuses this)');
@@ -125,7 +222,6 @@ class ApacheReader {
       }
       this.currentHost = { certificates: [], keys: [], aliases: [] };
     }
-    return name;
   }
 
   private closeSection(text: string, at: Located, sections: OpenSection[]): void {
@@ -160,10 +256,17 @@ class ApacheReader {
     const scope = this.scope;
     switch (name) {
       case 'define':
-        if (args[0] !== undefined) this.defines.set(args[0], args[1] ?? '');
+        if (args[0] === undefined) return;
+        this.defines.set(args[0], args[1] ?? '');
+        this.conditions.define(args[0]);
         return;
       case 'undefine':
-        if (args[0] !== undefined) this.defines.delete(args[0]);
+        if (args[0] === undefined) return;
+        this.defines.delete(args[0]);
+        this.conditions.undefine(args[0]);
+        return;
+      case 'loadmodule':
+        if (args[0] !== undefined) this.conditions.loadModule(args[0], args[1]);
         return;
       case 'serverroot':
         if (args[0] !== undefined && needsResolved()) this.serverRoot = resolveConfigPath(args[0], this.serverRoot, this.context.root);

@@ -1,12 +1,13 @@
 /**
  * Finding the proxy configs under a directory being scanned: the well-known main files (nginx.conf,
  * apache2.conf / httpd.conf, haproxy.cfg, Traefik's traefik.yml and the dynamic files of a traefik/
- * directory), at any depth. Symlinks are followed but each directory is entered once, so a
+ * directory), and the site files of a `sites-enabled/` directory (nginx or Apache, told apart by
+ * the directory above or, failing that, by what the file holds), at any depth. Symlinks are followed but each directory is entered once, so a
  * symlink loop ends that branch. A candidate that another candidate includes (a Traefik dynamic
  * file its static config points at) is not a main file and is left out: its reader reaches it.
  */
 import { open, readdir, realpath, stat } from 'node:fs/promises';
-import { basename, extname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import type { ProxyKind } from '../../model.js';
 import type { ProxyConfigResult, ProxyReadOptions } from '../proxy-types.js';
 import { readApacheConfig } from './apache.js';
@@ -22,7 +23,7 @@ export interface DetectedProxyConfig {
 const MAX_DEPTH = 40;
 /** Trees that never hold a proxy's config and can be huge. */
 const SKIPPED_DIRECTORIES = new Set(['.git', 'node_modules']);
-/** How much of a candidate Traefik file is looked at for a `tls` section. */
+/** How much of a candidate file (Traefik dynamic config, site file) is looked at to tell what it is. */
 const SNIFF_BYTES = 256 * 1024;
 
 const readers: Record<ProxyKind, (file: string, options?: ProxyReadOptions) => Promise<ProxyConfigResult>> = {
@@ -86,6 +87,7 @@ async function classify(top: string, path: string): Promise<ProxyKind | undefine
   if (name === 'apache2.conf' || name === 'httpd.conf') return 'apache';
   if (name === 'haproxy.cfg') return 'haproxy';
   if (/^traefik\.(ya?ml|toml)$/.test(name)) return 'traefik';
+  if (basename(dirname(path)) === 'sites-enabled' && !name.startsWith('.')) return siteFileProxy(path);
   const extension = extname(name).toLowerCase();
   if (directories.includes('traefik') && (extension === '.yml' || extension === '.yaml' || extension === '.toml')) {
     return (await hasTlsSection(path, extension)) ? 'traefik' : undefined;
@@ -93,20 +95,39 @@ async function classify(top: string, path: string): Promise<ProxyKind | undefine
   return undefined;
 }
 
-async function hasTlsSection(path: string, extension: string): Promise<boolean> {
-  let text: string;
+/**
+ * A `sites-enabled/` file belongs to the server whose directory holds it (/etc/nginx, /etc/apache2);
+ * elsewhere its first section says: `<VirtualHost` is Apache's, `server {` nginx's.
+ */
+async function siteFileProxy(path: string): Promise<ProxyKind | undefined> {
+  const above = dirname(dirname(path)).split(sep).map((d) => d.toLowerCase());
+  if (above.some((d) => d.includes('nginx'))) return 'nginx';
+  if (above.some((d) => d.includes('apache') || d.includes('httpd'))) return 'apache';
+  const text = await head(path);
+  if (text === undefined) return undefined;
+  if (/^\s*<\s*(virtualhost|ifmodule|macro)\b/im.test(text)) return 'apache';
+  if (/^\s*server\s*\{/m.test(text)) return 'nginx';
+  return undefined;
+}
+
+async function head(path: string): Promise<string | undefined> {
   try {
     const handle = await open(path, 'r');
     try {
       const buffer = Buffer.alloc(SNIFF_BYTES);
       const { bytesRead } = await handle.read(buffer, 0, SNIFF_BYTES, 0);
-      text = buffer.subarray(0, bytesRead).toString('utf8');
+      return buffer.subarray(0, bytesRead).toString('utf8');
     } finally {
       await handle.close();
     }
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+async function hasTlsSection(path: string, extension: string): Promise<boolean> {
+  const text = await head(path);
+  if (text === undefined) return false;
   return extension === '.toml' ? /^\s*\[\[?\s*["']?tls["']?\s*[.\]]|^\s*tls\s*=/im.test(text) : /^\s*["']?tls["']?\s*:/im.test(text);
 }
 

@@ -3,6 +3,11 @@
  * relative to the conf prefix, the main config's directory, as nginx resolves them), applies
  * nginx's inheritance (a server without its own `ssl_certificate` uses its http/stream/mail
  * block's), and pairs several certificates in one server (RSA + ECDSA) with their keys in order.
+ *
+ * A file of server-level directives (a `sites-enabled/` file: `server { ... }` blocks with no
+ * `http` around them) is read as nginx reads it when `http {}` includes it: as the inside of an
+ * http block. Only a file that also holds main-context blocks is a main config, where nginx
+ * refuses a `server` at the top.
  */
 import { dirname, resolve } from 'node:path';
 import type { ProxyConfigResult, ProxyReadOptions } from '../proxy-types.js';
@@ -14,12 +19,16 @@ import { uniqueNames } from './server-names.js';
 
 /** Top-level contexts whose servers can speak TLS. */
 const TLS_CONTEXTS = new Set(['http', 'stream', 'mail']);
+/** Blocks only a main config holds at its top level. */
+const MAIN_CONTEXT_BLOCKS = new Set([...TLS_CONTEXTS, 'events']);
+/** Directives that make a file without main-context blocks an http-level include. */
+const HTTP_LEVEL = new Set(['server', 'ssl_certificate', 'ssl_certificate_key']);
 
 export async function readNginxConfig(mainFile: string, options: ProxyReadOptions = {}): Promise<ProxyConfigResult> {
   const main = resolve(mainFile);
   const reader = new NginxReader(new ConfigReadContext(options.root), dirname(main));
   const directives = await reader.load(main, undefined);
-  if (directives) reader.collect(directives);
+  if (directives) reader.collect(reader.mainContext(directives, main));
   return reader.context.result();
 }
 
@@ -68,6 +77,24 @@ class NginxReader {
     const spliced: NginxDirective[] = [];
     for (const file of files) spliced.push(...((await this.load(file, directive)) ?? []));
     return spliced;
+  }
+
+  /**
+   * The top level as nginx would see it: a file with server-level directives and no main-context
+   * block is the inside of an `http {}` that includes it; in a main config a top-level `server`
+   * is an error nginx stops on, reported here and left out.
+   */
+  mainContext(directives: NginxDirective[], file: string): NginxDirective[] {
+    const isMainConfig = directives.some((d) => MAIN_CONTEXT_BLOCKS.has(d.name) && d.block);
+    if (!isMainConfig) {
+      if (!directives.some((d) => HTTP_LEVEL.has(d.name))) return directives;
+      return [{ name: 'http', args: [], file, line: 1, block: directives }];
+    }
+    return directives.filter((d) => {
+      if (!HTTP_LEVEL.has(d.name)) return true;
+      this.context.error(d, `"${d.name}" directive is not allowed here: it belongs inside http {}, stream {} or mail {} (nginx refuses this config)`);
+      return false;
+    });
   }
 
   /** Walk the expanded tree and record a binding per certificate each TLS server serves. */

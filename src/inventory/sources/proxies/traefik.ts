@@ -19,6 +19,7 @@ import type { ProxyConfigResult, ProxyReadOptions } from '../proxy-types.js';
 import { pathInsideRoot, resolveConfigPath } from './config-paths.js';
 import { ConfigReadContext, type ConfigPosition } from './read-context.js';
 import { uniqueNames } from './server-names.js';
+import { tomlValueLines } from './toml-lines.js';
 import { hostsInRule } from './traefik-rules.js';
 
 type Located = ConfigPosition & { line: number };
@@ -30,7 +31,7 @@ const MAX_DIRECTORY_DEPTH = 16;
 /** One parsed file: its data and a way to find the line of a value in it. */
 interface ParsedConfig {
   data: unknown;
-  lineOf(path: Path, value: string): number;
+  lineOf(path: Path): number;
 }
 
 interface CertificateEntry extends Located {
@@ -63,7 +64,9 @@ class TraefikReader {
   private parse(file: string, text: string): ParsedConfig | undefined {
     if (extname(file).toLowerCase() === '.toml') {
       try {
-        return { data: parseToml(text), lineOf: tomlLineFinder(text) };
+        const data = parseToml(text);
+        const located = tomlValueLines(text);
+        return { data, lineOf: (path) => nearestLine(path, located) };
       } catch (err) {
         const line = err instanceof TomlError ? err.line : 1;
         this.context.error({ file, line }, `not valid TOML: ${firstLine((err as Error).message)}`);
@@ -123,7 +126,7 @@ class TraefikReader {
   private certificate(file: string, parsed: ParsedConfig, path: Path, entry: unknown): void {
     const certField = field(entry, 'certFile');
     const keyField = field(entry, 'keyFile');
-    const line = typeof certField.value === 'string' ? parsed.lineOf([...path, certField.key!], certField.value) : parsed.lineOf(path, '');
+    const line = typeof certField.value === 'string' ? parsed.lineOf([...path, certField.key!]) : parsed.lineOf(path);
     const at = { file, line };
     const certificateFile = this.path(certField.value, at, 'certFile');
     if (certificateFile === undefined) return;
@@ -156,7 +159,7 @@ class TraefikReader {
     for (const name of ['filename', 'directory']) {
       const option = field(fileProvider.value, name);
       if (typeof option.value !== 'string') continue;
-      const at = { file, line: parsed.lineOf([...base, option.key!], option.value) };
+      const at = { file, line: parsed.lineOf([...base, option.key!]) };
       const target = resolveConfigPath(option.value, dirname(file), this.context.root);
       if (name === 'filename') await this.readFile(target, at);
       else await this.readDirectory(target, at, 0);
@@ -212,31 +215,11 @@ function firstLine(message: string): string {
   return message.split('\n')[0] ?? message;
 }
 
-/**
- * smol-toml gives no positions, so find the line by its text: the n-th time a (key, value) pair
- * is asked for, the n-th line assigning that value to that key (config order is file order).
- */
-function tomlLineFinder(text: string): ParsedConfig['lineOf'] {
-  const lines = text.split('\n');
-  const used = new Map<string, number>();
-  return (path, value) => {
-    const key = String(path[path.length - 1] ?? '');
-    const quotedValue = escapeRegExp(value);
-    const pattern = new RegExp(`(^|[\\s{,])["']?${escapeRegExp(key)}["']?\\s*=\\s*(["'])${quotedValue}\\2`);
-    const seen = `${key}\u0000${value}`;
-    const skip = used.get(seen) ?? 0;
-    let found = 0;
-    for (let i = 0; i < lines.length; i++) {
-      if (!pattern.test(lines[i]!)) continue;
-      if (found++ === skip) {
-        used.set(seen, skip + 1);
-        return i + 1;
-      }
-    }
-    return 1;
-  };
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** The line of a path, or of its nearest ancestor that is written (a table given only by its header). */
+function nearestLine(path: Path, located: (path: Path) => number | undefined): number {
+  for (let length = path.length; length > 0; length--) {
+    const line = located(path.slice(0, length));
+    if (line !== undefined) return line;
+  }
+  return 1;
 }
