@@ -44,6 +44,7 @@ export function toInventoryFlags(paths: string[], f: Record<string, unknown>): I
     paths,
     nginx: list('nginx'),
     apache: list('apache'),
+    apacheDefine: list('apacheDefine'),
     haproxy: list('haproxy'),
     traefik: list('traefik'),
     endpoint: list('endpoint'),
@@ -54,7 +55,7 @@ export function toInventoryFlags(paths: string[], f: Record<string, unknown>): I
   };
   // commander sets detectProxies=true by default for --no-*; only an explicit --no- should override the config.
   if (f.detectProxies === false) flags.detectProxies = false;
-  for (const key of ['root', 'endpoints', 'failOn', 'connectTimeout', 'handshakeTimeout', 'asOf'] as const) {
+  for (const key of ['root', 'endpoints', 'failOn', 'connectTimeout', 'handshakeTimeout', 'asOf', 'trustStores'] as const) {
     if (typeof f[key] === 'string') flags[key] = f[key] as string;
   }
   if (typeof f.concurrency === 'number') flags.concurrency = f.concurrency;

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
 import type { InventoryOptions } from '../inventory/scan.js';
-import type { ProxyKind, Severity } from '../inventory/model.js';
+import { trustStoresModes, type ProxyKind, type Severity, type TrustStoresMode } from '../inventory/model.js';
 import type { EndpointSpec } from '../inventory/sources/endpoint-types.js';
 import { parseEndpointSpec, parseEndpointsFile } from '../inventory/sources/endpoint-spec.js';
 import { endpointScanDefaults } from '../inventory/sources/endpoints.js';
@@ -22,6 +22,8 @@ export interface InventoryFlags {
   paths: string[];
   nginx: string[];
   apache: string[];
+  /** Names given to httpd with -D (`--apache-define`). */
+  apacheDefine?: string[];
   haproxy: string[];
   traefik: string[];
   detectProxies?: boolean;
@@ -38,6 +40,7 @@ export interface InventoryFlags {
   handshakeTimeout?: string;
   workers?: number;
   asOf?: string;
+  trustStores?: string;
 }
 
 export interface ResolveContext {
@@ -107,6 +110,7 @@ export function resolveInventoryOptions(config: CertfleetConfig, flags: Inventor
     paths,
     proxyConfigs,
     detectProxyConfigs: flags.detectProxies ?? file.detectProxyConfigs ?? true,
+    apacheDefines: [...(file.apacheDefines ?? []), ...(flags.apacheDefine ?? [])],
     endpoints,
     passwords,
     extraCa: [...(file.ca ?? []).map(fromFile), ...flags.ca.map(fromCwd)].map((p) => Buffer.from(readBytes(p, 'CA file'))),
@@ -121,6 +125,11 @@ export function resolveInventoryOptions(config: CertfleetConfig, flags: Inventor
   if (root) options.root = root;
   const workers = flags.workers ?? file.workers;
   if (workers !== undefined) options.workers = workers;
+  const trustStores = (flags.trustStores ?? file.trustStores) as TrustStoresMode | undefined;
+  if (trustStores !== undefined && !trustStoresModes.includes(trustStores)) {
+    throw new UsageError(`--trust-stores must be one of ${trustStoresModes.join(', ')}, not "${trustStores}"`);
+  }
+  if (trustStores !== undefined) options.trustStores = trustStores;
   return { options, failOn, inputErrors };
 
   function fromEnv(name: string, where: string): string {

@@ -33,6 +33,7 @@ export const inventorySection = z.strictObject({
   exclude: stringList.optional(),
   nginx: stringList.optional(),
   apache: stringList.optional(),
+  apacheDefines: stringList.optional(),
   haproxy: stringList.optional(),
   traefik: stringList.optional(),
   detectProxyConfigs: z.boolean().optional(),
@@ -46,6 +47,8 @@ export const inventorySection = z.strictObject({
   connectTimeout: duration.optional(),
   handshakeTimeout: duration.optional(),
   workers: z.number().int().min(0).max(64).optional(),
+  /** Certificates only system trust stores hold: `anchors` (listed, not checked), `check`, or `skip`. */
+  trustStores: z.enum(['anchors', 'check', 'skip']).optional(),
 });
 
 export const configSchema = z.strictObject({

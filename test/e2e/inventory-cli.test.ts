@@ -64,7 +64,7 @@ describe('certfleet inventory on the example fleet', () => {
     };
     walk(join(fleet, 'generated'));
     expect(keyBodies.length).toBeGreaterThan(10);
-    for (const format of ['json', 'ndjson', 'csv', 'table']) {
+    for (const format of ['json', 'ndjson', 'csv', 'table', 'cyclonedx']) {
       const r = await runCli(['inventory', '--config', config, '--format', format]);
       for (const body of keyBodies) {
         expect(r.stdout.includes(body), `${format} stdout`).toBe(false);

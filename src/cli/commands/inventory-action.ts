@@ -7,6 +7,7 @@ import type { GlobalOptions } from '../main.js';
 import { writeOutput } from '../output.js';
 import { useColor } from '../render/colors.js';
 import { renderInventory, type InventoryFormat } from '../render/inventory.js';
+import { packageVersion } from '../version.js';
 
 export async function runInventoryCommand(paths: string[], flags: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
   const loaded = await loadConfig(process.cwd(), globals.config);
@@ -19,6 +20,7 @@ export async function runInventoryCommand(paths: string[], flags: Record<string,
   const result = await scanWithProgress(resolved, globals);
   const format = (flags.format as InventoryFormat | undefined) ?? 'table';
   const output = flags.output as string | undefined;
-  await writeOutput(renderInventory(result, format, { color: useColor(globals.color, output, process.stdout, process.env), cwd: process.cwd() }), output);
+  const color = useColor(globals.color, output, process.stdout, process.env);
+  await writeOutput(renderInventory(result, format, { color, cwd: process.cwd(), toolVersion: packageVersion() }), output);
   return exitCodeOf(result, resolved.failOn);
 }

@@ -3,10 +3,10 @@
  * each finding with its message and where it applies. Paths are shown relative to the cwd.
  */
 import { relative } from 'node:path';
-import Table from 'cli-table3';
 import { severityRank, type CertificateRecord, type CertificateSource, type InventoryResult } from '../../inventory/model.js';
 import { colors, paintSeverity, type Colors } from './colors.js';
 import { escapeControls as t } from './escape.js';
+import { boxTable, type Cell, type CellLine } from './text-table.js';
 
 /** Past this many rows a terminal table stops being read; the rest is in --format json/csv. */
 const MAX_ROWS = 500;
@@ -23,21 +23,19 @@ export function renderInventoryTable(result: InventoryResult, options: TableOpti
   // Every text a certificate or a file name controls goes through t(): see escape.ts.
   const show = (path: string) => t(displayPath(path, options.cwd));
   const out: string[] = [];
-  const rows = [...result.certificates].sort((a, b) => worst(b) - worst(a) || a.notAfter.localeCompare(b.notAfter));
+  const rows = mostUrgentFirst(result.certificates);
   const shown = rows.length > MAX_ROWS ? rows.filter((r) => r.findings.length > 0).slice(0, MAX_ROWS) : rows;
 
   if (shown.length > 0) {
-    const table = new Table({
-      head: ['Expires', 'Names', 'Issuer', 'Key', 'Found in', 'Findings'].map((h) => c.bold(h)),
-      style: { head: [], border: [] },
-      wordWrap: true,
-      colWidths: [13, 28, 20, 9, WHERE_WIDTH + 2, 26],
-    });
-    for (const r of shown) table.push(row(r, now, c, show));
-    out.push(table.toString());
+    const head = ['Expires', 'Names', 'Issuer', 'Key', 'Found in', 'Findings'].map((h): Cell => [{ text: h, paint: c.bold }]);
+    out.push(boxTable(head, shown.map((r) => row(r, now, c, show)), [13, 28, 20, 9, WHERE_WIDTH + 2, 26]));
   }
   if (shown.length < rows.length) {
-    out.push(c.dim(`(${rows.length - shown.length} more certificates without findings not shown; use --format json or csv for all)`));
+    const hidden = rows.length - shown.length;
+    // Past MAX_ROWS certificates with findings, some of those are left out too: say so.
+    const hiddenWithFindings = rows.filter((r) => r.findings.length > 0).length - shown.length;
+    const what = hiddenWithFindings > 0 ? `more certificates not shown (${hiddenWithFindings} of them with findings)` : 'more certificates without findings not shown';
+    out.push(c.dim(`(${hidden} ${what}; use --format json or csv for all)`));
   }
 
   const withFindings = shown.filter((r) => r.findings.length > 0);
@@ -65,11 +63,19 @@ export function renderInventoryTable(result: InventoryResult, options: TableOpti
   const s = result.summary;
   out.push(
     '',
-    `${s.certificates} certificates${s.keptCopies ? ` (${s.keptCopies} kept copies of certfleet deployments: earlier versions, files found before it)` : ''}, ${s.keys} private keys; findings: ${paintSeverity(c, 'error', `${s.findings.error} errors`)}, ` +
+    `${s.certificates} certificates${s.keptCopies ? ` (${s.keptCopies} kept copies of certfleet deployments: earlier versions, files found before it)` : ''}${s.trustAnchors ? `, ${s.trustAnchors} trust anchors from system trust stores (not checked)` : ''}, ${s.keys} private keys; findings: ${paintSeverity(c, 'error', `${s.findings.error} errors`)}, ` +
       `${paintSeverity(c, 'warning', `${s.findings.warning} warnings`)}, ${s.findings.info} info; ` +
       `${s.errors ? c.red(`${s.errors} sources unreadable`) : '0 sources unreadable'} (${(s.durationMs / 1000).toFixed(1)} s)`,
   );
   return out.join('\n') + '\n';
+}
+
+/** Worst finding first, then soonest expiry; each key computed once (a sort compares n log n times). */
+function mostUrgentFirst(certificates: CertificateRecord[]): CertificateRecord[] {
+  const keyed = certificates.map((r) => ({ r, worst: worst(r) }));
+  // ISO 8601 UTC strings of one shape sort as their instants do.
+  keyed.sort((a, b) => b.worst - a.worst || (a.r.notAfter < b.r.notAfter ? -1 : a.r.notAfter > b.r.notAfter ? 1 : 0));
+  return keyed.map((k) => k.r);
 }
 
 function worst(r: CertificateRecord): number {
@@ -79,20 +85,28 @@ function worst(r: CertificateRecord): number {
 /** Proxies and endpoints say more about where a certificate matters than the files it sits in. */
 const sourceOrder: Record<CertificateSource['kind'], number> = { proxy: 0, endpoint: 1, file: 2 };
 
-function row(r: CertificateRecord, now: number, c: Colors, show: (p: string) => string): string[] {
+function row(r: CertificateRecord, now: number, c: Colors, show: (p: string) => string): Cell[] {
   const daysLeft = Math.floor((Date.parse(r.notAfter) - now) / 86_400_000);
-  const when = `${r.notAfter.slice(0, 10)}\n${daysLeft < 0 ? c.red(`${-daysLeft}d ago`) : `in ${daysLeft}d`}`;
-  const names = r.sans.length ? r.sans.slice(0, 3).map(t).join('\n') + (r.sans.length > 3 ? `\n+${r.sans.length - 3} more` : '') : t(r.subject);
-  const issuer = t(/CN=([^,]+)/.exec(r.issuer)?.[1] ?? r.issuer);
-  const key = `${r.keyType} ${r.keyBits}`;
+  const when: Cell = [{ text: r.notAfter.slice(0, 10) }, daysLeft < 0 ? { text: `${-daysLeft}d ago`, paint: c.red } : { text: `in ${daysLeft}d` }];
+  const names: Cell = r.sans.length
+    ? [...r.sans.slice(0, 3).map((n) => ({ text: t(n) })), ...more(r.sans.length - 3)]
+    : [{ text: t(r.subject) }];
+  const issuer: Cell = [{ text: t(/CN=([^,]+)/.exec(r.issuer)?.[1] ?? r.issuer) }];
+  const key: Cell = [{ text: `${r.keyType} ${r.keyBits}` }];
   const sources = [...r.sources].sort((a, b) => sourceOrder[a.kind] - sourceOrder[b.kind]);
-  const where =
-    sources.slice(0, 3).map((s) => describeSource(s, show)).join('\n') +
-    (sources.length > 3 ? `\n+${sources.length - 3} more` : '');
-  const findings = r.keptCopy
-    ? c.dim(`certfleet ${r.managedBy?.role ?? 'kept'} copy\n(${t(r.managedBy?.name ?? '')})`)
-    : r.findings.map((f) => paintSeverity(c, f.severity, f.id)).join('\n') || c.green('ok');
+  const where: Cell = [...sources.slice(0, 3).map((s) => ({ text: describeSource(s, show) })), ...more(sources.length - 3)];
+  const findings: Cell = r.keptCopy
+    ? [{ text: `certfleet ${r.managedBy?.role ?? 'kept'} copy`, paint: c.dim }, { text: `(${t(r.managedBy?.name ?? '')})`, paint: c.dim }]
+    : r.trustAnchor && r.findings.length === 0
+      ? [{ text: 'trust anchor', paint: c.dim }, { text: '(not checked)', paint: c.dim }]
+      : r.findings.length
+        ? r.findings.map((f) => ({ text: f.id, paint: (s: string) => paintSeverity(c, f.severity, s) }))
+        : [{ text: 'ok', paint: c.green }];
   return [when, names, issuer, key, where, findings];
+}
+
+function more(n: number): CellLine[] {
+  return n > 0 ? [{ text: `+${n} more` }] : [];
 }
 
 /** `tag path`, the path shortened from the left so the tag and the file name always show. */

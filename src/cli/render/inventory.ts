@@ -1,15 +1,21 @@
 /**
- * One inventory result, four renderers. Each yields the document in pieces so 100,000
+ * One inventory result, five renderers. Each yields the document in pieces so 100,000
  * certificates are written out without ever being one 100 MB string.
  */
 import type { InventoryResult } from '../../inventory/model.js';
 import { escapeJsonChunks } from './escape.js';
 import { renderInventoryCsv } from './inventory-csv.js';
+import { renderInventoryCycloneDx } from './inventory-cyclonedx.js';
 import { renderInventoryTable, type TableOptions } from './inventory-table.js';
 
-export type InventoryFormat = 'table' | 'json' | 'ndjson' | 'csv';
+export type InventoryFormat = 'table' | 'json' | 'ndjson' | 'csv' | 'cyclonedx';
 
-export function renderInventory(result: InventoryResult, format: InventoryFormat, options: TableOptions): Iterable<string> {
+export interface InventoryRenderOptions extends TableOptions {
+  /** certfleet's version, for formats that name the tool that wrote them (CycloneDX). */
+  toolVersion?: string;
+}
+
+export function renderInventory(result: InventoryResult, format: InventoryFormat, options: InventoryRenderOptions): Iterable<string> {
   switch (format) {
     // JSON.stringify leaves DEL and C1 controls raw; escapeJsonChunks writes them as \u escapes.
     case 'json':
@@ -18,6 +24,8 @@ export function renderInventory(result: InventoryResult, format: InventoryFormat
       return escapeJsonChunks(renderInventoryNdjson(result));
     case 'csv':
       return renderInventoryCsv(result);
+    case 'cyclonedx':
+      return escapeJsonChunks(renderInventoryCycloneDx(result, { toolVersion: options.toolVersion ?? 'unknown' }));
     case 'table':
       return [renderInventoryTable(result, options)];
   }
