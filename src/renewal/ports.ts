@@ -34,6 +34,8 @@ export interface Issuers {
 export interface Deployer {
   live(name: string, targets: DeployTargets): Promise<string | undefined>;
   stage(name: string, versionId: string, targets: DeployTargets, files: VersionFiles, warn: DeployWarn): Promise<void>;
+  /** Make the paths links into the home without changing what is served (outside the switch sections). */
+  link(name: string, targets: DeployTargets, warn: DeployWarn, now: Date): Promise<void>;
   activate(name: string, versionId: string, targets: DeployTargets, warn: DeployWarn, now: Date): Promise<void>;
   hasFound(name: string, targets: DeployTargets): Promise<boolean>;
   restoreFound(name: string, targets: DeployTargets): Promise<boolean>;

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import type { AccountStore } from '../store/account-store.js';
 import { AcmeClients } from './acme-clients.js';
 import { runCommand } from './commands.js';
-import { activateVersion, hasFoundFiles, liveVersion, pruneVersions, restoreFoundFiles, stageVersion } from './deploy-files.js';
+import { activateVersion, hasFoundFiles, linkDeployPaths, liveVersion, pruneVersions, restoreFoundFiles, stageVersion } from './deploy-files.js';
 import type { CaSettings } from './managed.js';
 import type { CaPort, Deployer, Issuers, Verifier } from './ports.js';
 import { verifyServed } from './verify.js';
@@ -55,6 +55,7 @@ export class AcmeIssuers implements Issuers {
 export const fileDeployer: Deployer = {
   live: liveVersion,
   stage: stageVersion,
+  link: linkDeployPaths,
   activate: activateVersion,
   hasFound: hasFoundFiles,
   restoreFound: restoreFoundFiles,

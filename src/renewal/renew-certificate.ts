@@ -340,6 +340,7 @@ async function deployAndVerify(
   const deploy = cert.deploy!;
   const warn = (m: string) => log.warn(m);
   await deps.deployer.stage(cert.name, version.id, deploy.targets, files, warn);
+  await deps.deployer.link(cert.name, deploy.targets, warn, deps.now());
   try {
     await deps.exclusive(async () => {
       await deps.deployer.activate(cert.name, version.id, deploy.targets, warn, deps.now());

@@ -149,12 +149,34 @@ export class CertificateStore {
     await writeFileAtomic(join(dir, 'meta.json'), JSON.stringify(version, null, 2) + '\n');
   }
 
+  /**
+   * A version: its meta.json now, its files (the key among them) when first asked for. A run that
+   * only decides (most runs: nothing is due) reads one file per certificate instead of five, and
+   * `status` never opens a private key.
+   */
   async readVersion(name: string, id: string): Promise<{ version: IssuedVersion; files: VersionFiles }> {
     const dir = join(this.dir(name), 'versions', id);
-    const [meta, certPem, chainPem, fullchainPem, keyPem] = ['meta.json', 'cert.pem', 'chain.pem', 'fullchain.pem', 'privkey.pem'].map((f) =>
-      readSmallFile(join(dir, f)),
-    );
-    return { version: JSON.parse(meta!) as IssuedVersion, files: { certPem: certPem!, chainPem: chainPem!, fullchainPem: fullchainPem!, keyPem: keyPem! } };
+    const version = JSON.parse(readSmallFile(join(dir, 'meta.json'))) as IssuedVersion;
+    const read = new Map<string, string>();
+    const file = (f: string): string => {
+      if (!read.has(f)) read.set(f, readSmallFile(join(dir, f)));
+      return read.get(f)!;
+    };
+    const files: VersionFiles = {
+      get certPem() {
+        return file('cert.pem');
+      },
+      get chainPem() {
+        return file('chain.pem');
+      },
+      get fullchainPem() {
+        return file('fullchain.pem');
+      },
+      get keyPem() {
+        return file('privkey.pem');
+      },
+    };
+    return { version, files };
   }
 
   /** Complete versions, oldest first. */

@@ -100,6 +100,9 @@ export class FakeDeployer implements Deployer {
     this.step('stage', `${name} ${versionId}`);
     this.staged.set(`${name}/${versionId}`, files);
   }
+  async link(): Promise<void> {
+    // What the fake serves lives in liveVersions: nothing to link.
+  }
   async activate(name: string, versionId: string): Promise<void> {
     this.step('activate', `${name} ${versionId}`);
     this.liveVersions.set(name, versionId);

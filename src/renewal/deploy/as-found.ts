@@ -118,7 +118,7 @@ export async function restoreFound(manifest: FoundManifest, home: string, folder
  * Put a new entry at `path` in one rename: `make` creates it under a temporary name beside the
  * path (random, so nothing another user planted there is used), then it takes the path's place.
  */
-export async function replaceWith(path: string, make: (temp: string) => Promise<void>): Promise<void> {
+export async function replaceWith(path: string, make: (temp: string) => Promise<void>, options: { sync?: boolean } = {}): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.certfleet-${randomBytes(6).toString('hex')}`);
   try {
     await make(temp);
@@ -127,5 +127,5 @@ export async function replaceWith(path: string, make: (temp: string) => Promise<
     await rm(temp, { force: true }).catch(() => undefined);
     throw err;
   }
-  await syncDirectory(dirname(path));
+  if (options.sync !== false) await syncDirectory(dirname(path));
 }
