@@ -9,7 +9,8 @@ import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto);
 
-const MARK = 'c0ffee00c0ffee00c0ffee00c0ffee'; // 15-byte serial we overwrite per copy
+/** A 15-byte serial each copy overwrites: one signed certificate becomes many distinct ones, cheaply. */
+export const MARK = 'c0ffee00c0ffee00c0ffee00c0ffee';
 
 async function baseCertificates() {
   const out = [];
@@ -41,7 +42,7 @@ async function baseCertificates() {
   return out;
 }
 
-function variant(base, n) {
+export function variant(base, n) {
   const der = Buffer.from(base);
   const at = der.indexOf(Buffer.from(MARK, 'hex'));
   if (at < 0) throw new Error('serial marker not found');

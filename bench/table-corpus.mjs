@@ -8,10 +8,10 @@ import { webcrypto } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { MARK, variant } from './corpus.mjs';
 
 x509.cryptoProvider.set(webcrypto);
 
-const MARK = 'c0ffee00c0ffee00c0ffee00c0ffee';
 
 const subjects = [
   { cn: 'shop.example-handel.ch', rest: 'OU=E-Commerce Platform Operations, O=Example Handelsgesellschaft mbH & Co. KG, L=Zürich, ST=Zürich, C=CH', sans: 6 },
@@ -56,15 +56,6 @@ async function baseCertificates() {
     out.push(Buffer.from(cert.rawData));
   }
   return out;
-}
-
-function variant(base, n) {
-  const der = Buffer.from(base);
-  const at = der.indexOf(Buffer.from(MARK, 'hex'));
-  if (at < 0) throw new Error('serial marker not found');
-  der.writeUInt32BE(n >>> 0, at + 11);
-  der[at + 10] = 0x42;
-  return der;
 }
 
 function pem(der) {

@@ -55,8 +55,9 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
   const t0 = Date.now();
   const selected = selectCertificates(settings, options.names);
   const store = new CertificateStore(settings.stateDir);
+  // The real CA only when no fake was given (tests): building it opens nothing, closing it frees its connections.
   const acme = hooks.ports?.issuers ? undefined : new AcmeIssuers(new AccountStore(settings.stateDir), hooks.logger, hooks.now, hooks.commandEnv);
-  const ports = { issuers: acme!, deployer: fileDeployer, verifier: handshakeVerifier, runCommand: processRunner, ...hooks.ports };
+  const ports = { deployer: fileDeployer, verifier: handshakeVerifier, runCommand: processRunner, ...hooks.ports, issuers: hooks.ports?.issuers ?? acme! };
   await mkdir(settings.stateDir, { recursive: true, mode: 0o700 });
   const lock = options.plan ? undefined : await acquireLock(settings.stateDir, { waitMs: options.lockWaitMs, pid: hooks.pid });
   let outcomes: CertificateOutcome[];

@@ -82,11 +82,12 @@ export async function collectStatus(settings: RenewSettings, now: Date, warn: (m
     const state = await store.loadStateReadOnly(cert.name, warn);
     const current = await readCurrent(store, cert.name);
     const v = current?.version;
+    const specChange = v ? orderSpecChange(cert, v) : undefined;
     const decision = decideRenewal({
       ...(v ? { certificate: { serialNumber: v.serialNumber, notBefore: Date.parse(v.notBefore), notAfter: Date.parse(v.notAfter) } } : {}),
       ...(state.ari ? { ari: state.ari } : {}),
       ...(state.failures ? { failures: state.failures } : {}),
-      ...(v && orderSpecChange(cert, v) ? { specChange: orderSpecChange(cert, v)! } : {}),
+      ...(specChange ? { specChange } : {}),
       policy: settings.policy,
       now: now.getTime(),
     });
