@@ -1,5 +1,5 @@
 /** Runs the built CLI (bin/certfleet -> dist) as a user would, capturing output and exit code. */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -26,6 +26,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRes
   }
   return new Promise((resolve) => {
     const asRoot = options.unprivileged && process.getuid?.() === 0;
+    if (asRoot) assertNobodyCanRun();
     const [command, argv] = asRoot
       ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bin, ...args]]
       : [process.execPath, [bin, ...args]];
@@ -44,4 +45,19 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRes
       },
     );
   });
+}
+
+let nobodyChecked = false;
+/**
+ * Tests that run the CLI as `nobody` need a checkout that user can enter: cloned under a 0700
+ * directory (mktemp -d), every such test would fail with "Cannot find module". Say why instead.
+ */
+function assertNobodyCanRun(): void {
+  if (nobodyChecked) return;
+  try {
+    execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', bin], { stdio: 'ignore' });
+  } catch {
+    throw new Error(`user nobody cannot read ${bin}: a parent directory of the checkout is closed to other users (a clone under mktemp -d is 0700); run the suite from a directory others may enter`);
+  }
+  nobodyChecked = true;
 }
