@@ -7,7 +7,7 @@
  * acme-client lacks: ARI (RFC 9773), profiles, revocation with the certificate's own key, key
  * rollover through our transport, fast polling, and problem documents kept as data.
  */
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { silentLogger, type Logger } from '../logger.js';
 import { CertfleetError } from '../errors.js';
@@ -20,6 +20,7 @@ import { CA_REQUEST_CONCURRENCY, eachBounded } from './fan-out.js';
 import { parseRetryAfter, toProblem } from './http-values.js';
 import { jwkThumbprint } from './key-authorization.js';
 import { pollUntil, type PollTiming } from './poll.js';
+import { readPrivateKey } from './private-key.js';
 import { checkProfile } from './profiles.js';
 import {
   parseAuthorization,
@@ -35,7 +36,7 @@ import { AcmeTransport, type AcmeHttpResponse, type TransportStats } from './tra
 export interface AcmeClientOptions {
   /** Resolved directory URL (see resolveDirectoryUrl for presets). */
   directoryUrl: string;
-  /** PEM private key of the account (EC P-256/P-384 or RSA). */
+  /** PEM private key of the account (EC P-256/P-384 or RSA), read once here for the client's life. */
   accountKeyPem: string;
   /** The account's URL when already known (from the state directory); ensureAccount() finds it otherwise. */
   accountUrl?: string;
@@ -154,7 +155,7 @@ export class AcmeClient {
       userAgent: options.userAgent ?? 'certfleet',
       logger: this.logger,
     });
-    this.signer = this.makeSigner(options.accountKeyPem);
+    this.signer = this.makeSigner(readPrivateKey(options.accountKeyPem, 'the account key'));
     this.thumbprint = jwkThumbprint(this.signer.jwk());
     this.account = options.accountUrl;
   }
@@ -255,7 +256,7 @@ export class AcmeClient {
     const dir = await this.directory();
     if (!dir.keyChange) throw new AcmeError(`the CA at ${this.directoryUrl} does not offer key rollover (no keyChange in its directory)`);
     const accountUrl = this.requireAccount();
-    const next = this.makeSigner(newKeyPem);
+    const next = this.makeSigner(readPrivateKey(newKeyPem, 'the new account key'));
     const inner = next.signDetached(dir.keyChange, { account: accountUrl, oldKey: this.signer.jwk() });
     const resp = await this.postAsAccount(dir.keyChange, { ...inner }, 'rolling over the account key');
     this.expect(resp, [200], 'the account key rollover', dir.keyChange);
@@ -420,24 +421,20 @@ export class AcmeClient {
     return parseRenewalInfo(resp.data, resp.headers['retry-after']);
   }
 
-  private makeSigner(keyPem: string): AcmeSigner {
-    const signer = new AcmeSigner({ directoryUrl: this.directoryUrl, keyPem, transport: this.transport, badNonceRetries: this.badNonceRetries });
+  private makeSigner(key: KeyObject): AcmeSigner {
+    const signer = new AcmeSigner({ directoryUrl: this.directoryUrl, key, transport: this.transport, badNonceRetries: this.badNonceRetries });
     if (this.rawDirectory !== undefined) signer.seedDirectory(this.rawDirectory);
     return signer;
   }
 
   /** A signer for the certificate's key, after checking the key is the certificate's. */
   private certificateKeySigner(keyPem: string, certDer: Buffer): AcmeSigner {
-    let spkiSha256: string;
-    try {
-      spkiSha256 = createHash('sha256').update(createPublicKey(keyPem).export({ type: 'spki', format: 'der' })).digest('hex');
-    } catch (err) {
-      throw new AcmeError('the certificate key for revocation cannot be read (a PEM private key is needed)', { cause: err });
-    }
+    const key = readPrivateKey(keyPem, 'the certificate key for revocation');
+    const spkiSha256 = createHash('sha256').update(createPublicKey(key).export({ type: 'spki', format: 'der' })).digest('hex');
     if (spkiSha256 !== parseCertificate(certDer).info.publicKeyFingerprintSha256) {
       throw new AcmeError('the key given for revocation is not the certificate\'s key', { code: 'acme-key-mismatch' });
     }
-    return this.makeSigner(keyPem);
+    return this.makeSigner(key);
   }
 
   private timing(options: WaitOptions): Partial<PollTiming> {

@@ -7,7 +7,15 @@
  *
  * acme-client 5.4 does not type its internals; `HttpClientInternals` names exactly the members
  * relied on, so an upgrade that changes them fails the integration tests rather than silently.
+ *
+ * The key: acme-client's Client turns its `accountKey` into a Buffer of PEM, and HttpClient signs
+ * every JWS with whatever `accountKey` holds, so a PEM costs OpenSSL's decoder on every request
+ * (0.7 ms, a fifth of node's CPU in an issuance). The Client gets an empty key, and its HttpClient
+ * the KeyObject afterwards: createSignedBody and getJwk hand it to node:crypto, which takes a
+ * KeyObject as well as a PEM. Should an upgrade sign from anywhere else, that place finds the
+ * empty key and every signed request fails (test/unit/acme/signer.test.ts), never a slow path.
  */
+import type { KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Client } from 'acme-client';
 import { AcmeError } from './errors.js';
@@ -44,6 +52,8 @@ interface HttpClientInternals {
   ): Promise<AcmeHttpResponse>;
   createSignedBody(url: string, payload: Record<string, unknown> | null, opts?: { nonce?: string | null; kid?: string | null }): JwsBody;
   getJwk(): PublicJwk;
+  /** A PEM Buffer as the Client built it; replaced by the KeyObject (see the header). */
+  accountKey: unknown;
   maxBadNonceRetries: number;
   externalAccountBinding: Partial<ExternalAccountBinding>;
   directoryCache: unknown;
@@ -52,8 +62,8 @@ interface HttpClientInternals {
 
 export interface SignerOptions {
   directoryUrl: string;
-  /** PEM private key (EC P-256/P-384/P-521 or RSA): the account key, or a certificate key for revocation. */
-  keyPem: string;
+  /** Private key (EC P-256/P-384/P-521 or RSA; see readPrivateKey): the account key, or a certificate key for revocation. */
+  key: KeyObject;
   transport: AcmeTransport;
   badNonceRetries: number;
 }
@@ -63,26 +73,34 @@ export class AcmeSigner {
   private readonly http: HttpClientInternals;
 
   constructor(options: SignerOptions) {
-    const client = new (loadClientClass())({ directoryUrl: options.directoryUrl, accountKey: options.keyPem });
+    const { key } = options;
+    // Checked before acme-client sees it: Ed25519 has no JWS algorithm there, and a public key cannot sign.
+    if (key.type !== 'private') throw new AcmeError('ACME requests are signed with a private key, not a public one');
+    if (key.asymmetricKeyType !== 'ec' && key.asymmetricKeyType !== 'rsa') {
+      throw new AcmeError(`ACME keys must be EC or RSA, not ${key.asymmetricKeyType ?? 'unknown'}`);
+    }
+    // No PEM for acme-client to keep (see the header): an empty Buffer, then the KeyObject.
+    const client = new (loadClientClass())({ directoryUrl: options.directoryUrl, accountKey: Buffer.alloc(0) });
     const http = (client as unknown as { http?: HttpClientInternals }).http;
-    if (!http || typeof http.signedRequest !== 'function' || typeof http.request !== 'function' || typeof http.getNonce !== 'function') {
-      throw new AcmeError('acme-client internals changed (HttpClient.request/signedRequest/getNonce): certfleet needs an update', { code: 'internal' });
+    if (
+      !http ||
+      typeof http.signedRequest !== 'function' ||
+      typeof http.request !== 'function' ||
+      typeof http.getNonce !== 'function' ||
+      typeof http.createSignedBody !== 'function' ||
+      !Buffer.isBuffer(http.accountKey)
+    ) {
+      throw new AcmeError('acme-client internals changed (HttpClient.request/signedRequest/getNonce/createSignedBody/accountKey): certfleet needs an update', { code: 'internal' });
     }
     this.http = http;
+    http.accountKey = key;
     const transport = options.transport;
     http.request = (url, method, opts) => transport.request(url, method, opts?.data);
     const fetchNonce = http.getNonce.bind(http);
     http.getNonce = async () => transport.takeNonce() ?? fetchNonce();
     http.maxBadNonceRetries = options.badNonceRetries;
-    // Reject unusable keys now (Ed25519 has no JWS algorithm in acme-client), not at the first request.
-    let jwk: PublicJwk;
-    try {
-      jwk = this.jwk();
-    } catch (err) {
-      // OpenSSL's decoder messages never quote the key, so the cause is safe to keep.
-      throw new AcmeError('the key cannot be read (a PEM private key is needed)', { cause: err });
-    }
-    if (jwk.kty !== 'EC' && jwk.kty !== 'RSA') throw new AcmeError(`ACME keys must be EC or RSA, not ${jwk.kty ?? 'unknown'}`);
+    // The JWK once, now (getJwk caches it): every `jwk`-form request and the thumbprint read it.
+    this.jwk();
   }
 
   /** The directory object (acme-client caches it for a day). */
