@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs and a fresh machine lacks: Debian packages for the real parts
-# the tests drive (nginx, Pebble, BIND, Chromium, promtool, systemd-analyze; openssl and keytool to build keystores;
+# the tests drive (nginx, Pebble, BIND, PostgreSQL, Chromium, promtool, systemd-analyze; openssl and keytool to build keystores;
 # ca-certificates, ca-certificates-java and postgresql-common for their real files)
 # and the npm packages.
 # Idempotent and quiet when everything is there.
@@ -14,6 +14,7 @@ command -v keytool >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v pebble >/dev/null 2>&1 || need+=(pebble)                             # ACME server (+ pebble-challtestsrv)
 command -v named >/dev/null 2>&1 || [ -x /usr/sbin/named ] || need+=(bind9)    # RFC 2136 dns-01
 command -v nsupdate >/dev/null 2>&1 || need+=(bind9-dnsutils)                  # dig, nsupdate for dns-01 tests
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql) # PostgreSQL store tests (15 on bookworm)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)                        # report HTML in a real browser
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)                      # report Prometheus output check
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)                 # systemd-analyze verify on the shipped units
@@ -35,6 +36,14 @@ if [ ${#need[@]} -gt 0 ]; then
   # Debian may start these on install; the tests run their own instances on loopback.
   if command -v systemctl >/dev/null 2>&1; then
     for unit in nginx named prometheus; do systemctl stop "$unit" >/dev/null 2>&1 || true; done
+  fi
+  # Installing postgresql creates and starts Debian's own cluster (<version>/main, port 5432), under
+  # systemd or directly. Stop that cluster, and only when this run installed it (a cluster that was
+  # there before may be someone's); the tests' clusters are not registered with postgresql-common.
+  if [[ " ${need[*]} " == *" postgresql "* ]] && command -v pg_ctlcluster >/dev/null 2>&1; then
+    for conf in /etc/postgresql/*/main; do
+      [ -d "$conf" ] && pg_ctlcluster "$(basename "$(dirname "$conf")")" main stop >/dev/null 2>&1 || true
+    done
   fi
 fi
 
