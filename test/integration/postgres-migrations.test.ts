@@ -45,7 +45,10 @@ async function versions(c: PostgresConnection): Promise<number[]> {
   return rows.map((r) => r.version);
 }
 
-const TABLES = ['accounts', 'certfleet_schema', 'certificates', 'challenge_tokens', 'rate_budget', 'run_records', 'versions'];
+/** Every migration's version: what a database migrated from empty records. */
+const ALL = MIGRATIONS.map((m) => m.version);
+
+const TABLES = ['account_keys_retired', 'accounts', 'certfleet_schema', 'certificates', 'challenge_tokens', 'rate_budget', 'run_records', 'versions'];
 
 async function tables(c: PostgresConnection): Promise<string[]> {
   const { rows } = await c.pool.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
@@ -56,18 +59,19 @@ describe('migrate', () => {
   it('builds schema version 1 on an empty database and records who applied it', async () => {
     const c = await freshDatabase();
     expect(await tables(c)).toEqual([]);
-    expect(await migrate(c.pool, { binaryVersion: '0.1.0' })).toEqual({ from: 0, to: SCHEMA_VERSION, applied: [1] });
+    expect(await migrate(c.pool, { binaryVersion: '0.1.0' })).toEqual({ from: 0, to: SCHEMA_VERSION, applied: ALL });
     expect(await tables(c)).toEqual(TABLES);
-    const { rows } = await c.pool.query('SELECT version, name, binary_version, applied_at <= now() AS past FROM certfleet_schema');
-    expect(rows).toEqual([{ version: 1, name: 'initial schema', binary_version: '0.1.0', past: true }]);
+    const { rows } = await c.pool.query('SELECT version, name, binary_version, applied_at <= now() AS past FROM certfleet_schema ORDER BY version');
+    expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name, binary_version: '0.1.0', past: true })));
+    expect(rows[0]).toEqual({ version: 1, name: 'initial schema', binary_version: '0.1.0', past: true });
     expect(await checkSchema(c.pool)).toEqual({ version: SCHEMA_VERSION, appliedBy: '0.1.0' });
   });
 
   it('is idempotent: a second run applies nothing', async () => {
     const c = await freshDatabase();
     await migrate(c.pool);
-    expect(await migrate(c.pool)).toEqual({ from: 1, to: 1, applied: [] });
-    expect(await versions(c)).toEqual([1]);
+    expect(await migrate(c.pool)).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION, applied: [] });
+    expect(await versions(c)).toEqual(ALL);
   });
 
   it('two runners migrating at once: one waits on the lock, nothing is applied twice', async () => {
@@ -93,18 +97,19 @@ describe('migrate', () => {
       }
       await holder.query('COMMIT');
       const results = await Promise.all(runs);
-      expect(results.map((r) => r.applied).sort()).toEqual([[], [1]]);
+      // Each migration is applied once, by whichever runner held the lock for it.
+      expect(results.flatMap((r) => r.applied).sort((x, y) => x - y)).toEqual(ALL);
     } finally {
       holder.release();
     }
-    expect(await versions(c)).toEqual([1]);
+    expect(await versions(c)).toEqual(ALL);
   });
 
   it('a failing migration rolls back whole and leaves the previous version', async () => {
     const c = await freshDatabase();
-    const broken: Migration = { version: 2, name: 'broken', sql: 'CREATE TABLE half_done (x int); SELECT 1 / 0;' };
+    const broken: Migration = { version: SCHEMA_VERSION + 1, name: 'broken', sql: 'CREATE TABLE half_done (x int); SELECT 1 / 0;' };
     await expect(migrate(c.pool, { migrations: [...MIGRATIONS, broken] })).rejects.toThrow('division by zero');
-    expect(await versions(c)).toEqual([1]);
+    expect(await versions(c)).toEqual(ALL);
     expect(await tables(c)).not.toContain('half_done');
   });
 
@@ -120,7 +125,7 @@ describe('migrate', () => {
     const byCheck = await failure(checkSchema(c.pool, { binaryVersion: '0.1.0', server: c.server }));
     expect(byCheck.code).toBe('store-schema-newer');
     expect(byCheck.message).toBe(byMigrate.message);
-    expect(await versions(c)).toEqual([1, 999]);
+    expect(await versions(c)).toEqual([...ALL, 999]);
   });
 });
 
@@ -137,10 +142,10 @@ describe('checkSchema (start-up)', () => {
   it('a schema older than the binary: run `certfleet store migrate`', async () => {
     const c = await freshDatabase();
     await migrate(c.pool);
-    const next: Migration = { version: 2, name: 'next', sql: 'SELECT 1' };
+    const next: Migration = { version: SCHEMA_VERSION + 1, name: 'next', sql: 'SELECT 1' };
     const err = await failure(checkSchema(c.pool, { migrations: [...MIGRATIONS, next], binaryVersion: '0.2.0', server: c.server }));
     expect(err.code).toBe('store-schema-old');
-    expect(err.message).toBe(`the PostgreSQL store at ${c.server} has schema version 1; this certfleet 0.2.0 needs version 2`);
+    expect(err.message).toBe(`the PostgreSQL store at ${c.server} has schema version ${SCHEMA_VERSION}; this certfleet 0.2.0 needs version ${SCHEMA_VERSION + 1}`);
     expect(err.hint).toBe('run `certfleet store migrate` to bring it up to date');
   });
 });

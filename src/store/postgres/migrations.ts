@@ -13,6 +13,7 @@ import { CertfleetError, ExitCode } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { withPostgresErrors } from './connection.js';
 import { initial } from './migrations/001-initial.js';
+import { stateStore } from './migrations/002-state-store.js';
 
 export interface Migration {
   version: number;
@@ -21,7 +22,7 @@ export interface Migration {
 }
 
 /** Every migration this binary knows, in order; versions are 1, 2, 3, ... without gaps. */
-export const MIGRATIONS: readonly Migration[] = [initial];
+export const MIGRATIONS: readonly Migration[] = [initial, stateStore];
 
 /** The schema version this binary works with. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,191 @@
+/**
+ * The certificate records (ports.ts `CertificateRecords`) in the `certificates` and `versions`
+ * tables. A version's private key is stored only encrypted (encryption.ts; the version's identity
+ * is its additional authenticated data) and decrypted only when `files.keyPem` is read.
+ *
+ * A schedule (renew's last not-due decision) lives in the certificate's row; any write to the
+ * state or to which version is current sets it back to null in the same statement, so a schedule
+ * never outlives the state it was decided on (the file store's identity check, done by the row).
+ * Every write given a fence checks the lease token in the same statement or transaction and throws
+ * LeaseLostError when the certificate was taken over.
+ */
+import type { CertificateRecords, CertificateState, Fence, IssuedVersion, Schedule, VersionFiles } from '../ports.js';
+import type { Db } from './db.js';
+import { timestamp } from './db.js';
+import { decryptPrivateKey, encryptPrivateKey, type KeyOwner, type Keyring } from './encryption.js';
+import { checkFence, leaseLost, sameName } from './leases.js';
+
+interface VersionRow {
+  id: string;
+  meta: IssuedVersion;
+  cert_pem: string;
+  chain_pem: string | null;
+  fullchain_pem: string | null;
+  key_ciphertext: Buffer | null;
+  key_nonce: Buffer | null;
+  key_id: string | null;
+}
+
+/** Both the state write and a version switch void the schedule (see the module comment). */
+const VOID_SCHEDULE = 'schedule = NULL, next_check_at = NULL, updated_at = now()';
+
+export class PostgresCertificates implements CertificateRecords {
+  constructor(
+    private readonly db: Db,
+    private readonly ring: Keyring,
+  ) {}
+
+  async names(): Promise<string[]> {
+    // A row made only by a lease (acquire, claim) holds no state yet: the file store has no
+    // certificate directory for it either.
+    const { rows } = await this.db.query<{ name: string }>(
+      `SELECT name FROM certificates c
+        WHERE archived_at IS NULL
+          AND (state <> '{}'::jsonb OR current_version IS NOT NULL OR EXISTS (SELECT 1 FROM versions v WHERE v.certificate = c.name))
+        ORDER BY name COLLATE "C"`,
+    );
+    return rows.map((r) => r.name);
+  }
+
+  loadState(name: string, onCorrupt: (message: string) => void): Promise<CertificateState> {
+    return this.readState(name, (reason) => `the state of ${name} in the database is unreadable (${reason}); rebuilt from the stored versions (the row keeps it until the next state write)`, onCorrupt);
+  }
+
+  loadStateReadOnly(name: string, onCorrupt: (message: string) => void): Promise<CertificateState> {
+    return this.readState(name, (reason) => `the state of ${name} in the database is unreadable (${reason}); the next renew rebuilds it`, onCorrupt);
+  }
+
+  /**
+   * jsonb always parses; what can be wrong is a document certfleet did not write (an edit by
+   * hand): it is reported and a fresh state used, as the file store does with a corrupt file.
+   */
+  private async readState(name: string, message: (reason: string) => string, onCorrupt: (message: string) => void): Promise<CertificateState> {
+    const { rows } = await this.db.query<{ state: unknown }>('SELECT state FROM certificates WHERE name = $1', [name]);
+    const state = rows[0]?.state;
+    if (state === undefined || isEmptyObject(state)) return { schemaVersion: 1 };
+    if (typeof state === 'object' && state !== null && !Array.isArray(state) && (state as { schemaVersion?: unknown }).schemaVersion === 1) return state as CertificateState;
+    onCorrupt(message('not a certfleet state document, schemaVersion 1'));
+    return { schemaVersion: 1 };
+  }
+
+  async saveState(name: string, state: CertificateState, fence?: Fence): Promise<void> {
+    const json = JSON.stringify(state);
+    if (fence === undefined) {
+      await this.db.query(`INSERT INTO certificates (name, state) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET state = EXCLUDED.state, ${VOID_SCHEDULE}`, [name, json]);
+      return;
+    }
+    sameName(name, fence);
+    const { rowCount } = await this.db.query(`UPDATE certificates SET state = $2, ${VOID_SCHEDULE} WHERE name = $1 AND lease_token = $3`, [name, json, fence.token]);
+    if (rowCount === 0) throw await leaseLost(this.db, fence);
+  }
+
+  async addVersion(name: string, version: IssuedVersion, files: VersionFiles, fence?: Fence): Promise<void> {
+    // Encrypted before the transaction: no row lock is held while the CPU works.
+    const key = files.keyPem === '' ? undefined : encryptPrivateKey(this.ring, files.keyPem, versionOwner(name, version.id));
+    await this.db.transaction(async (client) => {
+      if (fence === undefined) await client.query('INSERT INTO certificates (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
+      else await checkFence(client, name, fence);
+      // Written again under the same id (a retried store): replaced whole, as the file store's files are.
+      await client.query(
+        `INSERT INTO versions (certificate, id, meta, cert_pem, chain_pem, fullchain_pem, key_ciphertext, key_nonce, key_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (certificate, id) DO UPDATE SET meta = EXCLUDED.meta, cert_pem = EXCLUDED.cert_pem, chain_pem = EXCLUDED.chain_pem,
+           fullchain_pem = EXCLUDED.fullchain_pem, key_ciphertext = EXCLUDED.key_ciphertext, key_nonce = EXCLUDED.key_nonce, key_id = EXCLUDED.key_id`,
+        [name, version.id, JSON.stringify(version), files.certPem, files.chainPem, files.fullchainPem, key?.ciphertext ?? null, key?.nonce ?? null, key?.keyId ?? null],
+      );
+    });
+  }
+
+  async readVersion(name: string, id: string): Promise<{ version: IssuedVersion; files: VersionFiles }> {
+    const { rows } = await this.db.query<VersionRow>(
+      'SELECT id, meta, cert_pem, chain_pem, fullchain_pem, key_ciphertext, key_nonce, key_id FROM versions WHERE certificate = $1 AND id = $2',
+      [name, id],
+    );
+    const row = rows[0];
+    if (row === undefined) throw new Error(`${name}: no stored version ${id}`);
+    return { version: row.meta, files: this.files(name, row) };
+  }
+
+  /** The row's files; the key is decrypted when first read (status and nothing-due runs never do). */
+  private files(name: string, row: VersionRow): VersionFiles {
+    const ring = this.ring;
+    let keyPem: string | undefined;
+    return {
+      certPem: row.cert_pem,
+      chainPem: row.chain_pem ?? '',
+      fullchainPem: row.fullchain_pem ?? '',
+      get keyPem() {
+        if (keyPem === undefined) {
+          keyPem =
+            row.key_ciphertext === null || row.key_nonce === null || row.key_id === null
+              ? ''
+              : decryptPrivateKey(ring, { ciphertext: row.key_ciphertext, nonce: row.key_nonce, keyId: row.key_id }, versionOwner(name, row.id));
+        }
+        return keyPem;
+      },
+    };
+  }
+
+  async versions(name: string): Promise<IssuedVersion[]> {
+    // Ids begin with the issue time: byte order (COLLATE "C", as the file store's sort) is age order.
+    const { rows } = await this.db.query<{ meta: IssuedVersion }>('SELECT meta FROM versions WHERE certificate = $1 ORDER BY id COLLATE "C"', [name]);
+    return rows.map((r) => r.meta);
+  }
+
+  async currentId(name: string): Promise<string | undefined> {
+    const { rows } = await this.db.query<{ current_version: string | null }>('SELECT current_version FROM certificates WHERE name = $1', [name]);
+    return rows[0]?.current_version ?? undefined;
+  }
+
+  async current(name: string): Promise<{ version: IssuedVersion; files: VersionFiles } | undefined> {
+    const { rows } = await this.db.query<VersionRow>(
+      `SELECT v.id, v.meta, v.cert_pem, v.chain_pem, v.fullchain_pem, v.key_ciphertext, v.key_nonce, v.key_id
+         FROM certificates c JOIN versions v ON v.certificate = c.name AND v.id = c.current_version
+        WHERE c.name = $1`,
+      [name],
+    );
+    const row = rows[0];
+    return row === undefined ? undefined : { version: row.meta, files: this.files(name, row) };
+  }
+
+  async setCurrent(name: string, id: string, fence?: Fence): Promise<void> {
+    if (fence !== undefined) sameName(name, fence);
+    const { rowCount } = await this.db.query(
+      `UPDATE certificates SET current_version = $2, ${VOID_SCHEDULE} WHERE name = $1 AND ($3::bigint IS NULL OR lease_token = $3)`,
+      [name, id, fence?.token ?? null],
+    );
+    if (rowCount !== 0) return;
+    if (fence !== undefined) throw await leaseLost(this.db, fence);
+    throw new Error(`${name}: no stored certificate to make version ${id} current`);
+  }
+
+  async schedules(): Promise<Map<string, Schedule>> {
+    const { rows } = await this.db.query<{ name: string; schedule: Schedule }>(
+      'SELECT name, schedule FROM certificates WHERE archived_at IS NULL AND schedule IS NOT NULL AND next_check_at IS NOT NULL',
+    );
+    return new Map(rows.map((r) => [r.name, r.schedule]));
+  }
+
+  async setSchedule(name: string, schedule: Schedule, fence?: Fence): Promise<void> {
+    const values = [name, JSON.stringify(schedule), schedule.specHash, timestamp(schedule.checkAt)];
+    if (fence === undefined) {
+      await this.db.query(
+        `INSERT INTO certificates (name, schedule, spec_hash, next_check_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (name) DO UPDATE SET schedule = EXCLUDED.schedule, spec_hash = EXCLUDED.spec_hash, next_check_at = EXCLUDED.next_check_at`,
+        values,
+      );
+      return;
+    }
+    sameName(name, fence);
+    const { rowCount } = await this.db.query('UPDATE certificates SET schedule = $2, spec_hash = $3, next_check_at = $4 WHERE name = $1 AND lease_token = $5', [...values, fence.token]);
+    if (rowCount === 0) throw await leaseLost(this.db, fence);
+  }
+}
+
+function versionOwner(name: string, id: string): KeyOwner {
+  return { kind: 'version', certificate: name, version: id };
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
+}

@@ -1,0 +1,77 @@
+/**
+ * The shared state store: every port of ports.ts over one PostgreSQL database, for several runners
+ * on several hosts. `open` checks the schema (migrating is `certfleet store migrate`'s job, never a
+ * side effect) and fails with the server named, its password masked; the pool reconnects by itself
+ * after a server restart (connection.ts).
+ */
+import type { Logger } from '../../logger.js';
+import type { Lease, StateStore } from '../ports.js';
+import { PostgresAccounts } from './accounts.js';
+import { PostgresRateBudget } from './budget.js';
+import { PostgresCertificates } from './certificates.js';
+import { PostgresChallengeTokens } from './challenges.js';
+import { createPool, redactUrl, type PoolOptions, type PostgresConnection } from './connection.js';
+import { Db } from './db.js';
+import type { Keyring } from './encryption.js';
+import { PostgresLeases } from './leases.js';
+import { checkSchema } from './migrations.js';
+import { PostgresRunRecords } from './run-records.js';
+
+export interface PostgresStateStoreOptions extends PoolOptions {
+  /** postgres://... (connection.ts `resolvePostgresUrl`). */
+  url: string;
+  /** Encrypts the private keys stored, decrypts them read (encryption.ts `loadKeyring`). */
+  keyring: Keyring;
+  /** certfleet's version, for the schema check's messages. */
+  binaryVersion?: string;
+  logger?: Logger;
+  /** History entries kept (run-records.ts `HISTORY_KEEP`). */
+  historyKeep?: number;
+}
+
+export class PostgresStateStore implements StateStore {
+  readonly kind = 'postgres';
+  readonly location: string;
+  readonly certificates: PostgresCertificates;
+  readonly accounts: PostgresAccounts;
+  readonly runs: PostgresRunRecords;
+  readonly leases: PostgresLeases;
+  readonly challenges: PostgresChallengeTokens;
+  readonly budget: PostgresRateBudget;
+
+  private constructor(
+    private readonly connection: PostgresConnection,
+    options: PostgresStateStoreOptions,
+  ) {
+    this.location = redactUrl(options.url);
+    const db = new Db(connection.pool, connection.server);
+    this.certificates = new PostgresCertificates(db, options.keyring);
+    this.accounts = new PostgresAccounts(db, options.keyring);
+    this.runs = new PostgresRunRecords(db, options.historyKeep);
+    this.leases = new PostgresLeases(db);
+    this.challenges = new PostgresChallengeTokens(db);
+    this.budget = new PostgresRateBudget(db);
+  }
+
+  /** The store, once the server answered and its schema is the one this binary knows. */
+  static async open(options: PostgresStateStoreOptions): Promise<PostgresStateStore> {
+    const connection = createPool(options.url, options);
+    try {
+      await checkSchema(connection.pool, { server: connection.server, ...(options.binaryVersion !== undefined ? { binaryVersion: options.binaryVersion } : {}) });
+    } catch (err) {
+      await connection.close();
+      throw err;
+    }
+    return new PostgresStateStore(connection, options);
+  }
+
+  /** Lease up to `limit` due certificates no one holds (leases.ts `claimDue`): a run's work, O(due). */
+  claimDue(owner: string, ttlMs: number, limit: number): Promise<Lease[]> {
+    return this.leases.claimDue(owner, ttlMs, limit);
+  }
+
+  /** Nothing is buffered here: every write is in the database when its promise resolves. */
+  close(): Promise<void> {
+    return this.connection.close();
+  }
+}
