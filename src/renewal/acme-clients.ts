@@ -6,7 +6,7 @@
 import { AcmeClient } from '../acme/index.js';
 import { CertfleetError, ExitCode } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { AccountStore, LoadedAccount } from '../store/account-store.js';
+import type { AccountRecords, LoadedAccount } from '../store/ports.js';
 import { generatePrivateKey } from '../x509/generate-key.js';
 import type { CaSettings } from './managed.js';
 
@@ -14,7 +14,7 @@ export class AcmeClients {
   private readonly clients = new Map<string, Promise<AcmeClient>>();
 
   constructor(
-    private readonly accounts: AccountStore,
+    private readonly accounts: AccountRecords,
     private readonly logger: Logger,
     private readonly now: () => Date,
   ) {}
@@ -53,7 +53,7 @@ export class AcmeClients {
       // Without a stored URL, ensureAccount finds the key's account (onlyReturnExisting) before registering anything.
       const account = await client.ensureAccount({ contact: ca.contact, termsAgreed: ca.acceptTermsOfService, ...(ca.eab ? { eab: ca.eab } : {}) });
       if (account.created) this.logger.info(`registered a new ACME account at ${ca.directoryUrl}: ${account.url}`);
-      else if (stored !== undefined && stored.account === undefined) this.logger.info(`found the ACME account of ${this.accounts.keyPath(ca.directoryUrl)} again: ${account.url}`);
+      else if (stored !== undefined && stored.account === undefined) this.logger.info(`found the ACME account of ${this.accounts.describe(ca.directoryUrl)} again: ${account.url}`);
       if (stored?.account?.url !== account.url) {
         await this.accounts.saveAccount({ directoryUrl: ca.directoryUrl, url: account.url, contact: account.contact, createdAt: stored?.account?.createdAt ?? this.now().toISOString() });
       }

@@ -3,10 +3,7 @@
  * contract is ManagedStateFile in src/report/inputs.ts). The run cadence is measured, not assumed:
  * the time since the previous run's summary.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ManagedCertificateState, ManagedStateFile, RenewalSchedule } from '../report/inputs.js';
-import { writeFileAtomic } from '../store/atomic-write.js';
 import type { RenewSettings } from './managed.js';
 import type { CertificateOutcome } from './renew-certificate.js';
 
@@ -38,9 +35,10 @@ interface StoredSummary extends ManagedStateFile {
 const ARI_REASONS: ReadonlySet<string> = new Set(['ari-window', 'ari-window-passed']);
 const NON_ARI_REASONS: ReadonlySet<string> = new Set(['lifetime-fraction']);
 
-export async function writeManagedSummary(settings: RenewSettings, outcomes: readonly CertificateOutcome[], now: Date): Promise<void> {
-  const path = join(settings.stateDir, 'managed.json');
-  const previous = readPrevious(path);
+/** The summary after this run, from the one before it (what the store held; anything unreadable is ignored). */
+export function managedSummary(settings: RenewSettings, outcomes: readonly CertificateOutcome[], now: Date, stored: unknown): object {
+  const previous = asSummary(stored);
+  const keptByName = new Map((previous?.certificates ?? []).map((c) => [c.name, c]));
   let runIntervalMinutes = previous?.runIntervalMinutes;
   if (previous?.generatedAt) {
     const minutes = Math.round((now.getTime() - Date.parse(previous.generatedAt)) / 60_000);
@@ -49,7 +47,7 @@ export async function writeManagedSummary(settings: RenewSettings, outcomes: rea
   const byName = new Map(outcomes.map((o) => [o.name, o]));
   const certificates: StoredCertificate[] = settings.certificates.map((cert) => {
     const o = byName.get(cert.name);
-    const kept = previous?.certificates.find((c) => c.name === cert.name);
+    const kept = keptByName.get(cert.name);
     return {
       name: cert.name,
       domains: cert.domains,
@@ -65,7 +63,7 @@ export async function writeManagedSummary(settings: RenewSettings, outcomes: rea
     };
   });
   const summary: StoredSummary = { schemaVersion: 1, generatedAt: now.toISOString(), ...(runIntervalMinutes ? { runIntervalMinutes } : {}), certificates };
-  await writeFileAtomic(path, JSON.stringify(summary, null, 2) + '\n');
+  return summary;
 }
 
 function recordedSchedule(o: CertificateOutcome | undefined, kept: StoredCertificate | undefined, runIntervalMinutes: number | undefined): RecordedSchedule {
@@ -79,13 +77,9 @@ function recordedSchedule(o: CertificateOutcome | undefined, kept: StoredCertifi
   return { ...interval, usesAri, ...(o.nextRenewalAt ? { nextRenewalAt: o.nextRenewalAt } : {}), reason: o.reason };
 }
 
-function readPrevious(path: string): StoredSummary | undefined {
-  try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as StoredSummary;
-    return Array.isArray(parsed.certificates) ? parsed : undefined;
-  } catch {
-    return undefined; // first run, or an unreadable file that this run replaces
-  }
+function asSummary(stored: unknown): StoredSummary | undefined {
+  // First run, or an unreadable summary that this run replaces.
+  return typeof stored === 'object' && stored !== null && Array.isArray((stored as StoredSummary).certificates) ? (stored as StoredSummary) : undefined;
 }
 
 function pick<T extends object, K extends keyof T>(from: T | undefined, keys: readonly K[]): Partial<Pick<T, K>> {

@@ -2,7 +2,7 @@
 import { issueCertificate } from '../acme/index.js';
 import { createSolver } from '../challenges/registry.js';
 import type { Logger } from '../logger.js';
-import type { AccountStore } from '../store/account-store.js';
+import type { AccountRecords } from '../store/ports.js';
 import { AcmeClients } from './acme-clients.js';
 import { runCommand } from './commands.js';
 import { activateVersion, hasFoundFiles, linkDeployPaths, liveVersion, pruneVersions, restoreFoundFiles, stageVersion } from './deploy-files.js';
@@ -15,7 +15,7 @@ export class AcmeIssuers implements Issuers {
   private readonly clients: AcmeClients;
 
   constructor(
-    accounts: AccountStore,
+    accounts: AccountRecords,
     logger: Logger,
     now: () => Date,
     /** The environment exec hooks start from (the CLI passes its own). */

@@ -11,9 +11,8 @@ import { join } from 'node:path';
 import { CertfleetError, ExitCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { revokeOrAlready } from '../revocation/revoke.js';
-import { AccountStore } from '../store/account-store.js';
-import { CertificateStore } from '../store/certificate-store.js';
-import { acquireLock } from '../store/lock.js';
+import { FileStateStore } from '../store/file-state-store.js';
+import { withLease } from '../store/with-lease.js';
 import { AcmeClients } from './acme-clients.js';
 import { releasePaths, type DeployTargets, type ReleasedPath } from './deploy-files.js';
 import type { CaSettings, RenewSettings } from './managed.js';
@@ -38,12 +37,14 @@ export interface RemoveResult {
 }
 
 export async function removeCertificate(settings: RenewSettings, options: RemoveOptions, hooks: { now: () => Date; logger: Logger; pid: number }): Promise<RemoveResult> {
-  const store = new CertificateStore(settings.stateDir);
+  const stateStore = new FileStateStore(settings.stateDir, { lockWaitMs: options.lockWaitMs, pid: hooks.pid });
+  const store = stateStore.certificates;
   if (!(await store.names()).includes(options.name)) {
     throw new CertfleetError('unknown-certificate', `no certificate named ${options.name} in the state directory ${settings.stateDir}`, { exitCode: ExitCode.usage, hint: '`certfleet status` lists them' });
   }
-  const lock = await acquireLock(settings.stateDir, { waitMs: options.lockWaitMs, pid: hooks.pid });
+  // The certificate's lease: no renew run deploys it while its files are released and its state archived.
   try {
+    return await withLease(stateStore, options.name, { waitMs: options.lockWaitMs, pid: hooks.pid }, async () => {
     const configured = settings.certificates.find((c) => c.name === options.name);
     const state = await store.loadStateReadOnly(options.name, (m) => hooks.logger.warn(m));
     const current = await store.current(options.name).catch(() => undefined);
@@ -54,7 +55,7 @@ export async function removeCertificate(settings: RenewSettings, options: Remove
     if (options.revoke) {
       if (!current) throw new CertfleetError('nothing-to-revoke', `${options.name} has no certificate to revoke; nothing was changed`, { exitCode: ExitCode.usage });
       const ca = caFor(settings, configured?.ca, current.version.spec?.directoryUrl, options.name);
-      const clients = new AcmeClients(new AccountStore(settings.stateDir), hooks.logger, hooks.now);
+      const clients = new AcmeClients(stateStore.accounts, hooks.logger, hooks.now);
       try {
         const client = await clients.get(ca);
         const outcome = await revokeOrAlready(() => client.revoke(current.files.certPem, { reason: 'cessationOfOperation' }));
@@ -71,8 +72,9 @@ export async function removeCertificate(settings: RenewSettings, options: Remove
     await rename(join(settings.stateDir, 'certificates', options.name), join(archivedTo, 'state'));
     if (configured) hooks.logger.warn(`${options.name} is still in the config: the next renew issues it again; take it out of the config`);
     return { schemaVersion: REMOVE_SCHEMA_VERSION, name: options.name, ...(revoked ? { revoked } : {}), paths, archivedTo, stillConfigured: configured !== undefined };
+    });
   } finally {
-    await lock.release();
+    await stateStore.close();
   }
 }
 

@@ -7,8 +7,8 @@ import { certificateIdentifier, createCsr } from '../acme/index.js';
 import { AcmeProblemError } from '../acme/errors.js';
 import { CertfleetError, describeError, ExitCode, failureFacts, type FailureFacts } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { CertificateState, CertificateStore } from '../store/certificate-store.js';
-import { versionId, type IssuedVersion, type VersionFiles } from '../store/certificate-store.js';
+import { versionId, type CertificateState, type IssuedVersion, type VersionFiles } from '../store/certificate-store.js';
+import type { CertificateRecords } from '../store/ports.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { generatePrivateKey } from '../x509/generate-key.js';
 import { certificatePemTypes, findPemBlocks } from '../x509/pem.js';
@@ -17,10 +17,13 @@ import { backoffWait, decideRenewal, type RenewalDecision, type RenewalPolicy } 
 import type { ManagedCertificate } from './managed.js';
 import type { CommandRunner, Deployer, Issuers, Verifier } from './ports.js';
 import { mayReplace, NO_ARI_POLL_MS, refreshRenewalInfo, renewalInfoDue, type CurrentCertificate } from './renewal-info.js';
+import { scheduleOf } from './schedule.js';
 import { deploySpecOf, orderSpecChange, orderSpecOf } from './spec.js';
 
 export interface RenewDeps {
-  store: CertificateStore;
+  store: CertificateRecords;
+  /** The config hash a recorded schedule is valid for (schedule.ts); no schedule is recorded without it. */
+  specHash?: (cert: ManagedCertificate) => string;
   /** The CAs (ports.ts): real ACME servers, or a fake in tests. */
   issuers: Issuers;
   deployer: Deployer;
@@ -150,14 +153,18 @@ async function renewOne(cert: ManagedCertificate, request: RenewRequest, deps: R
       const wait = deployBackoff(state, deps.policy, now);
       if (wait === undefined) return redeploy(cert, current, state, need, request, deps, log, started);
       await store.saveState(cert.name, state);
-      return { ...base, action: 'not-due', reason: 'backoff', explanation: `${need}; the next deployment attempt at ${new Date(wait).toISOString()} (${state.failures?.lastError ?? 'failed'})`, nextRenewalAt: new Date(wait).toISOString(), durationMs: Date.now() - started };
+      const outcome: CertificateOutcome = { ...base, action: 'not-due', reason: 'backoff', explanation: `${need}; the next deployment attempt at ${new Date(wait).toISOString()} (${state.failures?.lastError ?? 'failed'})`, nextRenewalAt: new Date(wait).toISOString(), durationMs: Date.now() - started };
+      await recordSchedule(cert, outcome, Math.min(wait, decision.renewAt), deps);
+      return outcome;
     }
   }
   if (!decision.due || request.plan) {
     // Written only when it changed (a new ARI answer): rewriting and fsyncing every state file of
     // a large fleet each minute just to note that nothing was due took 0.75 s for 1,000.
     if (!request.plan && state !== loaded) await store.saveState(cert.name, { ...state, lastRunAt: new Date(now).toISOString() });
-    return { ...base, ...describeDecision(decision), action: decision.due ? 'would-renew' : 'not-due', durationMs: Date.now() - started };
+    const outcome: CertificateOutcome = { ...base, ...describeDecision(decision), action: decision.due ? 'would-renew' : 'not-due', durationMs: Date.now() - started };
+    if (!request.plan && !decision.due) await recordSchedule(cert, outcome, nextLook(decision, state, current, now), deps);
+    return outcome;
   }
 
   log.info(`renewing: ${decision.explanation}`);
@@ -230,6 +237,22 @@ async function deployNeed(cert: ManagedCertificate, state: CertificateState, ser
   return (await deployer.live(cert.name, cert.deploy!.targets)) === served.version.id ? 'record' : 'not deployed at the configured paths yet';
 }
 
+/**
+ * When this not-due decision can next change: the renewal time it computed, or the next renewalInfo
+ * poll for the certificate held (a window can move), whichever comes first.
+ */
+function nextLook(decision: RenewalDecision, state: CertificateState, current: Current | undefined, now: number): number {
+  if (!current || !(Date.parse(current.version.notAfter) > now)) return decision.renewAt;
+  const poll = state.ariPoll?.serialNumber === current.version.serialNumber ? state.ariPoll.nextPollAt : now;
+  return Math.min(decision.renewAt, poll);
+}
+
+/** A schedule that cannot be written costs the next run a full look at the certificate, nothing more. */
+async function recordSchedule(cert: ManagedCertificate, outcome: CertificateOutcome, checkAt: number, deps: RenewDeps): Promise<void> {
+  if (!deps.specHash) return;
+  await deps.store.setSchedule(cert.name, scheduleOf(outcome, checkAt, deps.specHash(cert)));
+}
+
 /** When a failed deployment may be tried again (undefined: now). Deploying asks nothing of the CA, but a broken one must not churn every minute. */
 function deployBackoff(state: CertificateState, policy: RenewalPolicy, now: number): number | undefined {
   const f = state.failures;
@@ -289,7 +312,7 @@ function recordFailure(state: CertificateState, err: unknown, stage: 'order' | '
 /** A Retry-After of a year is a CA's mistake, not a plan: at most a week. */
 const MAX_RETRY_AFTER_S = 7 * 86_400;
 
-async function readUndeployed(store: CertificateStore, name: string, id: string, log: Logger): Promise<Current | undefined> {
+async function readUndeployed(store: CertificateRecords, name: string, id: string, log: Logger): Promise<Current | undefined> {
   try {
     return await store.readVersion(name, id);
   } catch (err) {
@@ -396,7 +419,7 @@ async function runCommands(
 
 type Current = CurrentCertificate;
 
-async function readCurrent(store: CertificateStore, name: string, log: Logger): Promise<Current | undefined> {
+async function readCurrent(store: CertificateRecords, name: string, log: Logger): Promise<Current | undefined> {
   try {
     return await store.current(name);
   } catch (err) {

@@ -9,7 +9,6 @@
  * Nothing is revoked, so a drill is safe on production (it is an early renewal); a drill in a test
  * environment is the same command with that environment's config.
  */
-import { join } from 'node:path';
 import { shippedTimeline } from '../policy/timeline.js';
 import type { RenewSettings } from '../renewal/managed.js';
 import type { CertificateOutcome } from '../renewal/renew-certificate.js';
@@ -17,7 +16,8 @@ import { runRenew, type RenewRunHooks } from '../renewal/run.js';
 import { CertificateStore } from '../store/certificate-store.js';
 import { selectAffected, type AffectedCriteria } from './affected.js';
 import { blastRadius, type BlastRadius } from './blast-radius.js';
-import { recordId, writeRecord } from './record.js';
+import { recordId } from './record.js';
+import { FileStateStore } from '../store/file-state-store.js';
 
 export const DRILL_SCHEMA_VERSION = 1;
 
@@ -122,8 +122,9 @@ export async function runDrill(settings: RenewSettings, options: DrillOptions, h
   results.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
 
   const id = recordId(started);
-  const records = join(settings.stateDir, options.purpose === 'drill' ? 'drills' : 'replacements');
-  const recordPath = join(records, `${id}.json`);
+  const runs = new FileStateStore(settings.stateDir, { lockWaitMs: options.lockWaitMs, pid: hooks.pid }).runs;
+  const kind = options.purpose === 'drill' ? 'drill' : 'replacement';
+  const recordPath = runs.recordLocation(kind, id);
   const result: DrillResult = {
     schemaVersion: DRILL_SCHEMA_VERSION,
     purpose: options.purpose,
@@ -138,7 +139,7 @@ export async function runDrill(settings: RenewSettings, options: DrillOptions, h
     recordPath,
   };
   // Only a rehearsal becomes the report's "last drill": an incident's replacement is recorded on its own.
-  await writeRecord(recordPath, result, options.purpose === 'drill' ? join(records, 'latest.json') : undefined);
+  await runs.writeRecord(kind, id, result, { latest: options.purpose === 'drill' });
   return result;
 }
 

@@ -6,7 +6,6 @@
  * replaced and revoked ones are then not in the set: the selection matches current certificates).
  * `--no-replace` revokes at once, for certificates already out of service.
  */
-import { join } from 'node:path';
 import { AcmeProblemError, type AcmeClient, type RevocationReason } from '../acme/index.js';
 import { mapConcurrently } from '../concurrency.js';
 import { describeError } from '../errors.js';
@@ -15,13 +14,14 @@ import type { ManagedCertificate, RenewSettings } from '../renewal/managed.js';
 import type { CertificateOutcome } from '../renewal/renew-certificate.js';
 import { askRenewalInfoNow } from '../renewal/renewal-info.js';
 import { runRenew, type RenewRunHooks } from '../renewal/run.js';
-import { AccountStore } from '../store/account-store.js';
-import { CertificateStore } from '../store/certificate-store.js';
+import { FileStateStore } from '../store/file-state-store.js';
+import type { CertificateRecords, StateStore } from '../store/ports.js';
+import { withLease } from '../store/with-lease.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { findPemBlocks } from '../x509/pem.js';
 import { selectAffected, type AffectedCertificate, type AffectedCriteria } from './affected.js';
 import { blastRadius, type BlastRadius } from './blast-radius.js';
-import { recordId, writeRecord } from './record.js';
+import { recordId } from './record.js';
 
 export const REVOKE_SCHEMA_VERSION = 1;
 
@@ -71,7 +71,8 @@ export type RevokeHooks = Omit<RenewRunHooks, 'onCertificate'> & {
 export async function runRevoke(settings: RenewSettings, options: RevokeRunOptions, hooks: RevokeHooks): Promise<RevokeRunResult> {
   const started = hooks.now();
   const t0 = Date.now();
-  const store = new CertificateStore(settings.stateDir);
+  const stateStore = new FileStateStore(settings.stateDir, { lockWaitMs: options.lockWaitMs, pid: hooks.pid });
+  const store = stateStore.certificates;
   const affected = await selectAffected(settings, store, options.criteria, 'revoke');
 
   let outcomes: RevokeOutcome[];
@@ -79,7 +80,7 @@ export async function runRevoke(settings: RenewSettings, options: RevokeRunOptio
     outcomes = affected.map((a) => (a.current ? { name: a.name, action: 'would-revoke', ...serialOf(a) } : { name: a.name, action: 'nothing-to-revoke' }));
   } else {
     const replacements = options.replace ? await replaceAll(settings, affected, options, hooks) : undefined;
-    outcomes = await revokeAll(settings, store, affected, replacements, options, hooks);
+    outcomes = await revokeAll(settings, stateStore, affected, replacements, options, hooks);
   }
 
   const count = (a: RevokeAction) => outcomes.filter((o) => o.action === a).length;
@@ -95,9 +96,11 @@ export async function runRevoke(settings: RenewSettings, options: RevokeRunOptio
     blastRadius: blastRadius(affected),
   };
   if (!options.dryRun) {
-    result.recordPath = join(settings.stateDir, 'revocations', `${recordId(started)}.json`);
-    await writeRecord(result.recordPath, result);
+    const id = recordId(started);
+    result.recordPath = stateStore.runs.recordLocation('revocation', id);
+    await stateStore.runs.writeRecord('revocation', id, result);
   }
+  await stateStore.close();
   return result;
 }
 
@@ -120,19 +123,19 @@ async function replaceAll(settings: RenewSettings, affected: readonly AffectedCe
 
 async function revokeAll(
   settings: RenewSettings,
-  store: CertificateStore,
+  stateStore: StateStore,
   affected: readonly AffectedCertificate[],
   replacements: Map<string, CertificateOutcome> | undefined,
   options: RevokeRunOptions,
   hooks: RevokeHooks,
 ): Promise<RevokeOutcome[]> {
   const managed = new Map(settings.certificates.map((c) => [c.name, c]));
-  const clients = new AcmeClients(new AccountStore(settings.stateDir), hooks.logger, hooks.now);
+  const clients = new AcmeClients(stateStore.accounts, hooks.logger, hooks.now);
   try {
     return await mapConcurrently(
       affected,
       options.concurrency,
-      (a) => revokeOne(a, managed.get(a.name)!, store, clients, replacements !== undefined, replacements?.get(a.name), options.reason, hooks),
+      (a) => revokeOne(a, managed.get(a.name)!, stateStore, clients, replacements !== undefined, replacements?.get(a.name), options.reason, hooks),
       hooks.onCertificate,
     );
   } finally {
@@ -143,7 +146,7 @@ async function revokeAll(
 async function revokeOne(
   a: AffectedCertificate,
   cert: ManagedCertificate,
-  store: CertificateStore,
+  stateStore: StateStore,
   clients: AcmeClients,
   replaceFirst: boolean,
   replacement: CertificateOutcome | undefined,
@@ -160,6 +163,7 @@ async function revokeOne(
     const why = replacement ? (replacement.error ?? replacement.explanation) : 'no replacement was attempted';
     return { ...base, action: 'not-revoked', error: `its replacement failed, so it stays valid and in service: ${why}` };
   }
+  const store = stateStore.certificates;
   try {
     const old = await store.readVersion(a.name, a.current.versionId);
     const client = await clients.get(cert.ca);
@@ -167,7 +171,7 @@ async function revokeOne(
     // request signed by the certificate's own key, and then blocks that key.
     const action = await revokeOrAlready(() => client.revoke(old.files.certPem, { reason, ...(reason === 'keyCompromise' ? { withKey: old.files.keyPem } : {}) }));
     hooks.logger.info(`${a.name}: ${action === 'revoked' ? 'revoked' : 'already revoked:'} serial ${a.current.serialNumber} (${reason})`);
-    await askRenewalInfoSoon(store, a.name, a.current, hooks);
+    await askRenewalInfoSoon(stateStore, a.name, a.current, hooks);
     if (reason !== 'keyCompromise') return { ...base, action };
     const siblings = await revokeEarlierOnSameKey(a, store, client, replacement?.serialNumber, hooks);
     const outcome: RevokeOutcome = { ...base, action, ...(siblings.revoked.length ? { alsoRevoked: siblings.revoked } : {}) };
@@ -184,11 +188,15 @@ async function revokeOne(
  * at the time its last answer set, and the CA's answer (a window in the past) makes renewal due.
  * Never fails the revocation: at worst ARI is asked at its usual time.
  */
-async function askRenewalInfoSoon(store: CertificateStore, name: string, revoked: { versionId: string; serialNumber: string }, hooks: RevokeHooks): Promise<void> {
+async function askRenewalInfoSoon(stateStore: StateStore, name: string, revoked: { versionId: string; serialNumber: string }, hooks: RevokeHooks): Promise<void> {
+  const store = stateStore.certificates;
   try {
-    if ((await store.currentId(name)) !== revoked.versionId) return; // replaced: its ARI is no longer asked (RFC 9773 4.3)
-    const state = await store.loadState(name, (m) => hooks.logger.warn(`${name}: ${m}`));
-    await store.saveState(name, askRenewalInfoNow(state, revoked.serialNumber));
+    // Under the certificate's lease: a renew run working on it now must not write its older state over this note.
+    await withLease(stateStore, name, { waitMs: 30_000, pid: hooks.pid }, async (fence) => {
+      if ((await store.currentId(name)) !== revoked.versionId) return; // replaced: its ARI is no longer asked (RFC 9773 4.3)
+      const state = await store.loadState(name, (m) => hooks.logger.warn(`${name}: ${m}`));
+      await store.saveState(name, askRenewalInfoNow(state, revoked.serialNumber), fence);
+    });
   } catch (err) {
     hooks.logger.warn(`${name}: could not note that the next run should ask the CA's renewal information at once: ${describeError(err)}`);
   }
@@ -211,7 +219,7 @@ export async function revokeOrAlready(revoke: () => Promise<void>): Promise<'rev
  */
 async function revokeEarlierOnSameKey(
   a: AffectedCertificate,
-  store: CertificateStore,
+  store: CertificateRecords,
   client: AcmeClient,
   replacementSerial: string | undefined,
   hooks: RevokeHooks,

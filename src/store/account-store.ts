@@ -16,6 +16,7 @@ import { chmod, link, lstat, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CertfleetError, ExitCode } from '../errors.js';
 import { syncDirectory, writeFileAtomic } from './atomic-write.js';
+import type { AccountRecords } from './ports.js';
 
 export interface StoredAccount {
   directoryUrl: string;
@@ -81,8 +82,13 @@ function isStoredAccount(value: unknown, directoryUrl: string): value is StoredA
   );
 }
 
-export class AccountStore {
+/** The file implementation of the account records (ports.ts). */
+export class AccountStore implements AccountRecords {
   constructor(readonly stateDir: string) {}
+
+  describe(directoryUrl: string): string {
+    return this.keyPath(directoryUrl);
+  }
 
   dir(directoryUrl: string): string {
     const host = (() => {

@@ -9,13 +9,15 @@
  * corrupt state.json loses only soft state (ARI answers, failure counts) and is rebuilt.
  * Keys are written 0600, everything through write-temp, fsync, rename.
  */
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseJsonAs } from '../config/parse-json.js';
 import type { OrderSpec } from '../renewal/spec.js';
 import { writeFileAtomic } from './atomic-write.js';
+import type { CertificateRecords, Fence, Schedule } from './ports.js';
+import { ScheduleIndex } from './schedule-index.js';
 
 export interface IssuedVersion {
   id: string;
@@ -84,8 +86,59 @@ export type CertificateState = z.infer<typeof stateSchema>;
 
 export class StateFileCorrupt extends Error {}
 
-export class CertificateStore {
-  constructor(readonly stateDir: string) {}
+export interface CertificateStoreOptions {
+  /** Throws LeaseLostError unless the fence's lease is still held (the file leases' check). */
+  checkFence?: (fence: Fence) => void;
+}
+
+/** The file implementation of the certificate records (ports.ts). */
+export class CertificateStore implements CertificateRecords {
+  private readonly index: ScheduleIndex;
+
+  constructor(
+    readonly stateDir: string,
+    private readonly options: CertificateStoreOptions = {},
+  ) {
+    this.index = new ScheduleIndex(stateDir, (name) => this.identity(name));
+  }
+
+  private fence(fence: Fence | undefined): void {
+    if (fence) this.options.checkFence?.(fence);
+  }
+
+  /**
+   * What the certificate's state and current version are on disk now: every state write renames a
+   * new file in (a new inode), so a schedule recorded for one identity is void after any write.
+   */
+  private identity(name: string): string {
+    const stamp = (path: string): string => {
+      try {
+        const st = lstatSync(path, { bigint: true });
+        return `${st.ino}:${st.mtimeNs}`;
+      } catch {
+        return '-';
+      }
+    };
+    return `${stamp(join(this.dir(name), 'state.json'))}/${stamp(join(this.dir(name), 'current'))}`;
+  }
+
+  async schedules(): Promise<Map<string, Schedule>> {
+    return this.index.valid();
+  }
+
+  async setSchedule(name: string, schedule: Schedule, fence?: Fence): Promise<void> {
+    this.fence(fence);
+    this.index.set(name, schedule);
+  }
+
+  hasPendingSchedules(): boolean {
+    return this.index.hasPending();
+  }
+
+  /** Write the schedules recorded in this run (under the caller's short lock). */
+  async flushSchedules(): Promise<void> {
+    await this.index.flush();
+  }
 
   private dir(name: string): string {
     return join(this.stateDir, 'certificates', name);
@@ -132,13 +185,15 @@ export class CertificateStore {
     }
   }
 
-  async saveState(name: string, state: CertificateState): Promise<void> {
+  async saveState(name: string, state: CertificateState, fence?: Fence): Promise<void> {
+    this.fence(fence);
     await mkdir(this.dir(name), { recursive: true });
     await writeFileAtomic(join(this.dir(name), 'state.json'), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
   }
 
   /** Store a newly issued version. It does not become current until `setCurrent`. */
-  async addVersion(name: string, version: IssuedVersion, files: VersionFiles): Promise<void> {
+  async addVersion(name: string, version: IssuedVersion, files: VersionFiles, fence?: Fence): Promise<void> {
+    this.fence(fence);
     const dir = join(this.dir(name), 'versions', version.id);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await writeFileAtomic(join(dir, 'privkey.pem'), files.keyPem, { mode: 0o600 });
@@ -213,7 +268,8 @@ export class CertificateStore {
   }
 
   /** Point `current` at a version: a new symlink renamed over the old one, so it is never missing. */
-  async setCurrent(name: string, id: string): Promise<void> {
+  async setCurrent(name: string, id: string, fence?: Fence): Promise<void> {
+    this.fence(fence);
     const link = join(this.dir(name), 'current');
     const temp = `${link}.${process.pid}.tmp`;
     await rm(temp, { force: true });

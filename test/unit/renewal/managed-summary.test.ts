@@ -6,7 +6,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ManagedCertificate, RenewSettings } from '../../../src/renewal/managed.js';
-import { writeManagedSummary } from '../../../src/renewal/managed-summary.js';
+import { managedSummary } from '../../../src/renewal/managed-summary.js';
+import { FileRunRecords } from '../../../src/store/file-run-records.js';
 import type { CertificateOutcome } from '../../../src/renewal/renew-certificate.js';
 import { dueAtHours, scheduleOfManaged } from '../../../src/report/cadence.js';
 import { readStateDir } from '../../../src/report/state.js';
@@ -17,6 +18,9 @@ const cert = (name: string): ManagedCertificate =>
 const settings = (dir: string, names: string[]): RenewSettings => ({ stateDir: dir, certificates: names.map(cert) }) as unknown as RenewSettings;
 const outcome = (o: Partial<CertificateOutcome>): CertificateOutcome => ({ name: 'www', action: 'not-due', reason: 'lifetime-fraction', explanation: '', durationMs: 1, ...o });
 const now = new Date('2026-03-01T00:00:00Z');
+/** What a renew run does with its outcomes: the summary from the stored one, through the file store's run records. */
+const writeManagedSummary = (s: RenewSettings, outcomes: CertificateOutcome[], at: Date) =>
+  new FileRunRecords(s.stateDir, (section) => section()).updateSummary((previous) => managedSummary(s, outcomes, at, previous));
 
 function written(dir: string) {
   return JSON.parse(readFileSync(join(dir, 'managed.json'), 'utf8')) as { certificates: Array<{ name: string; schedule: Record<string, unknown> }> };

@@ -1,15 +1,21 @@
-/** Drill and revocation records in the state directory (src/revocation/record.ts). */
+/** Drill and revocation records in the state directory (src/store/file-run-records.ts; ids from src/revocation/record.ts). */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { recordId, writeRecord } from '../../../src/revocation/record.js';
+import { recordId } from '../../../src/revocation/record.js';
+import { FileRunRecords } from '../../../src/store/file-run-records.js';
 import { tempDir } from '../../helpers/pki.js';
 
-describe('writeRecord', () => {
+const runs = (stateDir: string) => new FileRunRecords(stateDir, (section) => section());
+
+describe('the file store writes run records', () => {
   it('creates the directory and writes the record and latest.json with the same JSON', async () => {
-    const dir = join(tempDir('certfleet-record-'), 'state', 'drills');
+    const state = join(tempDir('certfleet-record-'), 'state');
+    const dir = join(state, 'drills');
     const record = { schemaVersion: 1, id: '2026-11-22T12-00-00-123Z', certificates: [{ name: 'www', secondsToReplace: 12.5 }], nested: { share: 0.667 } };
-    await writeRecord(join(dir, `${record.id}.json`), record, join(dir, 'latest.json'));
+    await runs(state).writeRecord('drill', record.id, record, { latest: true });
+    expect(runs(state).recordLocation('drill', record.id)).toBe(join(dir, `${record.id}.json`));
+    expect(await runs(state).latestRecord('drill')).toEqual(record);
 
     const written = readFileSync(join(dir, `${record.id}.json`), 'utf8');
     expect(written.endsWith('\n')).toBe(true);
@@ -21,26 +27,29 @@ describe('writeRecord', () => {
   });
 
   it('writes no latest.json unless asked, and leaves no temp files', async () => {
-    const dir = join(tempDir('certfleet-record-'), 'revocations');
-    await writeRecord(join(dir, 'a.json'), { revoked: 2 });
+    const state = tempDir('certfleet-record-');
+    const dir = join(state, 'revocations');
+    await runs(state).writeRecord('revocation', 'a', { revoked: 2 });
     expect(readdirSync(dir)).toEqual(['a.json']);
     expect(JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8'))).toEqual({ revoked: 2 });
   });
 
   it('keeps every record and points latest.json at the newest', async () => {
-    const dir = join(tempDir('certfleet-record-'), 'drills');
+    const state = tempDir('certfleet-record-');
+    const dir = join(state, 'drills');
     const latest = join(dir, 'latest.json');
-    await writeRecord(join(dir, 'first.json'), { n: 1 }, latest);
-    await writeRecord(join(dir, 'second.json'), { n: 2 }, latest);
+    await runs(state).writeRecord('drill', 'first', { n: 1 }, { latest: true });
+    await runs(state).writeRecord('drill', 'second', { n: 2 }, { latest: true });
     expect(JSON.parse(readFileSync(join(dir, 'first.json'), 'utf8'))).toEqual({ n: 1 });
     expect(JSON.parse(readFileSync(latest, 'utf8'))).toEqual({ n: 2 });
     expect(readdirSync(dir).sort()).toEqual(['first.json', 'latest.json', 'second.json']);
   });
 
   it('rewrites a record of the same name whole', async () => {
-    const path = join(tempDir('certfleet-record-'), 'r', 'x.json');
-    await writeRecord(path, { certificates: Array.from({ length: 50 }, (_, i) => ({ name: `c${i}` })) });
-    await writeRecord(path, { certificates: [] });
+    const state = tempDir('certfleet-record-');
+    const path = join(state, 'replacements', 'x.json');
+    await runs(state).writeRecord('replacement', 'x', { certificates: Array.from({ length: 50 }, (_, i) => ({ name: `c${i}` })) });
+    await runs(state).writeRecord('replacement', 'x', { certificates: [] });
     expect(existsSync(path)).toBe(true);
     expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ certificates: [] });
   });

@@ -1,0 +1,189 @@
+/**
+ * The state store's ports: everything certfleet remembers goes through these interfaces, so the
+ * same core runs on one host's files (the embedded default, `FileStateStore`) and on a PostgreSQL
+ * database shared by many runners. CertMagic's `Storage` + `Locker` is the model, cut along what
+ * certfleet keeps rather than as a key-value store, so each implementation can index what the
+ * core asks for ("what is due?") instead of scanning.
+ *
+ * Writes that belong to one certificate carry the lease's fencing token when the caller holds one
+ * (see `Leases`): an implementation refuses the write with `LeaseLostError` when another runner has
+ * taken the certificate over since, so a runner that was paused past its lease cannot overwrite the
+ * new owner's work.
+ */
+import type { CertificateState, IssuedVersion, VersionFiles } from './certificate-store.js';
+import type { LoadedAccount, StoredAccount } from './account-store.js';
+import type { HistoryEntry, HistoryRead } from '../renewal/history.js';
+import { CertfleetError, ExitCode } from '../errors.js';
+
+export type { CertificateState, IssuedVersion, VersionFiles, LoadedAccount, StoredAccount, HistoryEntry, HistoryRead };
+
+/** A held lease's proof, passed with each write for the certificate it names. */
+export interface Fence {
+  name: string;
+  token: number;
+}
+
+/**
+ * What `renew` decided last time, kept so the next run can skip the certificate without reading it:
+ * valid while the certificate's spec hash is the same and `checkAt` has not come. Any state write
+ * without a schedule invalidates it (the next run looks at the certificate).
+ */
+export interface Schedule {
+  /** Epoch ms: the earliest moment anything about the certificate can change (renewal, ARI poll, retry). */
+  checkAt: number;
+  /** Hash of everything in the config the decision depended on (order spec, deploy section, policy). */
+  specHash: string;
+  /** The `not-due` outcome to report for the certificate while skipped (no key material). */
+  outcome: ScheduledOutcome;
+}
+
+export interface ScheduledOutcome {
+  serialNumber?: string;
+  fingerprintSha256?: string;
+  notBefore?: string;
+  notAfter?: string;
+  issuedAt?: string;
+  nextRenewalAt?: string;
+  reason: string;
+  explanation: string;
+  explanationUrl?: string;
+  exceedsPolicy?: boolean;
+}
+
+export interface CertificateRecords {
+  /** Every certificate the store holds state for (managed now, or orphaned by a config change). */
+  names(): Promise<string[]>;
+  /** Soft state; a corrupt record is moved aside (never deleted), reported through `onCorrupt`, and rebuilt. */
+  loadState(name: string, onCorrupt: (message: string) => void): Promise<CertificateState>;
+  /** For readers that must change nothing (status): a corrupt record is reported, not moved. */
+  loadStateReadOnly(name: string, onCorrupt: (message: string) => void): Promise<CertificateState>;
+  saveState(name: string, state: CertificateState, fence?: Fence): Promise<void>;
+  /** Store a newly issued version (its key included). It does not become current until `setCurrent`. */
+  addVersion(name: string, version: IssuedVersion, files: VersionFiles, fence?: Fence): Promise<void>;
+  /** A version: its metadata now, its files (the key among them) when first read. */
+  readVersion(name: string, id: string): Promise<{ version: IssuedVersion; files: VersionFiles }>;
+  /** Complete versions, oldest first. */
+  versions(name: string): Promise<IssuedVersion[]>;
+  currentId(name: string): Promise<string | undefined>;
+  current(name: string): Promise<{ version: IssuedVersion; files: VersionFiles } | undefined>;
+  setCurrent(name: string, id: string, fence?: Fence): Promise<void>;
+  /** The valid schedules (see `Schedule`), by certificate name. One read, not one per certificate. */
+  schedules(): Promise<Map<string, Schedule>>;
+  /** Record what renew decided for a certificate whose state is as last loaded or saved. */
+  setSchedule(name: string, schedule: Schedule, fence?: Fence): Promise<void>;
+}
+
+/** ACME accounts: one per CA directory URL. The key is the account; it is never overwritten. */
+export interface AccountRecords {
+  /** Where the account lives, for messages (a path, or a database row). */
+  describe(directoryUrl: string): string;
+  exists(directoryUrl: string): Promise<boolean>;
+  load(directoryUrl: string, warn?: (message: string) => void): Promise<LoadedAccount | undefined>;
+  save(keyPem: string, account: StoredAccount): Promise<void>;
+  createKey(directoryUrl: string, keyPem: string): Promise<void>;
+  saveAccount(account: StoredAccount): Promise<void>;
+  stagePendingKey(directoryUrl: string, keyPem: string): Promise<void>;
+  promotePendingKey(directoryUrl: string): Promise<string>;
+  discardPendingKey(directoryUrl: string): Promise<string>;
+}
+
+export type RecordKind = 'revocation' | 'drill' | 'replacement';
+
+/** What runs leave behind: the run history, drill/revocation/replacement records, the summary `report` reads. */
+export interface RunRecords {
+  appendHistory(entries: readonly HistoryEntry[]): Promise<void>;
+  readHistory(): Promise<HistoryRead>;
+  /** Where a record of this kind and id is (or will be) kept, for messages and the record itself. */
+  recordLocation(kind: RecordKind, id: string): string;
+  /** Written whole or not at all; `latest: true` also makes it the kind's latest record. */
+  writeRecord(kind: RecordKind, id: string, record: object, options?: { latest?: boolean }): Promise<void>;
+  latestRecord(kind: RecordKind): Promise<unknown>;
+  /** The managed-certificates summary (`report`'s input): the new one from the one stored, in one step no other run interleaves with. */
+  updateSummary(update: (previous: unknown) => object): Promise<void>;
+  readSummary(): Promise<unknown>;
+}
+
+export interface Lease extends Fence {
+  owner: string;
+  /** Epoch ms. Past it, another runner may take the certificate over. */
+  expiresAt: number;
+}
+
+/**
+ * Per-certificate leases: a runner works on a certificate only while it holds its lease, renews it
+ * while it works, and releases it after. A lease nobody renews expires (a runner killed with
+ * SIGKILL, a host that rebooted), so no stale lock ever needs a person. Each acquisition gets a
+ * higher fencing token than the one before it.
+ */
+export interface Leases {
+  /** The lease, or undefined while another owner holds an unexpired one. */
+  acquire(name: string, owner: string, ttlMs: number): Promise<Lease | undefined>;
+  /** Extend a held lease; `LeaseLostError` when it was taken over. */
+  renew(lease: Lease, ttlMs: number): Promise<Lease>;
+  release(lease: Lease): Promise<void>;
+}
+
+/** http-01 / tls-alpn-01 answers any host can serve (the fleet's agents), with when they stop mattering. */
+export interface ChallengeTokens {
+  put(entry: ChallengeToken): Promise<void>;
+  get(token: string): Promise<ChallengeToken | undefined>;
+  delete(token: string): Promise<void>;
+}
+
+export interface ChallengeToken {
+  token: string;
+  keyAuthorization: string;
+  identifier: string;
+  type: 'http-01' | 'tls-alpn-01';
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
+/** A CA's rate limit as one budget shared by every runner: take one unit, or learn when one frees up. */
+export interface RateBudget {
+  take(request: { ca: string; account: string; bucket: string; limit: number; windowMs: number; now: number }): Promise<{ granted: true } | { granted: false; retryAt: number }>;
+}
+
+export interface StateStore {
+  readonly kind: 'file' | 'postgres';
+  /** Where the state is, for messages: a directory, or a database URL without its password. */
+  readonly location: string;
+  readonly certificates: CertificateRecords;
+  readonly accounts: AccountRecords;
+  readonly runs: RunRecords;
+  readonly leases: Leases;
+  readonly challenges: ChallengeTokens;
+  readonly budget: RateBudget;
+  /** Flush what is buffered (the file store's schedule index) and free connections. */
+  close(): Promise<void>;
+}
+
+/** Another runner holds the certificate now: this runner's write was refused, nothing was overwritten. */
+export class LeaseLostError extends CertfleetError {
+  constructor(name: string, detail: string) {
+    super('lease-lost', `${name}: this runner's lease was taken over (${detail}); its write was refused and the new owner's work is kept`, {
+      exitCode: ExitCode.findings,
+      hint: 'another runner took the certificate over after this one paused past its lease; nothing to do, the next run reports its result',
+    });
+    this.name = 'LeaseLostError';
+  }
+}
+
+/** A certificate's records bound to a held lease: every write carries its fencing token. */
+export function fenced(records: CertificateRecords, fence: Fence | undefined): CertificateRecords {
+  if (!fence) return records;
+  return {
+    names: () => records.names(),
+    loadState: (n, c) => records.loadState(n, c),
+    loadStateReadOnly: (n, c) => records.loadStateReadOnly(n, c),
+    saveState: (n, s) => records.saveState(n, s, fence),
+    addVersion: (n, v, f) => records.addVersion(n, v, f, fence),
+    readVersion: (n, id) => records.readVersion(n, id),
+    versions: (n) => records.versions(n),
+    currentId: (n) => records.currentId(n),
+    current: (n) => records.current(n),
+    setCurrent: (n, id) => records.setCurrent(n, id, fence),
+    schedules: () => records.schedules(),
+    setSchedule: (n, s) => records.setSchedule(n, s, fence),
+  };
+}
