@@ -8,6 +8,7 @@ import { defineLogCommand } from './commands/log.js';
 import { defineRenewCommands } from './commands/renew.js';
 import { defineReportCommand } from './commands/report.js';
 import { defineRevocationCommands } from './commands/revocation.js';
+import { defineStoreCommands } from './commands/store.js';
 import { exitCodeFor, reportError } from './errors.js';
 import { packageVersion } from './version.js';
 
@@ -41,6 +42,7 @@ export async function main(argv: string[]): Promise<void> {
   defineLogCommand(program);
   defineReportCommand(program);
   defineRevocationCommands(program);
+  defineStoreCommands(program);
 
   try {
     await program.parseAsync(argv);

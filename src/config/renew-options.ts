@@ -17,7 +17,8 @@ import { checkDeployFileNotDirectory, checkDistinctDeployFiles, deployFileKinds 
 import { resolveDomainName } from './domain-names.js';
 import { parseDuration } from './duration.js';
 import { checkProgram, type ProgramLookup } from './executables.js';
-import type { AcmeSection, ManagedCertificateConfig } from './renew-schema.js';
+import type { ResolvedStoreSettings } from '../store/open-store.js';
+import type { AcmeSection, ManagedCertificateConfig, StoreSection } from './renew-schema.js';
 import type { CertfleetConfig } from './schema.js';
 
 /** Let's Encrypt's limit of names in one certificate; acme.maxNames sets another CA's. */
@@ -54,7 +55,19 @@ export async function resolveRenewSettings(config: CertfleetConfig, ctx: RenewRe
   }
   checkDistinctDeployFiles(certificates.flatMap((c, i) => (c.deploy ? [{ where: `certificates[${i}] (${c.name})`, targets: c.deploy.targets }] : [])));
   const defaultCa = config.acme ? resolveCa(config.acme, 'acme', ctx, abs) : undefined;
-  return { stateDir, policy, certificates, ...(defaultCa ? { defaultCa } : {}) };
+  const store = resolveStore(config.store, base);
+  return { stateDir, policy, certificates, ...(defaultCa ? { defaultCa } : {}), ...(store ? { store } : {}) };
+}
+
+/**
+ * The `store` section as the run opens it (store/open-store.ts). Its secrets (urlEnv, urlFile, the
+ * keys) are read when the store is opened, not here, so the settings never hold them; the schema
+ * already refused a postgres store without a key.
+ */
+export function resolveStore(section: StoreSection | undefined, baseDir: string): ResolvedStoreSettings | undefined {
+  if (section?.postgres === undefined) return undefined;
+  const { postgres, ...encryption } = section;
+  return { kind: 'postgres', postgres, encryption, baseDir };
 }
 
 async function resolveCertificate(

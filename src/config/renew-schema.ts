@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import { challengeConfigSchema } from '../challenges/config.js';
+import { postgresConfigSchema } from '../store/postgres/config-schema.js';
+import { storeEncryptionConfigSchema } from '../store/postgres/encryption.js';
 import { keyTypes } from '../x509/generate-key.js';
 import { duration } from './duration.js';
 
@@ -103,6 +105,32 @@ export const certificatesSchema = z.array(certificateSchema).superRefine((list, 
   });
 });
 
+/**
+ * Where renew keeps its state: without `postgres`, the state directory (stateDir) as always. The
+ * PostgreSQL store holds private keys encrypted, so it cannot be configured without a key; a key
+ * without `postgres` would encrypt nothing and is as surely a mistake. Both are caught here, with
+ * the other config errors, before anything connects.
+ */
+export const storeSectionSchema = z
+  .strictObject({ postgres: postgresConfigSchema.optional(), ...storeEncryptionConfigSchema.shape })
+  .superRefine((s, ctx) => {
+    if (s.encryptionKeyFile !== undefined && s.encryptionKeyEnv !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['encryptionKeyEnv'], message: 'give one of encryptionKeyFile or encryptionKeyEnv, not both' });
+    }
+    const keyed = s.encryptionKeyFile !== undefined || s.encryptionKeyEnv !== undefined;
+    if (s.postgres !== undefined && !keyed) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'the PostgreSQL store keeps private keys encrypted and needs a key: set encryptionKeyFile (generate one with `openssl rand -hex 32`) or encryptionKeyEnv',
+      });
+    }
+    if (s.postgres === undefined && (keyed || s.previousEncryptionKeyFiles !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'encryption keys apply to store.postgres only (the state directory is protected by its permissions): add store.postgres or remove them' });
+    }
+  });
+
+export type StoreSection = z.infer<typeof storeSectionSchema>;
 export type AcmeSection = z.infer<typeof acmeSectionSchema>;
 export type ManagedCertificateConfig = z.infer<typeof certificateSchema>;
 export type DeployConfig = z.infer<typeof deploySchema>;

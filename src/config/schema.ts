@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { duration } from './duration.js';
-import { acmeSectionSchema, certificatesSchema, renewPolicySchema } from './renew-schema.js';
+import { acmeSectionSchema, certificatesSchema, renewPolicySchema, storeSectionSchema } from './renew-schema.js';
 
 const severityOrNever = z.enum(['error', 'warning', 'info', 'never']);
 
@@ -54,6 +54,8 @@ export const inventorySection = z.strictObject({
 export const configSchema = z.strictObject({
   /** Where renew keeps accounts, issued versions and state (default: see README). */
   stateDir: z.string().optional(),
+  /** Where renew keeps its state instead of stateDir (store.postgres: a database shared by runners). */
+  store: storeSectionSchema.optional(),
   inventory: inventorySection.optional(),
   acme: acmeSectionSchema.optional(),
   policy: renewPolicySchema.optional(),

@@ -5,6 +5,7 @@ import type { EndpointSpec } from '../inventory/sources/endpoint-types.js';
 import type { KeyTypeName } from '../x509/generate-key.js';
 import type { RenewalPolicy } from './decision.js';
 import type { DeployTargets } from './deploy-files.js';
+import type { ResolvedStoreSettings } from '../store/open-store.js';
 
 export interface CaSettings {
   directoryUrl: string;
@@ -36,6 +37,8 @@ export interface ManagedCertificate {
 
 export interface RenewSettings {
   stateDir: string;
+  /** A PostgreSQL store (the config's `store.postgres`); absent: the state directory. */
+  store?: ResolvedStoreSettings;
   /** The top-level acme section, resolved (account commands use it). */
   defaultCa?: CaSettings;
   policy: RenewalPolicy;

@@ -5,6 +5,8 @@ import { describeError, ExitCode, UsageError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { collectRenewMetrics } from '../../renewal/metrics.js';
 import { writeFileAtomic } from '../../store/atomic-write.js';
+import { openStateStore } from '../../store/open-store.js';
+import type { StateStore } from '../../store/ports.js';
 import { selectCertificates, type RenewSettings } from '../../renewal/managed.js';
 import { runDryRun } from '../../renewal/dry-run.js';
 import { runRenew, type RenewRunResult } from '../../renewal/run.js';
@@ -16,6 +18,7 @@ import { writeOutput } from '../output.js';
 import { escapeControlsKeepLines } from '../render/escape.js';
 import { renderRenewMetrics } from '../render/renew-metrics.js';
 import { renderAccount, renderRemove, renderRenewResult, renderStatus } from '../render/renew.js';
+import { packageVersion } from '../version.js';
 import { durationFlag, loadManagedSettings } from './managed-settings.js';
 
 type Family = 'renew' | 'issue' | 'deploy' | 'status' | 'account' | 'remove';
@@ -53,6 +56,8 @@ export async function runRenewFamily(command: Family, args: unknown[], flags: Re
     throw new UsageError(`--metrics-file records a real run; it cannot be used with ${flags.dryRun === true ? '--dry-run' : '--plan'}`, 'drop one of the two');
   }
   if (flags.dryRun === true && flags.plan === true) throw new UsageError('--dry-run (a full run against the staging CA) and --plan (decide only, no CA) exclude each other');
+  // The metrics are read from the state directory (metrics.ts); with a database they would describe stale files.
+  if (settings.store && typeof flags.metricsFile === 'string') throw new UsageError('--metrics-file does not work with store.postgres yet', 'drop --metrics-file, or run without the store section');
   if (command === 'remove') {
     if (flags.revoke === true && flags.yes !== true) throw new UsageError('remove --revoke revokes the certificate at the CA, which cannot be undone: add --yes');
     const removed = await removeCertificate(
@@ -74,10 +79,12 @@ export async function runRenewFamily(command: Family, args: unknown[], flags: Re
   const result =
     flags.dryRun === true && command !== 'deploy'
       ? await runDryRun(settings, runOptions, { ...hooks, scratchDir: tmpdir() })
-      : await runRenew(
-          settings,
-          { ...runOptions, force: command === 'issue' || flags.force === true, plan: flags.plan === true || flags.dryRun === true, deployOnly: command === 'deploy' },
-          hooks,
+      : await withStore(settings, { env: process.env, pid: process.pid, now: hooks.now, logger, lockWaitMs: runOptions.lockWaitMs, binaryVersion: packageVersion() }, (store) =>
+          runRenew(
+            settings,
+            { ...runOptions, force: command === 'issue' || flags.force === true, plan: flags.plan === true || flags.dryRun === true, deployOnly: command === 'deploy' },
+            { ...hooks, store },
+          ),
         );
   if (typeof flags.metricsFile === 'string') await writeMetricsFile(flags.metricsFile, settings, result, logger);
   // A failure the operator fixes in the config (terms of service not accepted, a profile the CA
@@ -90,6 +97,26 @@ export async function runRenewFamily(command: Family, args: unknown[], flags: Re
   if (format === 'json' || !globals.quiet || exitCode !== ExitCode.ok) await writeOutput(renderRenewResult(result, format), undefined);
   for (const hint of new Set(configFailures.flatMap((c) => (c.errorHint ? [c.errorHint] : [])))) process.stderr.write(`hint: ${escapeControlsKeepLines(hint)}\n`);
   return exitCode;
+}
+
+/**
+ * The run on the store the settings name (the dry run keeps its throwaway state directory). The
+ * store is closed here, after the run: the file store flushes its schedule index then, and a
+ * failure to do so is a run problem (exit 3), never a lost run.
+ */
+async function withStore(settings: RenewSettings, io: Parameters<typeof openStateStore>[1], run: (store: StateStore) => Promise<RenewRunResult>): Promise<RenewRunResult> {
+  const store = await openStateStore(settings, io);
+  let result: RenewRunResult | undefined;
+  try {
+    result = await run(store);
+  } finally {
+    await store.close().catch((err: unknown) => {
+      const what = `${store.kind === 'file' ? 'the renewal schedule was not written' : `the state store at ${store.location} was not closed cleanly`}: ${describeError(err)}`;
+      io.logger.error(what);
+      result?.problems.push(what);
+    });
+  }
+  return result;
 }
 
 /** After the run, so it shows this run's outcomes; a file that cannot be written is a run problem (exit 3), never a lost run. */

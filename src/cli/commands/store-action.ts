@@ -1,0 +1,33 @@
+/** `certfleet store migrate`: the store section from the config, the migration, the schema versions before and after. */
+import { dirname } from 'node:path';
+import { loadConfig, noConfigFileError } from '../../config/load.js';
+import { resolveStore } from '../../config/renew-options.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import { migrateStore, type MigrateStoreResult } from '../../store/open-store.js';
+import { stderrLogger } from '../logger.js';
+import type { GlobalOptions } from '../main.js';
+import { writeOutput } from '../output.js';
+import { escapeControls } from '../render/escape.js';
+import { packageVersion } from '../version.js';
+
+export const STORE_MIGRATE_SCHEMA_VERSION = 1;
+
+export async function runStoreMigrate(flags: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
+  const loaded = await loadConfig(process.cwd(), globals.config);
+  if (!loaded.filePath) throw noConfigFileError(process.cwd());
+  const store = resolveStore(loaded.config.store, dirname(loaded.filePath));
+  if (!store) throw new UsageError(`${loaded.filePath} has no store.postgres section: the state directory needs no migration`, 'add store.postgres (and store.encryptionKeyFile) to use a PostgreSQL store');
+  const logger = stderrLogger({ quiet: globals.quiet ?? false, verbose: flags.verbose === true });
+  const result = await migrateStore(store, { env: process.env, logger, binaryVersion: packageVersion() });
+  await writeOutput([render(result, (flags.format as 'table' | 'json' | undefined) ?? 'table')], undefined);
+  return ExitCode.ok;
+}
+
+function render(result: MigrateStoreResult, format: 'table' | 'json'): string {
+  if (format === 'json') {
+    return `${JSON.stringify({ schemaVersion: STORE_MIGRATE_SCHEMA_VERSION, server: result.server, from: result.from, to: result.to, applied: result.applied }, null, 2)}\n`;
+  }
+  const server = escapeControls(result.server);
+  if (result.applied.length === 0) return `${server}: schema version ${result.to}, up to date\n`;
+  return `${server}: schema version ${result.from} -> ${result.to} (applied migration${result.applied.length === 1 ? '' : 's'} ${result.applied.join(', ')})\n`;
+}
