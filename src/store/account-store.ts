@@ -70,7 +70,8 @@ function sameKey(a: string, b: string): boolean {
   return a.trim() === b.trim();
 }
 
-function isStoredAccount(value: unknown, directoryUrl: string): value is StoredAccount {
+/** A stored account record for this CA (what both stores check before trusting one). */
+export function isStoredAccount(value: unknown, directoryUrl: string): value is StoredAccount {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
   return (

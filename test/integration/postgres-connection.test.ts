@@ -7,12 +7,12 @@ import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CertfleetError } from '../../src/errors.js';
 import { recordingLogger } from '../../src/logger.js';
 import { connectPostgres, createPool, withPostgresErrors, type PostgresConnection } from '../../src/store/postgres/connection.js';
 import { freeTcpPort } from '../helpers/ports.js';
 import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
 import { isRunning } from '../helpers/processes.js';
+import { failure } from '../helpers/failure.js';
 
 let server: RunningPostgres;
 const open: PostgresConnection[] = [];
@@ -31,15 +31,6 @@ function track(c: PostgresConnection): PostgresConnection {
   return c;
 }
 
-async function failure(promise: Promise<unknown>): Promise<CertfleetError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(CertfleetError);
-    return err as CertfleetError;
-  }
-  throw new Error('expected a failure');
-}
 
 /** Polls the server until `sql` returns a row whose `n` is `want` (bounded). */
 async function waitFor(c: PostgresConnection, sql: string, want: number): Promise<void> {

@@ -4,11 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CertfleetError } from '../../src/errors.js';
 import { createPool, type PostgresConnection } from '../../src/store/postgres/connection.js';
 import { dataKey, decryptPrivateKey, encryptPrivateKey, keyring, type KeyOwner } from '../../src/store/postgres/encryption.js';
 import { checkSchema, migrate, MIGRATIONS, SCHEMA_VERSION, type Migration } from '../../src/store/postgres/migrations.js';
 import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { failure } from '../helpers/failure.js';
 
 let server: RunningPostgres;
 const open: PostgresConnection[] = [];
@@ -30,15 +30,6 @@ async function freshDatabase(): Promise<PostgresConnection> {
   return c;
 }
 
-async function failure(promise: Promise<unknown>): Promise<CertfleetError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(CertfleetError);
-    return err as CertfleetError;
-  }
-  throw new Error('expected a failure');
-}
 
 async function versions(c: PostgresConnection): Promise<number[]> {
   const { rows } = await c.pool.query<{ version: number }>('SELECT version FROM certfleet_schema ORDER BY version');

@@ -15,6 +15,7 @@ import { dataKey, keyring, type Keyring } from '../../src/store/postgres/encrypt
 import { migrate } from '../../src/store/postgres/migrations.js';
 import { PostgresStateStore } from '../../src/store/postgres/state-store.js';
 import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { failure } from '../helpers/failure.js';
 
 let server: RunningPostgres;
 const stores: PostgresStateStore[] = [];
@@ -68,15 +69,6 @@ function schedule(checkAt: number, reason = 'not-due'): Schedule {
   return { checkAt, specHash: 'h1', outcome: { reason, explanation: 'renews later', serialNumber: '0a' } };
 }
 
-async function failure(promise: Promise<unknown>): Promise<CertfleetError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(CertfleetError);
-    return err as CertfleetError;
-  }
-  throw new Error('expected a failure');
-}
 
 /** Until `sql` (one row, column n) answers `n`: a state of the server, not a time, is waited for. */
 async function waitFor(pool: pg.Pool, sql: string, n: number): Promise<void> {

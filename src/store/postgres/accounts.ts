@@ -5,7 +5,7 @@
  * writes first wins the INSERT), a rollover stages the new key beside the current one before the
  * CA sees it, and a key replaced or never used is kept (in `account_keys_retired`), not deleted.
  */
-import { AccountStoreError } from '../account-store.js';
+import { AccountStoreError, isStoredAccount } from '../account-store.js';
 import type { AccountRecords, LoadedAccount, StoredAccount } from '../ports.js';
 import type { Db, Queryable } from './db.js';
 import { decryptPrivateKey, encryptPrivateKey, type KeyOwner, type Keyring } from './encryption.js';
@@ -152,16 +152,4 @@ export class PostgresAccounts implements AccountRecords {
 
 function owner(directoryUrl: string): KeyOwner {
   return { kind: 'account', directoryUrl };
-}
-
-function isStoredAccount(value: unknown, directoryUrl: string): value is StoredAccount {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const v = value as Record<string, unknown>;
-  return (
-    v.directoryUrl === directoryUrl &&
-    (v.url === undefined || (typeof v.url === 'string' && /^https?:\/\//.test(v.url))) &&
-    Array.isArray(v.contact) &&
-    v.contact.every((c) => typeof c === 'string') &&
-    typeof v.createdAt === 'string'
-  );
 }
