@@ -144,6 +144,11 @@ async function issueBench() {
   const certbotRate = (CERTBOT_COUNT / certbotTotal) * 60_000;
   const ms = await certfleetIssue(pebble, ISSUE_COUNT, CONCURRENCY, start);
   const rate = (ISSUE_COUNT / ms) * 60_000;
+  if (CERTBOT_COUNT === 0) {
+    // --certbot 0: certfleet alone (comparing two builds of certfleet); there is no certbot ratio to print.
+    report(`renew: certfleet issued ${ISSUE_COUNT} certificates in ${(ms / 1000).toFixed(1)} s = ${rate.toFixed(0)}/min (one run, --concurrency ${CONCURRENCY}, deployed to files); certbot not run (--certbot 0)`);
+    return;
+  }
   report(
     `renew: certbot ${CERTBOT_COUNT} certificates one invocation each, sequentially: ${(certbotTotal / 1000).toFixed(1)} s ` +
       `(median ${(median(certbotTimes) / 1000).toFixed(2)} s a certificate)`,
