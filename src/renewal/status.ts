@@ -9,6 +9,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CertificateStore } from '../store/certificate-store.js';
+import type { CertificateRecords } from '../store/ports.js';
 import { accessErrorFrom, checkDirectory, checkStateDirAccess } from '../store/state-dir-access.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { certificatePemTypes, findPemBlocks } from '../x509/pem.js';
@@ -73,12 +74,17 @@ const deployKinds = ['cert', 'chain', 'fullchain', 'key', 'combined'] as const;
 /** What a certificate name may be (renew-schema.ts): anything else under certificates/ is not an entry. */
 const CERTIFICATE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-export async function collectStatus(settings: RenewSettings, now: Date, warn: (m: string) => void): Promise<StatusResult> {
-  checkStateDirAccess(settings.stateDir, 'read');
-  const store = new CertificateStore(settings.stateDir);
+/**
+ * `records`: the configured store's certificates (a PostgreSQL store); without it, the state
+ * directory's, whose access is checked first so a permission problem never reads as "no certificate".
+ */
+export async function collectStatus(settings: RenewSettings, now: Date, warn: (m: string) => void, records?: CertificateRecords): Promise<StatusResult> {
+  const onFiles = records === undefined;
+  if (onFiles) checkStateDirAccess(settings.stateDir, 'read');
+  const store = records ?? new CertificateStore(settings.stateDir);
   const certificates: CertificateStatus[] = [];
   for (const cert of settings.certificates) {
-    checkEntryReadable(settings.stateDir, cert.name);
+    if (onFiles) checkEntryReadable(settings.stateDir, cert.name);
     const state = await store.loadStateReadOnly(cert.name, warn);
     const current = await readCurrent(store, cert.name);
     const v = current?.version;
@@ -118,12 +124,12 @@ export async function collectStatus(settings: RenewSettings, now: Date, warn: (m
       keptFiles: cert.deploy ? await keptFiles(cert.name, cert.deploy.targets).catch(() => []) : [],
     });
   }
-  const orphaned = await orphanedEntries(store, settings);
+  const orphaned = await orphanedEntries(store, settings, onFiles);
   return { schemaVersion: STATUS_SCHEMA_VERSION, generatedAt: now.toISOString(), stateDir: settings.stateDir, certificates, orphaned };
 }
 
 /** The current version; undefined when there is none or it is unreadable junk, an error when access is denied. */
-async function readCurrent(store: CertificateStore, name: string): ReturnType<CertificateStore['current']> {
+async function readCurrent(store: CertificateRecords, name: string): ReturnType<CertificateRecords['current']> {
   try {
     return await store.current(name);
   } catch (err) {
@@ -145,16 +151,16 @@ function checkEntryReadable(stateDir: string, name: string): void {
   checkDirectory(dir, `${dir} in the state directory`, stats, 'read');
 }
 
-async function orphanedEntries(store: CertificateStore, settings: RenewSettings): Promise<OrphanedStatus[]> {
+async function orphanedEntries(store: CertificateRecords, settings: RenewSettings, onFiles: boolean): Promise<OrphanedStatus[]> {
   const configured = new Set(settings.certificates.map((c) => c.name));
   const out: OrphanedStatus[] = [];
   for (const name of (await store.names()).sort()) {
     if (configured.has(name) || !CERTIFICATE_NAME.test(name)) continue;
-    checkEntryReadable(settings.stateDir, name);
+    if (onFiles) checkEntryReadable(settings.stateDir, name);
     const current = await readCurrent(store, name);
     out.push({
       name,
-      directory: join(settings.stateDir, 'certificates', name),
+      directory: onFiles ? join(settings.stateDir, 'certificates', name) : `the state store (${name})`,
       serialNumber: current?.version.serialNumber ?? null,
       notAfter: current?.version.notAfter ?? null,
       removeCommand: `certfleet remove ${name}`,

@@ -125,6 +125,11 @@ describe('renew with a PostgreSQL store', () => {
     const second = await cli(config, database, ['renew', '--format', 'json']);
     expect(second.code, second.stderr).toBe(0);
     expect((JSON.parse(second.stdout) as RenewRunResult).certificates[0]).toMatchObject({ name: 'www', action: 'not-due', serialNumber: outcome.serialNumber });
+
+    // status reads the same store: the serial the database holds, not "no certificate yet" from an empty state directory.
+    const status = await cli(config, database, ['status', '--format', 'json']);
+    expect(status.code, status.stderr).toBe(0);
+    expect((JSON.parse(status.stdout) as { certificates: Array<{ name: string; serialNumber: string | null; versions: number }> }).certificates[0]).toMatchObject({ name: 'www', serialNumber: outcome.serialNumber, versions: 1 });
   }, 120_000);
 
   it('renew against a database nobody migrated is a config error (exit 2) naming `certfleet store migrate`', async () => {

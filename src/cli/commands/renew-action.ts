@@ -33,7 +33,14 @@ export async function runRenewFamily(command: Family, args: unknown[], flags: Re
 
   if (command === 'status') {
     const now = typeof flags.asOf === 'string' ? parseAsOf(flags.asOf) : new Date();
-    const status = await collectStatus(settings, now, (m) => logger.warn(m));
+    // A PostgreSQL store is read through its port; the state directory is read as files (with its access checks).
+    const store = settings.store ? await openStateStore(settings, { env: process.env, pid: process.pid, now: () => new Date(), logger, binaryVersion: packageVersion() }) : undefined;
+    let status;
+    try {
+      status = await collectStatus(settings, now, (m) => logger.warn(m), store?.certificates);
+    } finally {
+      await store?.close();
+    }
     // Nothing configured and nothing orphaned to show: the "no managed certificates" error.
     if (status.certificates.length === 0 && status.orphaned.length === 0) selectCertificates(settings, []);
     await writeOutput(renderStatus(status, format), undefined);
