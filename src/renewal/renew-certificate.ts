@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
 import { versionId, type CertificateState, type IssuedVersion, type VersionFiles } from '../store/certificate-store.js';
 import type { CertificateRecords } from '../store/ports.js';
 import { parseCertificate } from '../x509/certificate.js';
-import { generatePrivateKey } from '../x509/generate-key.js';
+import { generateKey } from '../x509/generate-key.js';
 import { certificatePemTypes, findPemBlocks } from '../x509/pem.js';
 import { certfleetEnv } from './commands.js';
 import { backoffWait, decideRenewal, type RenewalDecision, type RenewalPolicy } from './decision.js';
@@ -322,8 +322,9 @@ async function readUndeployed(store: CertificateRecords, name: string, id: strin
 }
 
 async function issue(cert: ManagedCertificate, current: Current | undefined, newKey: boolean, deps: RenewDeps, log: Logger): Promise<{ version: IssuedVersion; files: VersionFiles }> {
-  const keyPem = cert.reuseKey && current && !newKey ? current.files.keyPem : await generatePrivateKey(cert.keyType);
-  const csrDer = await createCsr(cert.domains, keyPem);
+  const generated = cert.reuseKey && current && !newKey ? undefined : await generateKey(cert.keyType);
+  const keyPem = generated?.pem ?? current!.files.keyPem;
+  const csrDer = await createCsr(cert.domains, generated?.key ?? keyPem);
   const ca = await deps.issuers.get(cert.ca);
   const replaces = current && mayReplace(current.version, { domains: cert.domains, accountUrl: ca.accountUrl }, log) ? safeIdentifier(current.files.certPem) : undefined;
   const pem = await ca.order({ cert, csrDer, ...(replaces ? { replaces } : {}) }, { logger: log, ...(deps.signal ? { signal: deps.signal } : {}) });
