@@ -13,6 +13,7 @@
 import type { CertificateState, IssuedVersion, VersionFiles } from './certificate-store.js';
 import type { LoadedAccount, StoredAccount } from './account-store.js';
 import type { HistoryEntry, HistoryRead } from '../renewal/history.js';
+import type { CertificateOutcome } from '../renewal/renew-certificate.js';
 import { CertfleetError, ExitCode } from '../errors.js';
 
 export type { CertificateState, IssuedVersion, VersionFiles, LoadedAccount, StoredAccount, HistoryEntry, HistoryRead };
@@ -37,18 +38,8 @@ export interface Schedule {
   outcome: ScheduledOutcome;
 }
 
-export interface ScheduledOutcome {
-  serialNumber?: string;
-  fingerprintSha256?: string;
-  notBefore?: string;
-  notAfter?: string;
-  issuedAt?: string;
-  nextRenewalAt?: string;
-  reason: string;
-  explanation: string;
-  explanationUrl?: string;
-  exceedsPolicy?: boolean;
-}
+/** The `not-due` outcome to report while a certificate is skipped: what renew said of it, no key material. */
+export type ScheduledOutcome = Pick<CertificateOutcome, 'serialNumber' | 'fingerprintSha256' | 'notBefore' | 'notAfter' | 'issuedAt' | 'nextRenewalAt' | 'reason' | 'explanation' | 'explanationUrl' | 'exceedsPolicy'>;
 
 export interface CertificateRecords {
   /** Every certificate the store holds state for (managed now, or orphaned by a config change). */
