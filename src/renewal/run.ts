@@ -3,13 +3,12 @@
  * one schedule, not every certificate), take each one's lease, renew it when due, report each one.
  * A certificate's failure never stops the others; one another runner holds is left to that runner.
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { mapConcurrently, oneAtATime } from '../concurrency.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { FileStateStore } from '../store/file-state-store.js';
 import { fenced, type Lease, type StateStore } from '../store/ports.js';
+import { runnerId } from '../store/with-lease.js';
 import { AcmeIssuers, fileDeployer, handshakeVerifier, processRunner } from './real-ports.js';
 import { selectCertificates, type ManagedCertificate, type RenewSettings } from './managed.js';
 import { historyEntries } from './history.js';
@@ -68,7 +67,7 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
   const ports = { deployer: fileDeployer, verifier: handshakeVerifier, runCommand: processRunner, ...hooks.ports, issuers: hooks.ports?.issuers ?? acme! };
   const hashes = new Map(selected.map((cert) => [cert.name, scheduleHash(cert, settings.policy)]));
   const specHash = (cert: ManagedCertificate) => hashes.get(cert.name)!;
-  const owner = `${hostname()}:${hooks.pid}:${randomBytes(4).toString('hex')}`;
+  const owner = runnerId(hooks.pid);
   const problems: string[] = [];
   const problem = (what: string) => (err: unknown) => {
     problems.push(`${what}: ${describeError(err)}`);

@@ -5,8 +5,9 @@
  * to a dead runner. No file (another host's runner on a filesystem without it, an old version) says
  * nothing: the lease's expiry decides.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acquireLock, LockBusyError, type HeldLock } from './lock.js';
 
@@ -18,8 +19,12 @@ export class RunnerLiveness {
     private readonly pid: number,
   ) {}
 
+  /**
+   * The owner string comes back out of lease files: hashed, it can never name a path outside
+   * `runners/` (an owner of `..` would otherwise be the state directory itself).
+   */
   private dir(owner: string): string {
-    return join(this.stateDir, 'runners', owner.replace(/[^A-Za-z0-9._:-]/g, '_'));
+    return join(this.stateDir, 'runners', createHash('sha256').update(owner).digest('hex').slice(0, 32));
   }
 
   /** Hold this runner's lock (once per owner) until `release`. */
@@ -39,8 +44,8 @@ export class RunnerLiveness {
     if (!existsSync(join(dir, '.lock'))) return false;
     try {
       const lock = await acquireLock(dir, { waitMs: 0, pid: this.pid });
-      await lock.release();
-      await rm(dir, { recursive: true, force: true });
+      await lock.release(); // unlinks the dead runner's .lock, ours now
+      await rmdir(dir).catch(() => undefined); // only if empty: nothing else in it is deleted
       return true;
     } catch (err) {
       if (err instanceof LockBusyError) return false;
@@ -51,7 +56,7 @@ export class RunnerLiveness {
   async release(): Promise<void> {
     for (const [owner, lock] of this.held) {
       await (await lock).release().catch(() => undefined);
-      await rm(this.dir(owner), { recursive: true, force: true }).catch(() => undefined);
+      await rmdir(this.dir(owner)).catch(() => undefined);
     }
     this.held.clear();
   }

@@ -9,8 +9,13 @@ import type { Fence, StateStore } from './ports.js';
 
 const TTL_MS = 5 * 60_000;
 
+/** Who holds a lease, for its file and for messages: host, pid, and a random part (pids get reused). */
+export function runnerId(pid: number): string {
+  return `${hostname()}:${pid}:${randomBytes(4).toString('hex')}`;
+}
+
 export async function withLease<T>(store: StateStore, name: string, options: { waitMs: number; pid: number; pollMs?: number }, work: (fence: Fence) => Promise<T>): Promise<T> {
-  const owner = `${hostname()}:${options.pid}:${randomBytes(4).toString('hex')}`;
+  const owner = runnerId(options.pid);
   const deadline = Date.now() + options.waitMs;
   for (;;) {
     const lease = await store.leases.acquire(name, owner, TTL_MS);
