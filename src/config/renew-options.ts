@@ -56,7 +56,9 @@ export async function resolveRenewSettings(config: CertfleetConfig, ctx: RenewRe
   checkDistinctDeployFiles(certificates.flatMap((c, i) => (c.deploy ? [{ where: `certificates[${i}] (${c.name})`, targets: c.deploy.targets }] : [])));
   const defaultCa = config.acme ? resolveCa(config.acme, 'acme', ctx, abs) : undefined;
   const store = resolveStore(config.store, base);
-  return { stateDir, policy, certificates, ...(defaultCa ? { defaultCa } : {}), ...(store ? { store } : {}) };
+  const leaseTtlMs = config.store?.leaseTtl ? parseDuration(config.store.leaseTtl) : undefined;
+  if (leaseTtlMs !== undefined && leaseTtlMs < 1000) throw new ConfigError('store.leaseTtl is shorter than 1s: a working runner could not renew its leases in time');
+  return { stateDir, policy, certificates, ...(defaultCa ? { defaultCa } : {}), ...(store ? { store } : {}), ...(leaseTtlMs !== undefined ? { leaseTtlMs } : {}) };
 }
 
 /**
@@ -66,7 +68,7 @@ export async function resolveRenewSettings(config: CertfleetConfig, ctx: RenewRe
  */
 export function resolveStore(section: StoreSection | undefined, baseDir: string): ResolvedStoreSettings | undefined {
   if (section?.postgres === undefined) return undefined;
-  const { postgres, ...encryption } = section;
+  const { postgres, leaseTtl: _leaseTtl, ...encryption } = section;
   return { kind: 'postgres', postgres, encryption, baseDir };
 }
 

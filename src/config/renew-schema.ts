@@ -112,7 +112,15 @@ export const certificatesSchema = z.array(certificateSchema).superRefine((list, 
  * the other config errors, before anything connects.
  */
 export const storeSectionSchema = z
-  .strictObject({ postgres: postgresConfigSchema.optional(), ...storeEncryptionConfigSchema.shape })
+  .strictObject({
+    postgres: postgresConfigSchema.optional(),
+    ...storeEncryptionConfigSchema.shape,
+    /**
+     * How long a certificate's lease lasts unless its runner renews it (every third of it): how
+     * long a killed runner's certificates wait before another runner takes them (default 5m).
+     */
+    leaseTtl: duration.optional(),
+  })
   .superRefine((s, ctx) => {
     if (s.encryptionKeyFile !== undefined && s.encryptionKeyEnv !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['encryptionKeyEnv'], message: 'give one of encryptionKeyFile or encryptionKeyEnv, not both' });

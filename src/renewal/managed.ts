@@ -43,6 +43,8 @@ export interface RenewSettings {
   defaultCa?: CaSettings;
   policy: RenewalPolicy;
   certificates: ManagedCertificate[];
+  /** store.leaseTtl: how long a certificate's lease lasts unless renewed (run.ts LEASE_TTL_MS when absent). */
+  leaseTtlMs?: number;
 }
 
 /** The configured certificates with these names (all when none is given), in config order. */

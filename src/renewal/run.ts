@@ -40,9 +40,8 @@ export interface RenewRunHooks {
   store?: StateStore;
 }
 
-/** How long a certificate's lease lasts without renewal, and how often a working runner renews it. */
+/** How long a certificate's lease lasts without renewal (store.leaseTtl sets another); a working runner renews it every third. */
 export const LEASE_TTL_MS = 5 * 60_000;
-const LEASE_RENEW_MS = LEASE_TTL_MS / 3;
 
 export interface RenewRunResult {
   schemaVersion: typeof RENEW_SCHEMA_VERSION;
@@ -85,7 +84,7 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
     }
     const look = selected.filter((cert) => !skipped.has(cert.name));
     const deps = { ...hooks, ...ports, store: store.certificates, specHash, policy: settings.policy, exclusive: oneAtATime() };
-    const looked = await mapConcurrently(look, options.concurrency, (cert) => (options.plan ? renewCertificate(cert, options, deps) : underLease(cert, store, owner, options, deps)), (o, done) => hooks.onCertificate?.(o, done, selected.length));
+    const looked = await mapConcurrently(look, options.concurrency, (cert) => (options.plan ? renewCertificate(cert, options, deps) : underLease(cert, store, owner, settings.leaseTtlMs ?? LEASE_TTL_MS, options, deps)), (o, done) => hooks.onCertificate?.(o, done, selected.length));
     const byName = new Map(looked.map((o) => [o.name, o]));
     let done = looked.length;
     for (const o of skipped.values()) hooks.onCertificate?.(o, ++done, selected.length);
@@ -111,10 +110,10 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
  * One certificate under its lease: another runner holding it is left to finish; the lease is renewed
  * while the work goes on (a dns-01 propagation can take minutes) and every write carries its token.
  */
-async function underLease(cert: ManagedCertificate, store: StateStore, owner: string, request: RenewRequest, deps: RenewDeps): Promise<CertificateOutcome> {
+async function underLease(cert: ManagedCertificate, store: StateStore, owner: string, ttlMs: number, request: RenewRequest, deps: RenewDeps): Promise<CertificateOutcome> {
   let lease: Lease | undefined;
   try {
-    lease = await store.leases.acquire(cert.name, owner, LEASE_TTL_MS);
+    lease = await store.leases.acquire(cert.name, owner, ttlMs);
   } catch (err) {
     return { name: cert.name, action: 'failed', reason: 'error', error: describeError(err), explanation: `its lease could not be taken: ${describeError(err)}`, durationMs: 0 };
   }
@@ -123,11 +122,11 @@ async function underLease(cert: ManagedCertificate, store: StateStore, owner: st
   }
   let held: Lease = lease;
   const timer = setInterval(() => {
-    store.leases.renew(held, LEASE_TTL_MS).then(
+    store.leases.renew(held, ttlMs).then(
       (renewed) => (held = renewed),
       (err: unknown) => deps.logger.warn(`${cert.name}: the lease could not be renewed: ${describeError(err)}`),
     );
-  }, LEASE_RENEW_MS);
+  }, ttlMs / 3);
   timer.unref();
   try {
     return await renewCertificate(cert, request, { ...deps, store: fenced(store.certificates, lease) });
