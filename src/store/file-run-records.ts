@@ -4,6 +4,7 @@
  *   <stateDir>/{revocations,drills,replacements}/ID.json  one record per run; drills/latest.json
  *   <stateDir>/managed.json                            the summary `report` reads
  */
+import { updateLines } from './summary-lines.js';
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -45,7 +46,7 @@ export class FileRunRecords implements RunRecords {
     return readJson(join(this.stateDir, FOLDERS[kind], 'latest.json'));
   }
 
-  updateSummary(update: (previous: unknown) => object): Promise<void> {
+  updateSummary(update: (previous: unknown) => object, options: { only?: readonly string[] } = {}): Promise<void> {
     return this.exclusively(async () => {
       let previous: unknown;
       try {
@@ -53,7 +54,8 @@ export class FileRunRecords implements RunRecords {
       } catch {
         previous = undefined; // unreadable: replaced by this run's
       }
-      await writeFileAtomic(join(this.stateDir, SUMMARY_FILE), JSON.stringify(update(previous), null, 2) + '\n');
+      const next = options.only ? updateLines(previous, options.only, update) : update(previous);
+      await writeFileAtomic(join(this.stateDir, SUMMARY_FILE), JSON.stringify(next, null, 2) + '\n');
     });
   }
 

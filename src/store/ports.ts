@@ -89,8 +89,13 @@ export interface RunRecords {
   /** Written whole or not at all; `latest: true` also makes it the kind's latest record. */
   writeRecord(kind: RecordKind, id: string, record: object, options?: { latest?: boolean }): Promise<void>;
   latestRecord(kind: RecordKind): Promise<unknown>;
-  /** The managed-certificates summary (`report`'s input): the new one from the one stored, in one step no other run interleaves with. */
-  updateSummary(update: (previous: unknown) => object): Promise<void>;
+  /**
+   * The managed-certificates summary (`report`'s input): the new one from the one stored, in one
+   * step no other run interleaves with. With `only` (a run on the shared store that looked at
+   * these certificates and no others), `previous` lists only their lines, the update returns only
+   * theirs, and every other certificate keeps its line; without it the summary is replaced whole.
+   */
+  updateSummary(update: (previous: unknown) => object, options?: { only?: readonly string[] }): Promise<void>;
   readSummary(): Promise<unknown>;
 }
 
@@ -135,6 +140,59 @@ export interface RateBudget {
   take(request: { ca: string; account: string; bucket: string; limit: number; windowMs: number; now: number }): Promise<{ granted: true } | { granted: false; retryAt: number }>;
 }
 
+/**
+ * A managed certificate's spec as `certfleet apply` stored it: the config entry as written (no
+ * secret: those are named by xEnv/xFile and read by the runner), the directory its relative paths
+ * are relative to, and where it was written, for messages.
+ */
+export interface StoredSpec {
+  name: string;
+  entry: Record<string, unknown>;
+  baseDir: string;
+  /** `certificates.d/web.yaml: certificates[3] (www)`. */
+  where: string;
+  /** Absolute path of the file that held it. */
+  file: string;
+}
+
+export interface ApplySummary {
+  added: string[];
+  changed: string[];
+  /** Gone from the config: kept with their versions (a revocation may need them), out of every run. */
+  archived: string[];
+  unchanged: number;
+}
+
+/**
+ * The specs in the store and the due queue over them: how a run on a fleet of 100,000 costs what
+ * is due. Only the shared store has them; on the file store the specs are read from the config by
+ * every run.
+ */
+export interface SpecRecords {
+  /** The fingerprint of the config last applied (undefined: never applied). */
+  appliedFingerprint(): Promise<string | undefined>;
+  /**
+   * Make the stored specs those of `batches` (all of the config's, in any number of batches): new
+   * ones added, changed ones replaced with their schedule voided (the next run looks at them),
+   * missing ones archived; when `sharedHash` (acme, policy) changed, every schedule is voided.
+   * `dryRun` says what would change and changes nothing.
+   */
+  apply(batches: AsyncIterable<readonly StoredSpec[]>, config: { fingerprint: string; sharedHash: string; appliedBy: string; dryRun: boolean }): Promise<ApplySummary>;
+  /** The stored specs of these names (archived ones are absent). */
+  read(names: readonly string[]): Promise<Map<string, StoredSpec>>;
+  /** Every active spec after `after` by name, `limit` at a time (plan and --force over the fleet). */
+  page(after: string | undefined, limit: number): Promise<StoredSpec[]>;
+  /**
+   * Lease up to `limit` due certificates nobody holds and that no claim since `since` (the run's
+   * start, `now()` of the store) took: each certificate once per run, disjoint across runners.
+   */
+  claimDue(owner: string, ttlMs: number, limit: number, since: Date): Promise<Array<{ lease: Lease; spec: StoredSpec | undefined }>>;
+  /** The store's clock, for `since`: runners on several hosts share one. */
+  now(): Promise<Date>;
+  /** Active (not archived) certificates with a spec. */
+  count(): Promise<number>;
+}
+
 export interface StateStore {
   readonly kind: 'file' | 'postgres';
   /** Where the state is, for messages: a directory, or a database URL without its password. */
@@ -145,6 +203,8 @@ export interface StateStore {
   readonly leases: Leases;
   readonly challenges: ChallengeTokens;
   readonly budget: RateBudget;
+  /** The stored specs: the shared store only (see SpecRecords). */
+  readonly specs?: SpecRecords;
   /** Flush what is buffered (the file store's schedule index) and free connections. */
   close(): Promise<void>;
 }

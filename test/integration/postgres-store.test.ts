@@ -9,7 +9,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CertfleetError } from '../../src/errors.js';
-import { LeaseLostError, type CertificateState, type Lease, type IssuedVersion, type Schedule, type VersionFiles } from '../../src/store/ports.js';
+import { LeaseLostError, type CertificateState, type Lease, type IssuedVersion, type Schedule, type StoredSpec, type VersionFiles } from '../../src/store/ports.js';
 import { createPool } from '../../src/store/postgres/connection.js';
 import { dataKey, keyring, type Keyring } from '../../src/store/postgres/encryption.js';
 import { migrate } from '../../src/store/postgres/migrations.js';
@@ -71,6 +71,24 @@ function schedule(checkAt: number, reason = 'not-due'): Schedule {
 
 
 /** Until `sql` (one row, column n) answers `n`: a state of the server, not a time, is waited for. */
+/** Specs for these names, as `certfleet apply` stores them. */
+function spec(name: string, domain = `${name}.example.org`): StoredSpec {
+  return { name, entry: { name, domains: [domain], challenge: { type: 'http-01' } }, baseDir: '/etc/certfleet', where: `certificates (${name})`, file: '/etc/certfleet/certfleet.config.yaml' };
+}
+
+async function* inBatches(specs: StoredSpec[], size = 7): AsyncIterable<StoredSpec[]> {
+  for (let i = 0; i < specs.length; i += size) yield specs.slice(i, i + size);
+}
+
+function applySpecs(store: PostgresStateStore, names: string[], options: { dryRun?: boolean; sharedHash?: string } = {}) {
+  return store.specs.apply(inBatches(names.map((n) => spec(n))), { fingerprint: names.join(','), sharedHash: options.sharedHash ?? 'shared', appliedBy: 'test', dryRun: options.dryRun ?? false });
+}
+
+/** A claim with no once-per-run limit (`since` after any claim this test makes). */
+async function claim(store: PostgresStateStore, owner: string, limit: number): Promise<Lease[]> {
+  return (await store.specs.claimDue(owner, 60_000, limit, new Date('9999-01-01T00:00:00Z'))).map((c) => c.lease);
+}
+
 async function waitFor(pool: pg.Pool, sql: string, n: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
@@ -369,10 +387,12 @@ describe('leases and fencing', () => {
     const [a, b] = [await openStore(url), await openStore(url)];
     const names = Array.from({ length: 40 }, (_, i) => `c${String(i).padStart(2, '0')}`);
     for (const n of names) await a.certificates.saveState(n, { schemaVersion: 1 });
+    await applySpecs(a, [...names, 'later', 'held']);
     // Not due: scheduled an hour ahead; held by someone else; archived.
     await a.certificates.setSchedule('later', schedule(Date.now() + 3_600_000));
     await a.leases.acquire('held', 'runner-c', 60_000);
     await a.certificates.saveState('gone', { schemaVersion: 1 });
+    await applySpecs(a, [...names, 'later', 'held', 'gone']);
     const c = createPool(url);
     let byB: Lease[] = [];
     try {
@@ -387,7 +407,7 @@ describe('leases and fencing', () => {
         try {
           await holder.query('BEGIN');
           await holder.query('LOCK TABLE certificates IN SHARE MODE');
-          const claims = Promise.all([a.claimDue('runner-a', 60_000, 30), b.claimDue('runner-b', 60_000, 30)]);
+          const claims = Promise.all([claim(a, 'runner-a', 30), claim(b, 'runner-b', 30)]);
           claims.catch(() => undefined);
           await waitFor(c.pool, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'relation' AND NOT granted", 2);
           await holder.query('COMMIT');
@@ -404,10 +424,69 @@ describe('leases and fencing', () => {
     } finally {
       await c.close();
     }
-    expect(await a.claimDue('runner-a', 60_000, 30)).toEqual([]);
+    expect(await claim(a, 'runner-a', 30)).toEqual([]);
     // The claimed lease fences writes like an acquired one.
     const first = byB[0]!;
     await b.certificates.saveState(first.name, { schemaVersion: 1, lastRunAt: 'b' }, first);
+  });
+
+  it('apply: adds, changes (schedule voided), archives (versions kept), leaves the unchanged alone; a dry run changes nothing', async () => {
+    const store = await openStore(await database());
+    expect(await store.specs.appliedFingerprint()).toBeUndefined();
+    expect(await applySpecs(store, ['a', 'b', 'c'])).toEqual({ added: ['a', 'b', 'c'], changed: [], archived: [], unchanged: 0 });
+    expect(await store.specs.appliedFingerprint()).toBe('a,b,c');
+    await store.certificates.addVersion('c', version('20260101T000000Z-01'), files(keyPem(), 'c'));
+    await store.certificates.setSchedule('a', schedule(Date.now() + 3_600_000));
+    await store.certificates.setSchedule('b', schedule(Date.now() + 3_600_000));
+
+    const changedB = [spec('a'), spec('b', 'other.example.org'), spec('d')];
+    const dry = await store.specs.apply(inBatches(changedB), { fingerprint: 'x', sharedHash: 'shared', appliedBy: 'test', dryRun: true });
+    expect(dry).toEqual({ added: ['d'], changed: ['b'], archived: ['c'], unchanged: 1 });
+    expect(await store.specs.appliedFingerprint()).toBe('a,b,c');
+    expect([...(await store.specs.read(['a', 'b', 'c', 'd'])).keys()].sort()).toEqual(['a', 'b', 'c']);
+
+    expect(await store.specs.apply(inBatches(changedB), { fingerprint: 'x', sharedHash: 'shared', appliedBy: 'test', dryRun: false })).toEqual(dry);
+    expect((await store.specs.read(['b'])).get('b')?.entry).toEqual(spec('b', 'other.example.org').entry);
+    // b changed: looked at by the next run; a did not: still skipped; c archived with its version.
+    expect([...(await store.certificates.schedules()).keys()]).toEqual(['a']);
+    expect((await store.certificates.versions('c')).length).toBe(1);
+    expect(await store.specs.count()).toBe(3);
+    expect((await store.specs.page(undefined, 2)).map((s) => s.name)).toEqual(['a', 'b']);
+    expect((await store.specs.page('b', 2)).map((s) => s.name)).toEqual(['d']);
+    // Back in the config: active again.
+    expect((await applySpecs(store, ['a', 'b', 'c', 'd'])).added).toEqual(['c']);
+    // The CA or policy changed: every schedule voided.
+    await applySpecs(store, ['a', 'b', 'c', 'd'], { sharedHash: 'another CA' });
+    expect(await store.certificates.schedules()).toEqual(new Map());
+  });
+
+  it('apply refuses a name twice, naming both places, and changes nothing', async () => {
+    const store = await openStore(await database());
+    await applySpecs(store, ['a']);
+    const twice = [spec('a'), spec('b'), { ...spec('a'), where: 'certificates.d/two.yaml: certificates[0] (a)' }];
+    const err = await failure(store.specs.apply(inBatches(twice, 2), { fingerprint: 'y', sharedHash: 'shared', appliedBy: 'test', dryRun: false }));
+    expect(err).toBeInstanceOf(CertfleetError);
+    expect(err.message).toBe('duplicate certificate name "a": certificates (a) and certificates.d/two.yaml: certificates[0] (a)');
+    expect(await store.specs.appliedFingerprint()).toBe('a');
+    expect(await store.specs.count()).toBe(1);
+  });
+
+  it('claimDue takes a certificate once per run: one whose schedule a write voided waits for the next run', async () => {
+    const store = await openStore(await database());
+    await applySpecs(store, ['a', 'b', 'c']);
+    const since = await store.specs.now();
+    const first = await store.specs.claimDue('runner-a', 60_000, 2, since);
+    expect(first.map((c) => c.spec?.name)).toEqual(first.map((c) => c.lease.name));
+    for (const { lease } of first) {
+      await store.certificates.saveState(lease.name, { schemaVersion: 1, lastRunAt: 'x' }, lease);
+      await store.leases.release(lease);
+    }
+    const second = await store.specs.claimDue('runner-a', 60_000, 2, since);
+    expect(second.map((c) => c.lease.name)).toEqual(['a', 'b', 'c'].filter((n) => !first.some((f) => f.lease.name === n)));
+    await store.leases.release(second[0]!.lease);
+    expect(await store.specs.claimDue('runner-a', 60_000, 2, since)).toEqual([]);
+    // The next run (a later `since`) takes all three again: none has a schedule.
+    expect((await store.specs.claimDue('runner-a', 60_000, 5, await store.specs.now())).length).toBe(3);
   });
 
   it('claimDue skips the rows another runner is claiming right now instead of waiting for them', async () => {
@@ -417,13 +496,14 @@ describe('leases and fencing', () => {
     stores.push(a);
     const names = Array.from({ length: 10 }, (_, i) => `c${i}`);
     for (const n of names) await a.certificates.saveState(n, { schemaVersion: 1 });
+    await applySpecs(a, names);
     const c = createPool(url);
     const other = await c.pool.connect();
     try {
       // Runner C is inside its claim: it has locked four due rows and not yet committed.
       await other.query('BEGIN');
       await other.query("SELECT name FROM certificates WHERE name IN ('c0', 'c1', 'c2', 'c3') FOR UPDATE");
-      const claimed = (await a.claimDue('runner-a', 60_000, 100)).map((l) => l.name).sort();
+      const claimed = (await claim(a, 'runner-a', 100)).map((l) => l.name).sort();
       expect(claimed).toEqual(names.slice(4));
     } finally {
       await other.query('ROLLBACK');

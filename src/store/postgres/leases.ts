@@ -56,29 +56,6 @@ export class PostgresLeases implements Leases {
       held.owner,
     ]);
   }
-
-  /**
-   * Lease up to `limit` certificates that are due (never looked at, schedule voided, or their
-   * check time come) and not leased by anyone, soonest first. Rows another runner is claiming at
-   * the same moment are skipped, not waited for, so runners sharing the fleet get disjoint sets.
-   */
-  async claimDue(owner: string, ttlMs: number, limit: number): Promise<Lease[]> {
-    checkTtl(ttlMs);
-    if (!Number.isInteger(limit) || limit < 1) throw new Error(`claimDue: limit must be a positive integer, not ${limit}`);
-    const { rows } = await this.db.query<LeaseRow>(
-      `UPDATE certificates SET lease_owner = $1, lease_expires_at = now() + $2::bigint * interval '1 millisecond', lease_token = lease_token + 1
-        WHERE name IN (
-          SELECT name FROM certificates
-           WHERE archived_at IS NULL AND (next_check_at IS NULL OR next_check_at <= now())
-             AND (lease_owner IS NULL OR lease_expires_at < now())
-           ORDER BY next_check_at NULLS FIRST
-           LIMIT $3
-           FOR UPDATE SKIP LOCKED)
-        ${RETURNING}`,
-      [owner, Math.ceil(ttlMs), limit],
-    );
-    return rows.map((r) => lease(r, owner));
-  }
 }
 
 /**

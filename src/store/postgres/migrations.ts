@@ -14,6 +14,7 @@ import type { Logger } from '../../logger.js';
 import { withPostgresErrors } from './connection.js';
 import { initial } from './migrations/001-initial.js';
 import { stateStore } from './migrations/002-state-store.js';
+import { specs } from './migrations/003-specs.js';
 
 export interface Migration {
   version: number;
@@ -22,7 +23,7 @@ export interface Migration {
 }
 
 /** Every migration this binary knows, in order; versions are 1, 2, 3, ... without gaps. */
-export const MIGRATIONS: readonly Migration[] = [initial, stateStore];
+export const MIGRATIONS: readonly Migration[] = [initial, stateStore, specs];
 
 /** The schema version this binary works with. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,11 +1,14 @@
 /**
  * What runs leave behind (ports.ts `RunRecords`) in `run_records`: the history as one row per
  * entry (append-only, the oldest trimmed past `historyKeep` rows), other records one row per kind
- * and id (written again: replaced), the kind's latest marked, and the managed-certificates summary
- * as the one 'summary' row, updated under a lock so two runners' updates never interleave.
+ * and id (written again: replaced), the kind's latest marked, and the managed-certificates summary:
+ * its run-wide fields as the one 'summary' row and each certificate's line in its own row
+ * (`certificates.summary`), so a run rewrites the lines it looked at and not the fleet's. Updates
+ * take one lock, so two runners' updates never interleave.
  */
 import type { HistoryEntry, HistoryRead, RecordKind, RunRecords } from '../ports.js';
 import type { Db, Queryable } from './db.js';
+import { summaryLines } from '../summary-lines.js';
 
 /** About a year of a fleet's 5-minute runs that each renew a few certificates; a few tens of MB. */
 export const HISTORY_KEEP = 100_000;
@@ -70,12 +73,30 @@ export class PostgresRunRecords implements RunRecords {
     return rows[0]?.body;
   }
 
-  async updateSummary(update: (previous: unknown) => object): Promise<void> {
+  async updateSummary(update: (previous: unknown) => object, options: { only?: readonly string[] } = {}): Promise<void> {
     await this.db.transaction(async (client) => {
       // An advisory lock, not FOR UPDATE: the first summary has no row to lock yet.
       await client.query(lock('summary'));
-      const previous = await readSummary(client);
-      await upsert(client, 'summary', SUMMARY_ID, update(previous), false);
+      const previous = await readSummary(client, options.only);
+      const { certificates, ...runWide } = update(previous) as { certificates?: unknown };
+      const lines = summaryLines({ certificates });
+      // The lines live in their rows; an empty list in the run-wide row says the summary has them.
+      await upsert(client, 'summary', SUMMARY_ID, certificates === undefined ? runWide : { ...runWide, certificates: [] }, false);
+      // The lines in scope that the update dropped lose theirs; every other line stays as it was.
+      const names = lines.map((l) => l.name);
+      if (options.only) {
+        await client.query('UPDATE certificates SET summary = NULL WHERE name = ANY($1::text[]) AND NOT (name = ANY($2::text[]))', [options.only, names]);
+      } else {
+        await client.query('UPDATE certificates SET summary = NULL WHERE summary IS NOT NULL AND NOT (name = ANY($1::text[]))', [names]);
+      }
+      if (lines.length > 0) {
+        // A line for a certificate the store has no row for yet (an imported summary) makes its row.
+        await client.query(
+          `INSERT INTO certificates (name, summary) SELECT l->>'name', l FROM jsonb_array_elements($1::jsonb) AS t(l)
+           ON CONFLICT (name) DO UPDATE SET summary = EXCLUDED.summary`,
+          [JSON.stringify(lines)],
+        );
+      }
     });
   }
 
@@ -84,9 +105,24 @@ export class PostgresRunRecords implements RunRecords {
   }
 }
 
-async function readSummary(db: Queryable): Promise<unknown> {
-  const { rows } = await db.query<{ body: unknown }>("SELECT body FROM run_records WHERE kind = 'summary' AND record_id = $1", [SUMMARY_ID]);
-  return rows[0]?.body;
+/**
+ * The summary as one document (report's shape): the run-wide row and the lines of the active
+ * certificates, or of `only`. A summary row written by schema 2 holds its lines itself: they are
+ * read from it until the first update moves them to their rows.
+ */
+async function readSummary(db: Queryable, only?: readonly string[]): Promise<unknown> {
+  const { rows } = await db.query<{ body: { certificates?: unknown } }>("SELECT body FROM run_records WHERE kind = 'summary' AND record_id = $1", [SUMMARY_ID]);
+  const body = rows[0]?.body;
+  const lines = await db.query<{ summary: unknown }>(
+    only
+      ? 'SELECT summary FROM certificates WHERE summary IS NOT NULL AND name = ANY($1::text[]) ORDER BY name COLLATE "C"'
+      : 'SELECT summary FROM certificates WHERE summary IS NOT NULL AND archived_at IS NULL ORDER BY name COLLATE "C"',
+    only ? [only] : [],
+  );
+  if (lines.rows.length === 0 && body?.certificates === undefined) return body;
+  const fromRows = lines.rows.map((r) => r.summary);
+  const legacy = summaryLines(body).filter((l) => only === undefined || only.includes(l.name));
+  return { ...body, certificates: fromRows.length > 0 || body?.certificates === undefined ? fromRows : legacy };
 }
 
 async function upsert(client: Queryable, kind: string, id: string, record: object, latest: boolean): Promise<void> {

@@ -4,6 +4,7 @@
  * side effect) and fails with the server named, its password masked; the pool reconnects by itself
  * after a server restart (connection.ts).
  */
+import { PostgresSpecs } from './specs.js';
 import type { Logger } from '../../logger.js';
 import type { Lease, StateStore } from '../ports.js';
 import { PostgresAccounts } from './accounts.js';
@@ -38,6 +39,7 @@ export class PostgresStateStore implements StateStore {
   readonly leases: PostgresLeases;
   readonly challenges: PostgresChallengeTokens;
   readonly budget: PostgresRateBudget;
+  readonly specs: PostgresSpecs;
 
   private constructor(
     private readonly connection: PostgresConnection,
@@ -51,6 +53,7 @@ export class PostgresStateStore implements StateStore {
     this.leases = new PostgresLeases(db);
     this.challenges = new PostgresChallengeTokens(db);
     this.budget = new PostgresRateBudget(db);
+    this.specs = new PostgresSpecs(db);
   }
 
   /** The store, once the server answered and its schema is the one this binary knows. */
@@ -63,11 +66,6 @@ export class PostgresStateStore implements StateStore {
       throw err;
     }
     return new PostgresStateStore(connection, options);
-  }
-
-  /** Lease up to `limit` due certificates no one holds (leases.ts `claimDue`): a run's work, O(due). */
-  claimDue(owner: string, ttlMs: number, limit: number): Promise<Lease[]> {
-    return this.leases.claimDue(owner, ttlMs, limit);
   }
 
   /** Nothing is buffered here: every write is in the database when its promise resolves. */
