@@ -224,6 +224,27 @@ describe('round trip', () => {
     expect(await runs.readSummary()).toEqual({ runs: 2 });
   });
 
+  it('summary lines live in their certificate rows: an update scoped to some certificates sees and rewrites only theirs; archived ones drop out', async () => {
+    const store = await openStore(await database());
+    const line = (name: string, serial: string) => ({ name, serial });
+    await store.runs.updateSummary(() => ({ schemaVersion: 1, generatedAt: 'first', certificates: [line('a', '1'), line('b', '2'), line('c', '3')] }));
+    let seen: unknown;
+    await store.runs.updateSummary(
+      (previous) => {
+        seen = previous;
+        return { schemaVersion: 1, generatedAt: 'second', certificates: [line('b', '20')] };
+      },
+      { only: ['b', 'c'] },
+    );
+    expect(seen).toEqual({ schemaVersion: 1, generatedAt: 'first', certificates: [line('b', '2'), line('c', '3')] });
+    expect(await store.runs.readSummary()).toEqual({ schemaVersion: 1, generatedAt: 'second', certificates: [line('a', '1'), line('b', '20')] });
+    await applySpecs(store, ['b']);
+    expect(await store.runs.readSummary()).toEqual({ schemaVersion: 1, generatedAt: 'second', certificates: [line('b', '20')] });
+    // A whole summary (an import) replaces every line.
+    await store.runs.updateSummary(() => ({ schemaVersion: 1, generatedAt: 'third', certificates: [line('z', '9')] }));
+    expect(await store.runs.readSummary()).toEqual({ schemaVersion: 1, generatedAt: 'third', certificates: [line('z', '9')] });
+  });
+
   it('two runners updating the summary at once: neither update is lost', async () => {
     const url = await database();
     const [a, b] = [await openStore(url), await openStore(url)];
