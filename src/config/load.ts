@@ -3,6 +3,7 @@
  * inside a config file are relative to that file, so a config works from any working directory.
  */
 import { cosmiconfig } from 'cosmiconfig';
+import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { issueText } from './issue-text.js';
 import { explainIssues } from './unknown-keys.js';
@@ -50,9 +51,18 @@ export async function loadConfig(cwd: string, explicitPath?: string): Promise<Lo
 const MAX_LISTED = 5;
 
 export function validateConfig(raw: unknown, fileName: string): CertfleetConfig {
-  const parsed = configSchema.safeParse(raw ?? {});
+  return validateConfigFile(configSchema, raw ?? {}, fileName);
+}
+
+/**
+ * `raw` as `schema` has it, or a ConfigError naming the file and each problem by its path, a
+ * certificate by its name too: the main config file and each certificates.d file
+ * (certificate-files.ts) read the same way.
+ */
+export function validateConfigFile<S extends z.ZodType>(schema: S, raw: unknown, fileName: string): z.output<S> {
+  const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
-  const issues = explainIssues(parsed.error.issues, configSchema, raw ?? {});
+  const issues = explainIssues(parsed.error.issues, schema, raw);
   const lines = issues.slice(0, MAX_LISTED).map((issue) => `  ${issueText(issue, (i) => certificateName(raw, issue.path, i))}`);
   if (issues.length > MAX_LISTED) lines.push(`  and ${issues.length - MAX_LISTED} more`);
   throw new ConfigError(`invalid config file ${fileName}:\n${lines.join('\n')}`, 'see the Configuration section of README.md');

@@ -1,8 +1,9 @@
 /**
- * Config file -> RenewSettings: presets to URLs, relative paths to absolute (relative to the
- * config file), secrets read from the environment map and files given, owners to uid/gid. What
- * would break a run later (a name twice, more names than the CA takes, one deploy file named
- * twice, a directory as a deploy file) is a ConfigError here, before any hook runs.
+ * Config file (and certificates.d, certificate-files.ts) -> RenewSettings: presets to URLs,
+ * relative paths to absolute (relative to the file that holds them), secrets read from the
+ * environment map and files given, owners to uid/gid. What would break a run later (a name twice,
+ * more names than the CA takes, one deploy file named twice, a directory as a deploy file) is a
+ * ConfigError here, before any hook runs.
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -13,12 +14,13 @@ import { ConfigError, UsageError } from '../errors.js';
 import { parseEndpointSpec } from '../inventory/sources/endpoint-spec.js';
 import { defaultRenewalPolicy, DAY_MS } from '../renewal/decision.js';
 import type { CaSettings, ManagedCertificate, RenewSettings } from '../renewal/managed.js';
-import { checkDeployFileNotDirectory, checkDistinctDeployFiles, deployFileKinds } from './deploy-paths.js';
+import { openSpecSource, type CertificateEntry, type SpecSource } from './certificate-files.js';
+import { checkDeployFileNotDirectory, checkDistinctDeployFiles, deployFileKinds, type DeployFiles } from './deploy-paths.js';
 import { resolveDomainName } from './domain-names.js';
 import { parseDuration } from './duration.js';
 import { checkProgram, type ProgramLookup } from './executables.js';
 import type { ResolvedStoreSettings } from '../store/open-store.js';
-import type { AcmeSection, ManagedCertificateConfig, StoreSection } from './renew-schema.js';
+import type { AcmeSection, StoreSection } from './renew-schema.js';
 import type { CertfleetConfig } from './schema.js';
 
 /** Let's Encrypt's limit of names in one certificate; acme.maxNames sets another CA's. */
@@ -33,6 +35,11 @@ export interface RenewResolveContext {
   defaultStateDir: string;
   /** Use the CA preset's staging directory (--staging). */
   staging?: boolean;
+  /**
+   * Leave `certificates` empty and parse nothing in certificates.d: the caller resolves entries
+   * one by one through `specs` (a run on the shared store resolves only those it claims).
+   */
+  lazyCertificates?: boolean;
 }
 
 export async function resolveRenewSettings(config: CertfleetConfig, ctx: RenewResolveContext): Promise<RenewSettings> {
@@ -48,17 +55,33 @@ export async function resolveRenewSettings(config: CertfleetConfig, ctx: RenewRe
   if (policy.minRenewalIntervalMs > policy.maxLifetimeDays * DAY_MS / 3) {
     throw new ConfigError('policy.minRenewalInterval is longer than a third of policy.maxLifetimeDays: certificates could expire before renewal is allowed');
   }
-  const certificates: ManagedCertificate[] = [];
   const programs: ProgramLookup = { env: ctx.env, cwd: ctx.cwd, seen: new Map() };
-  for (const [i, entry] of (config.certificates ?? []).entries()) {
-    certificates.push(await resolveCertificate(entry, i, config.acme, ctx, abs, programs));
-  }
-  checkDistinctDeployFiles(certificates.flatMap((c, i) => (c.deploy ? [{ where: `certificates[${i}] (${c.name})`, targets: c.deploy.targets }] : [])));
+  // The top-level acme section's files are the main file's, whichever file a certificate using them is in.
+  const globalAcme = config.acme ? acmeWithAbsolutePaths(config.acme, abs) : undefined;
+  const specs = await openSpecSource({ config, configFile: ctx.configFile, baseDir: base, resolve: (e) => resolveCertificate(e, globalAcme, ctx, programs) });
+  const certificates = ctx.lazyCertificates ? [] : await resolveAll(specs);
   const defaultCa = config.acme ? resolveCa(config.acme, 'acme', ctx, abs) : undefined;
   const store = resolveStore(config.store, base);
   const leaseTtlMs = config.store?.leaseTtl ? parseDuration(config.store.leaseTtl) : undefined;
   if (leaseTtlMs !== undefined && leaseTtlMs < 1000) throw new ConfigError('store.leaseTtl is shorter than 1s: a working runner could not renew its leases in time');
-  return { stateDir, policy, certificates, ...(defaultCa ? { defaultCa } : {}), ...(store ? { store } : {}), ...(leaseTtlMs !== undefined ? { leaseTtlMs } : {}) };
+  return { stateDir, policy, certificates, specs, ...(defaultCa ? { defaultCa } : {}), ...(store ? { store } : {}), ...(leaseTtlMs !== undefined ? { leaseTtlMs } : {}) };
+}
+
+/** Every entry resolved, the main file's then each certificates.d file's in order, no deploy file named twice among them. */
+async function resolveAll(specs: SpecSource): Promise<ManagedCertificate[]> {
+  const certificates: ManagedCertificate[] = [];
+  const deployFiles: DeployFiles[] = [];
+  const add = async (entries: readonly CertificateEntry[]) => {
+    for (const e of entries) {
+      const managed = await specs.resolve(e);
+      certificates.push(managed);
+      if (managed.deploy) deployFiles.push({ where: e.where, targets: managed.deploy.targets });
+    }
+  };
+  await add(specs.inline);
+  for (const file of specs.files) await add(await specs.read(file));
+  checkDistinctDeployFiles(deployFiles);
+  return certificates;
 }
 
 /**
@@ -73,15 +96,13 @@ export function resolveStore(section: StoreSection | undefined, baseDir: string)
 }
 
 async function resolveCertificate(
-  entry: ManagedCertificateConfig,
-  index: number,
+  { entry, baseDir, where }: CertificateEntry,
   globalAcme: AcmeSection | undefined,
   ctx: RenewResolveContext,
-  abs: (p: string) => string,
   programs: ProgramLookup,
 ): Promise<ManagedCertificate> {
-  const where = `certificates[${index}] (${entry.name})`;
-  const ca = resolveCa({ ...globalAcme, ...entry.acme } as Partial<AcmeSection>, where, ctx, abs);
+  const abs = (p: string) => resolve(baseDir, p);
+  const ca = resolveCa({ ...globalAcme, ...(entry.acme ? acmeWithAbsolutePaths(entry.acme, abs) : {}) } as Partial<AcmeSection>, where, ctx, abs);
   const challengeConfig = entry.challenge.type === 'http-01' && entry.challenge.webroot ? { ...entry.challenge, webroot: abs(entry.challenge.webroot) } : entry.challenge;
   const challenge = await resolveChallengeSecrets(challengeConfig, ctx.env, (p) => readFile(abs(p), 'utf8'), `${where}.challenge`);
   const managed: ManagedCertificate = {
@@ -160,6 +181,20 @@ function resolveDomains(domains: readonly string[], where: string, maxNames: num
     throw new ConfigError(`${where}: ${first.size} names, more than the ${maxNames} the CA takes in one certificate`, 'split the names over several certificates, or set acme.maxNames if your CA takes more');
   }
   return [...first.keys()];
+}
+
+/**
+ * An acme section (or a certificate's part of one) with its file paths made absolute against the
+ * file that holds it: a certificate's own acme settings and the top-level ones it inherits may
+ * come from different files.
+ */
+function acmeWithAbsolutePaths<A extends Partial<AcmeSection>>(acme: A, abs: (p: string) => string): A {
+  const eab = acme.account?.eab;
+  return {
+    ...acme,
+    ...(acme.caBundle !== undefined ? { caBundle: abs(acme.caBundle) } : {}),
+    ...(eab?.hmacKeyFile !== undefined ? { account: { ...acme.account, eab: { ...eab, hmacKeyFile: abs(eab.hmacKeyFile) } } } : {}),
+  };
 }
 
 /** The CA and account settings of one certificate (or of the top-level acme section). */

@@ -1,6 +1,7 @@
 /** A managed certificate with everything resolved: what one renewal needs, and nothing to look up. */
 import { UsageError } from '../errors.js';
 import type { ResolvedChallengeConfig } from '../challenges/config.js';
+import type { SpecSource } from '../config/certificate-files.js';
 import type { EndpointSpec } from '../inventory/sources/endpoint-types.js';
 import type { KeyTypeName } from '../x509/generate-key.js';
 import type { RenewalPolicy } from './decision.js';
@@ -42,7 +43,10 @@ export interface RenewSettings {
   /** The top-level acme section, resolved (account commands use it). */
   defaultCa?: CaSettings;
   policy: RenewalPolicy;
+  /** Every managed certificate, resolved: the config file's then certificates.d's (empty when resolved with lazyCertificates). */
   certificates: ManagedCertificate[];
+  /** Where the certificates come from, entry by entry, for a run that resolves only those it works on. */
+  specs: SpecSource;
   /** store.leaseTtl: how long a certificate's lease lasts unless renewed (run.ts LEASE_TTL_MS when absent). */
   leaseTtlMs?: number;
 }
@@ -50,7 +54,7 @@ export interface RenewSettings {
 /** The configured certificates with these names (all when none is given), in config order. */
 export function selectCertificates(settings: RenewSettings, names: readonly string[]): ManagedCertificate[] {
   if (settings.certificates.length === 0) {
-    throw new UsageError('no managed certificates: add a `certificates:` list to the config file', 'see the "Managed certificates" section of README.md');
+    throw new UsageError('no managed certificates: add a `certificates:` list to the config file, or certificate files to certificates.d/ beside it', 'see the "Managed certificates" section of README.md');
   }
   if (names.length === 0) return settings.certificates;
   const known = new Set(settings.certificates.map((c) => c.name));

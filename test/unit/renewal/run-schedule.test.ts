@@ -14,6 +14,7 @@ import { FileStateStore } from '../../../src/store/file-state-store.js';
 import { FakeCa, FakeCommands, FakeDeployer, FakeVerifier } from '../../helpers/fake-renew-ports.js';
 import { managedCertificate } from '../../helpers/managed.js';
 import { tempDir } from '../../helpers/pki.js';
+import { noSpecs } from '../../helpers/spec-source.js';
 
 const T0 = Date.parse('2026-12-01T00:00:00Z');
 let now: number;
@@ -22,7 +23,7 @@ let ca: FakeCa;
 
 const renew = async (certs: ManagedCertificate[], store?: FileStateStore) => {
   const result = await runRenew(
-    { stateDir, policy: defaultRenewalPolicy, certificates: certs },
+    { stateDir, policy: defaultRenewalPolicy, certificates: certs, specs: noSpecs },
     { names: [], force: false, plan: false, concurrency: 2, lockWaitMs: 1000 },
     {
       now: () => new Date(now),

@@ -15,6 +15,7 @@ import { domainMatcher, findAffected, hasCriteria, normaliseSerial, type Affecte
 import { CertificateStore, versionId } from '../../../src/store/certificate-store.js';
 import { parseCertificate } from '../../../src/x509/certificate.js';
 import { issue, tempDir, type Issued } from '../../helpers/pki.js';
+import { noSpecs } from '../../helpers/spec-source.js';
 
 const CA_ONE = 'https://127.0.0.1:14000/dir';
 const CA_TWO = 'https://127.0.0.1:15000/dir';
@@ -94,6 +95,7 @@ describe('findAffected', () => {
     settings = {
       stateDir,
       policy: defaultRenewalPolicy,
+      specs: noSpecs,
       certificates: [
         managed('www', ['example.com', 'www.example.com'], CA_ONE, [endpoint('10.0.0.1', 443, 'www.example.com'), endpoint('10.0.0.2', 443, 'www.example.com'), endpoint('10.0.0.3', 443, 'example.com')]),
         managed('api', ['api.eu.example.com'], CA_TWO, [endpoint('api.internal', 8443)]),
@@ -217,7 +219,7 @@ describe('findAffected over a damaged store', () => {
     const root = await issue({ commonName: 'Damage CA', ca: true });
     const id = await storeIssued(store, 'broken', await issue({ commonName: 'broken.test', sans: ['broken.test'] }, root), root, new Date('2026-02-01T00:00:00Z'));
     damage(store, id);
-    const settings: RenewSettings = { stateDir, policy: defaultRenewalPolicy, certificates: [managed('broken', ['broken.test'], CA_ONE)] };
+    const settings: RenewSettings = { stateDir, policy: defaultRenewalPolicy, certificates: [managed('broken', ['broken.test'], CA_ONE)], specs: noSpecs };
     return findAffected(settings, store, criteria());
   }
 

@@ -10,6 +10,7 @@ import { REVOKE_SCHEMA_VERSION, type RevokeRunResult } from '../../../src/revoca
 import { CertificateStore, versionId } from '../../../src/store/certificate-store.js';
 import { parseCertificate } from '../../../src/x509/certificate.js';
 import { issue, tempDir } from '../../helpers/pki.js';
+import { noSpecs } from '../../helpers/spec-source.js';
 
 const text = (out: string[]) => out.join('');
 
@@ -235,7 +236,7 @@ describe('rendering never shows private key material', () => {
       name: 'www', domains: ['www.example.com'], verify: [{ host: '127.0.0.1', port: 8443, sni: 'www.example.com', raw: '127.0.0.1:8443' }],
       ca: { directoryUrl: 'https://127.0.0.1:14000/dir', requestTimeoutMs: 1000, contact: [], acceptTermsOfService: true },
     } as unknown as ManagedCertificate;
-    const affected = await findAffected({ stateDir, policy: defaultRenewalPolicy, certificates: [cert] }, store, { names: [], all: true, serials: [], domains: [], keyFingerprints: [] });
+    const affected = await findAffected({ stateDir, policy: defaultRenewalPolicy, certificates: [cert], specs: noSpecs }, store, { names: [], all: true, serials: [], domains: [], keyFingerprints: [] });
     const b = blastRadius(affected);
     const current = affected[0]!.current!;
 
