@@ -96,6 +96,9 @@ export async function issueCertificate(client: AcmeClient, request: IssueRequest
   }
 
   const ready = await client.waitForOrder(order.url, wait);
+  // The last moment to stop: a caller that gave up (a runner that lost its lease) gets no certificate
+  // it could not keep, and spends no CA rate-limit unit on one.
+  options.signal?.throwIfAborted();
   const finalized = await client.finalize(ready, request.csrDer);
   const valid = finalized.status === 'valid' && finalized.certificateUrl ? finalized : await client.waitForOrder(order.url, { ...wait, first: finalized });
   const certificatePem = await client.downloadCertificate(valid);

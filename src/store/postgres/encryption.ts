@@ -216,6 +216,25 @@ export function decryptPrivateKey(ring: Keyring, row: EncryptedKey, owner: KeyOw
   }
 }
 
+/**
+ * Refuse a keyring that lacks a key the store's rows are encrypted with (`keyIds`, read when the
+ * store is opened): a wrong store.encryptionKeyFile fails every command at once, naming the key
+ * needed, instead of only the run that first decrypts (a renewal due weeks later).
+ */
+export function checkKeyringCovers(ring: Keyring, keyIds: readonly string[], location: string): void {
+  const missing = [...new Set(keyIds)].filter((id) => !ring.byId.has(id));
+  if (missing.length === 0) return;
+  const previous = [...ring.byId.keys()].filter((id) => id !== ring.current.id);
+  throw new CertfleetError(
+    'store-key-unknown',
+    `the private keys in ${location} are encrypted with key id ${missing.join(', ')}; the configured key is ${ring.current.id}${previous.length > 0 ? ` (previous keys: ${previous.join(', ')})` : ''}`,
+    {
+      exitCode: ExitCode.usage,
+      hint: `configure the key whose id is ${missing[0]} (store.encryptionKeyFile, or store.previousEncryptionKeyFiles while rotating)`,
+    },
+  );
+}
+
 /** Whether a row is encrypted with an older key (`store rotate-key` re-encrypts these). */
 export function needsReencryption(ring: Keyring, row: EncryptedKey): boolean {
   return row.keyId !== ring.current.id;

@@ -2,18 +2,27 @@
 import type { MigrateStoreResult, OpenStoreIo, ResolvedStoreSettings } from '../open-store.js';
 import type { StateStore } from '../ports.js';
 import { connectPostgres, poolOptions, resolvePostgresUrl } from './connection.js';
-import { loadKeyring } from './encryption.js';
+import { checkKeyringCovers, loadKeyring } from './encryption.js';
 import { migrate } from './migrations.js';
 import { PostgresStateStore } from './state-store.js';
 
 export async function openPostgresStore(store: ResolvedStoreSettings, io: OpenStoreIo): Promise<StateStore> {
-  return PostgresStateStore.open({
+  const keyring = loadKeyring(store.encryption, { env: io.env, baseDir: store.baseDir, warn: (m) => io.logger.warn(m) });
+  const opened = await PostgresStateStore.open({
     url: postgresUrl(store, io.env),
-    keyring: loadKeyring(store.encryption, { env: io.env, baseDir: store.baseDir, warn: (m) => io.logger.warn(m) }),
+    keyring,
     ...poolOptions(store.postgres),
     logger: io.logger,
     ...(io.binaryVersion !== undefined ? { binaryVersion: io.binaryVersion } : {}),
   });
+  try {
+    // A wrong key fails here, before the command reads or writes anything.
+    checkKeyringCovers(keyring, await opened.keyIdsInUse(), opened.location);
+  } catch (err) {
+    await opened.close();
+    throw err;
+  }
+  return opened;
 }
 
 /** The database URL the section names (urlEnv read from `env`, urlFile from disk). */
