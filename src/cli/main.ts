@@ -3,6 +3,7 @@
  * so `certfleet --version` and `--help` load almost nothing.
  */
 import { Command, CommanderError } from 'commander';
+import { defineApplyCommand } from './commands/apply.js';
 import { defineInventoryCommand } from './commands/inventory.js';
 import { defineLogCommand } from './commands/log.js';
 import { defineRenewCommands } from './commands/renew.js';
@@ -42,6 +43,7 @@ export async function main(argv: string[]): Promise<void> {
   defineLogCommand(program);
   defineReportCommand(program);
   defineRevocationCommands(program);
+  defineApplyCommand(program);
   defineStoreCommands(program);
 
   try {

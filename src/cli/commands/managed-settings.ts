@@ -8,6 +8,7 @@ import type { Logger } from '../../logger.js';
 import type { RenewSettings } from '../../renewal/managed.js';
 import { checkStateDirAccess, type StateAccess } from '../../store/state-dir-access.js';
 import { stderrLogger } from '../logger.js';
+import { storeFromFlag } from './store-flag.js';
 import type { GlobalOptions } from '../main.js';
 
 export interface ManagedSettingsOptions {
@@ -15,6 +16,12 @@ export interface ManagedSettingsOptions {
   requireConfig?: boolean;
   /** What the command does with the state directory, checked before it starts (default read-write). */
   access?: StateAccess;
+  /**
+   * Resolve no certificate up front (default false): the command resolves them one by one through
+   * settings.specs. 'with-shared-store': lazily when the store is PostgreSQL (its runs claim what
+   * is due from the stored specs), eagerly with the state directory.
+   */
+  lazyCertificates?: boolean | 'with-shared-store';
 }
 
 /**
@@ -38,7 +45,9 @@ export async function loadManagedSettings(
     ...(typeof flags.stateDir === 'string' ? { stateDirFlag: flags.stateDir } : {}),
     defaultStateDir: defaultStateDir(),
     staging,
+    lazyCertificates: options.lazyCertificates === 'with-shared-store' ? loaded.config.store?.postgres !== undefined || typeof flags.store === 'string' : (options.lazyCertificates ?? false),
   });
+  if (typeof flags.store === 'string') settings.store = await storeFromFlag(settings.store, flags.store, { configFile: loaded.filePath, cwd: process.cwd(), needsKey: true });
   checkStateDirAccess(settings.stateDir, options.access ?? (flags.dryRun === true ? 'read' : 'read-write'));
   return { settings, logger };
 }

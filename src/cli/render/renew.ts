@@ -35,8 +35,11 @@ export function renderRenewResult(result: RenewRunResult, format: 'table' | 'jso
     const showNext = c.action !== 'would-renew' && c.action !== 'would-deploy' && result.mode !== 'dry-run';
     return `${c.name}: ${what}${showNext ? next : ''}`;
   });
+  const a = result.applied;
+  if (a) lines.unshift(`applied the config to the store first: ${a.added.length} added, ${a.changed.length} changed, ${a.archived.length} archived, ${a.unchanged} unchanged`);
   for (const problem of result.problems) lines.push(`problem: ${problem}`);
   const s = result.summary;
+  if (s.notListed) lines.push(`${s.notListed} more not due (not listed: their next look has not come; certfleet status lists every certificate)`);
   lines.push(`${s.renewed} renewed, ${s.notDue} not due, ${s.failed} failed${s.deployed ? `, ${s.deployed} deployed again` : ''}${result.mode === 'plan' ? `, ${s.wouldRenew} would be renewed (plan)` : result.mode === 'dry-run' ? ' (dry run against the staging CA: nothing deployed, the real state untouched)' : ''} (${(s.durationMs / 1000).toFixed(1)} s)`);
   return text(lines);
 }

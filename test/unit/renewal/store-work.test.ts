@@ -10,7 +10,8 @@ import { workFromStore, type StoreWork } from '../../../src/renewal/store-work.j
 import { failure } from '../../helpers/failure.js';
 
 function spec(name: string): StoredSpec {
-  return { name, entry: { name }, baseDir: '/etc/certfleet', where: `certificates.d/a.yaml: certificates[0] (${name})`, file: '/etc/certfleet/certificates.d/a.yaml' };
+  const entry = name === 'malformed' ? { name, domains: [] } : { name, domains: [`${name}.example.org`], challenge: { type: 'http-01', webroot: '/var/www' } };
+  return { name, entry, baseDir: '/etc/certfleet', where: `certificates.d/a.yaml: certificates[0] (${name})`, file: '/etc/certfleet/certificates.d/a.yaml' };
 }
 
 /** A queue of due names; each claim takes the first `limit` not yet claimed since `since` (once per run). */
@@ -97,6 +98,13 @@ describe('workFromStore', () => {
     expect(broken.error).toBe('its spec (certificates.d/a.yaml: certificates[0] (broken)) cannot be used on this runner: environment variable TSIG_SECRET is not set');
     expect(released).toEqual(['broken']);
     expect(looked.map((l) => l.name).sort()).toEqual(['a', 'c']);
+  });
+
+  it('a stored entry this version of certfleet does not accept (written by another version, or by hand) fails that certificate, saying so', async () => {
+    const { w, looked } = work(new FakeSpecs(['a', 'malformed'], ['a', 'malformed']));
+    const result = await workFromStore(w);
+    expect(result.outcomes.find((o) => o.name === 'malformed')?.error).toMatch(/^its spec \(certificates.d\/a.yaml: certificates\[0\] \(malformed\)\) cannot be used on this runner: certificates.d\/a.yaml: certificates\[0\] \(malformed\): as stored: /);
+    expect(looked.map((l) => l.name)).toEqual(['a']);
   });
 
   it('named certificates are looked at without a claim (the caller takes their leases); an unknown name is a usage error', async () => {
