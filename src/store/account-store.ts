@@ -12,11 +12,11 @@
  */
 import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, link, lstat, mkdir, open, rename, rm } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CertfleetError, ExitCode } from '../errors.js';
 import { syncDirectory, writeFileAtomic } from './atomic-write.js';
-import type { AccountRecords } from './ports.js';
+import type { AccountListing, AccountRecords, RetiredAccountKey } from './ports.js';
 
 export interface StoredAccount {
   directoryUrl: string;
@@ -49,6 +49,8 @@ const JSON_FILE = 'account.json';
 const PENDING_KEY = 'account.key.pending';
 const KEY_MODE = 0o600;
 const DIR_MODE = 0o700;
+/** A retired key's file name (`freeName`'s stamp: the ISO time with ':' and '.' as '-'). */
+const RETIRED = /^account\.key\.(old|pending\.unused)-(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})-(\d{3})Z(?:-\d+)?$/;
 
 type Warn = (message: string) => void;
 
@@ -84,7 +86,7 @@ export function isStoredAccount(value: unknown, directoryUrl: string): value is 
 }
 
 /** The file implementation of the account records (ports.ts). */
-export class AccountStore implements AccountRecords {
+export class AccountStore implements AccountRecords, AccountListing {
   constructor(readonly stateDir: string) {}
 
   describe(directoryUrl: string): string {
@@ -342,6 +344,77 @@ export class AccountStore implements AccountRecords {
     } catch (err) {
       if (errno(err) === 'ENOENT') return undefined;
       throw err;
+    }
+  }
+
+  /**
+   * The directory URL of each account directory, from its account.json (the directory's name is a
+   * hash of the URL, checked here). A directory without a readable account.json names no URL: it
+   * is reported through `unnamed`, never guessed.
+   */
+  async directoryUrls(unnamed: (where: string) => void = () => undefined): Promise<string[]> {
+    const root = join(this.stateDir, 'accounts');
+    let entries;
+    try {
+      entries = await readdir(root, { withFileTypes: true });
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return [];
+      throw err;
+    }
+    const urls: string[] = [];
+    for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const dir = join(root, entry.name);
+      if ((await this.lstatOrUndefined(join(dir, KEY))) === undefined) continue;
+      const url = await this.recordedUrl(join(dir, JSON_FILE));
+      if (url !== undefined && this.dir(url) === dir) urls.push(url);
+      else unnamed(dir);
+    }
+    return urls;
+  }
+
+  private async recordedUrl(path: string): Promise<string | undefined> {
+    try {
+      const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+      try {
+        const parsed = JSON.parse(await handle.readFile('utf8')) as { directoryUrl?: unknown };
+        return typeof parsed.directoryUrl === 'string' && isStoredAccount(parsed, parsed.directoryUrl) ? parsed.directoryUrl : undefined;
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** account.key.old-TIME (a finished rollover's) and account.key.pending.unused-TIME (never accepted), oldest first. */
+  async retiredKeys(directoryUrl: string): Promise<RetiredAccountKey[]> {
+    await this.checkDirectories(directoryUrl);
+    let names: string[];
+    try {
+      names = await readdir(this.dir(directoryUrl));
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return [];
+      throw err;
+    }
+    const out: RetiredAccountKey[] = [];
+    for (const name of names) {
+      const match = RETIRED.exec(name);
+      if (!match) continue;
+      const keyPem = await this.readKey(join(this.dir(directoryUrl), name));
+      if (keyPem === undefined) continue;
+      out.push({ reason: match[1] === 'old' ? 'old' : 'unused', keyPem, retiredAt: `${match[2]}T${match[3]}:${match[4]}:${match[5]}.${match[6]}Z` });
+    }
+    return out.sort((a, b) => (a.retiredAt < b.retiredAt ? -1 : a.retiredAt > b.retiredAt ? 1 : 0));
+  }
+
+  /** Written as a rollover would have left it (0600, created exclusively, named by its retirement time). */
+  async addRetiredKey(directoryUrl: string, key: RetiredAccountKey): Promise<void> {
+    const dir = await this.makeDirectories(directoryUrl);
+    const stamp = new Date(key.retiredAt).toISOString().replace(/[:.]/g, '-');
+    const base = join(dir, key.reason === 'old' ? `${KEY}.old-${stamp}` : `${PENDING_KEY}.unused-${stamp}`);
+    for (let n = 0; ; n++) {
+      const candidate = n === 0 ? base : `${base}-${n}`;
+      if ((await this.lstatOrUndefined(candidate)) === undefined) return this.writeExclusive(candidate, key.keyPem);
     }
   }
 }

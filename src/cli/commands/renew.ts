@@ -2,10 +2,12 @@
 import { Argument, Option, type Command } from 'commander';
 import type { GlobalOptions } from '../main.js';
 import { wholeNumber } from './flag-parsers.js';
+import { storeOption } from './store-flag.js';
 
 function stateOptions(command: Command): Command {
   return command
     .option('--state-dir <dir>', 'state directory (default: /var/lib/certfleet as root, else ~/.local/state/certfleet; or stateDir in the config)')
+    .addOption(storeOption())
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('-v, --verbose', 'debug messages on stderr');
 }

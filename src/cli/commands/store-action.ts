@@ -1,26 +1,45 @@
-/** `certfleet store migrate`: the store section from the config, the migration, the schema versions before and after. */
+/** `certfleet store migrate`: the store section from the config, the migration, the schema versions before and after; the store settings every `store` subcommand resolves. */
 import { dirname } from 'node:path';
 import { loadConfig, noConfigFileError } from '../../config/load.js';
 import { resolveStore } from '../../config/renew-options.js';
 import { ExitCode, UsageError } from '../../errors.js';
-import { migrateStore, type MigrateStoreResult } from '../../store/open-store.js';
+import { migrateStore, type MigrateStoreResult, type ResolvedStoreSettings } from '../../store/open-store.js';
 import { stderrLogger } from '../logger.js';
 import type { GlobalOptions } from '../main.js';
 import { writeOutput } from '../output.js';
 import { escapeControls } from '../render/escape.js';
 import { packageVersion } from '../version.js';
+import { storeFromFlag } from './store-flag.js';
 
 export const STORE_MIGRATE_SCHEMA_VERSION = 1;
 
 export async function runStoreMigrate(flags: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
-  const loaded = await loadConfig(process.cwd(), globals.config);
-  if (!loaded.filePath) throw noConfigFileError(process.cwd());
-  const store = resolveStore(loaded.config.store, dirname(loaded.filePath));
-  if (!store) throw new UsageError(`${loaded.filePath} has no store.postgres section: the state directory needs no migration`, 'add store.postgres (and store.encryptionKeyFile) to use a PostgreSQL store');
+  const store = await resolveStoreSettings(flags, globals, 'migrate');
   const logger = stderrLogger({ quiet: globals.quiet ?? false, verbose: flags.verbose === true });
   const result = await migrateStore(store, { env: process.env, logger, binaryVersion: packageVersion() });
   await writeOutput([render(result, (flags.format as 'table' | 'json' | undefined) ?? 'table')], undefined);
   return ExitCode.ok;
+}
+
+/**
+ * The config's store section with --store applied, for every `store` subcommand. Only migrate
+ * works without an encryption key (it reads and writes no private key).
+ */
+export async function resolveStoreSettings(flags: Record<string, unknown>, globals: GlobalOptions, command: 'migrate' | 'import' | 'export' | 'rotate-key'): Promise<ResolvedStoreSettings> {
+  const loaded = await loadConfig(process.cwd(), globals.config);
+  if (!loaded.filePath) throw noConfigFileError(process.cwd());
+  const configured = resolveStore(loaded.config.store, dirname(loaded.filePath));
+  const store =
+    typeof flags.store === 'string'
+      ? await storeFromFlag(configured, flags.store, { configFile: loaded.filePath, cwd: process.cwd(), needsKey: command !== 'migrate' })
+      : configured;
+  if (!store) {
+    throw new UsageError(
+      command === 'migrate' ? `${loaded.filePath} has no store.postgres section: the state directory needs no migration` : `${loaded.filePath} has no store.postgres section: store ${command} works on a PostgreSQL store`,
+      'add store.postgres (and store.encryptionKeyFile) to use a PostgreSQL store, or name one with --store',
+    );
+  }
+  return store;
 }
 
 function render(result: MigrateStoreResult, format: 'table' | 'json'): string {

@@ -6,7 +6,7 @@
  * CA sees it, and a key replaced or never used is kept (in `account_keys_retired`), not deleted.
  */
 import { AccountStoreError, isStoredAccount } from '../account-store.js';
-import type { AccountRecords, LoadedAccount, StoredAccount } from '../ports.js';
+import type { AccountListing, AccountRecords, LoadedAccount, RetiredAccountKey, StoredAccount } from '../ports.js';
 import type { Db, Queryable } from './db.js';
 import { decryptPrivateKey, encryptPrivateKey, type KeyOwner, type Keyring } from './encryption.js';
 
@@ -22,7 +22,7 @@ interface AccountRow {
 
 type Warn = (message: string) => void;
 
-export class PostgresAccounts implements AccountRecords {
+export class PostgresAccounts implements AccountRecords, AccountListing {
   constructor(
     private readonly db: Db,
     private readonly ring: Keyring,
@@ -147,6 +147,31 @@ export class PostgresAccounts implements AccountRecords {
 
   private decrypt(ciphertext: Buffer, nonce: Buffer, keyId: string, directoryUrl: string): string {
     return decryptPrivateKey(this.ring, { ciphertext, nonce, keyId }, owner(directoryUrl));
+  }
+
+  async directoryUrls(): Promise<string[]> {
+    const { rows } = await this.db.query<{ directory_url: string }>('SELECT directory_url FROM accounts ORDER BY directory_url COLLATE "C"');
+    return rows.map((r) => r.directory_url);
+  }
+
+  async retiredKeys(directoryUrl: string): Promise<RetiredAccountKey[]> {
+    const { rows } = await this.db.query<{ reason: 'old' | 'unused'; key_ciphertext: Buffer; key_nonce: Buffer; key_id: string; retired_at: Date }>(
+      'SELECT reason, key_ciphertext, key_nonce, key_id, retired_at FROM account_keys_retired WHERE directory_url = $1 ORDER BY retired_at, id',
+      [directoryUrl],
+    );
+    return rows.map((r) => ({ reason: r.reason, keyPem: this.decrypt(r.key_ciphertext, r.key_nonce, r.key_id, directoryUrl), retiredAt: r.retired_at.toISOString() }));
+  }
+
+  async addRetiredKey(directoryUrl: string, key: RetiredAccountKey): Promise<void> {
+    const sealed = encryptPrivateKey(this.ring, key.keyPem, owner(directoryUrl));
+    await this.db.query('INSERT INTO account_keys_retired (directory_url, reason, key_ciphertext, key_nonce, key_id, retired_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+      directoryUrl,
+      key.reason,
+      sealed.ciphertext,
+      sealed.nonce,
+      sealed.keyId,
+      key.retiredAt,
+    ]);
   }
 }
 
