@@ -1,9 +1,9 @@
-/** `certfleet account register|show|rollover|deactivate` for the configured CA. */
+/** `certfleet account register|show|rollover|deactivate` for the configured CA, on the configured store's account. */
 import type { AcmeClient } from '../acme/index.js';
 import { AcmeProblemError, resolveDirectoryUrl, isCaPreset, stagingPresets } from '../acme/index.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { AccountStore } from '../store/account-store.js';
+import type { AccountRecords, StateStore } from '../store/ports.js';
 import { generatePrivateKey } from '../x509/generate-key.js';
 import { AcmeClients } from './acme-clients.js';
 import type { CaSettings, RenewSettings } from './managed.js';
@@ -25,14 +25,15 @@ export interface AccountOptions {
   now: () => Date;
 }
 
-export async function runAccountAction(verb: AccountVerb, settings: RenewSettings, options: AccountOptions): Promise<AccountSummary> {
+/** `store`: the configured one (the caller opens and closes it); its location names it in messages. */
+export async function runAccountAction(verb: AccountVerb, settings: RenewSettings, store: Pick<StateStore, 'accounts' | 'location'>, options: AccountOptions): Promise<AccountSummary> {
   const ca = caFor(settings, options);
-  const accounts = new AccountStore(settings.stateDir);
+  const accounts = store.accounts;
   if (verb === 'deactivate' && !options.confirmed) {
     throw new UsageError('deactivating an ACME account cannot be undone: add --yes to confirm');
   }
   if (verb !== 'register' && !(await accounts.exists(ca.directoryUrl))) {
-    throw new UsageError(`no account for ${ca.directoryUrl} in ${settings.stateDir}: run \`certfleet account register\` first`);
+    throw new UsageError(`no account for ${ca.directoryUrl} in ${store.location}: run \`certfleet account register\` first`);
   }
   const clients = new AcmeClients(accounts, options.logger, options.now);
   try {
@@ -46,11 +47,12 @@ export async function runAccountAction(verb: AccountVerb, settings: RenewSetting
 }
 
 /**
- * The new key is on disk (account.key.pending, 0600) before the CA is asked, and replaces
- * account.key only once the CA accepted it, the old key kept as account.key.old-<time>. A crash
- * between leaves both keys on disk; the next run asks the CA which one it knows (AcmeClients).
+ * The new key is stored as pending (the file store's account.key.pending, 0600; the database's
+ * pending key columns) before the CA is asked, and replaces the account key only once the CA
+ * accepted it, the old key kept (account.key.old-<time>; a retired key row). A crash between leaves
+ * both keys stored; the next run asks the CA which one it knows (AcmeClients).
  */
-async function rollover(client: AcmeClient, accounts: AccountStore, directoryUrl: string, logger: Logger): Promise<void> {
+async function rollover(client: AcmeClient, accounts: AccountRecords, directoryUrl: string, logger: Logger): Promise<void> {
   const newKey = await generatePrivateKey('ec-p256');
   await accounts.stagePendingKey(directoryUrl, newKey);
   try {

@@ -2,16 +2,16 @@
  * `certfleet remove NAME`: take a certificate out of certfleet's care without taking the site
  * down. The deployed links become plain files of the last version (so what is served stays), or
  * go with --delete-files; what was found at the paths before certfleet, and the certificate's whole
- * state (every version, its keys), move to `<stateDir>/removed/NAME-TIME/`: archived, never
- * deleted. --revoke revokes the current certificate first (reason cessationOfOperation); if that
- * fails, nothing is changed.
+ * state (every version, its keys), are archived, never deleted (store/archive-certificate.ts: in
+ * `<stateDir>/removed/NAME-TIME/`, or in the database). --revoke revokes the current certificate
+ * first (reason cessationOfOperation); if that fails, nothing is changed.
  */
-import { mkdir, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { CertfleetError, ExitCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { revokeOrAlready } from '../revocation/revoke.js';
-import { FileStateStore } from '../store/file-state-store.js';
+import { certificateArchive } from '../store/archive-certificate.js';
+import type { StateStore } from '../store/ports.js';
 import { withLease } from '../store/with-lease.js';
 import { AcmeClients } from './acme-clients.js';
 import { releasePaths, type DeployTargets, type ReleasedPath } from './deploy-files.js';
@@ -36,15 +36,16 @@ export interface RemoveResult {
   stillConfigured: boolean;
 }
 
-export async function removeCertificate(settings: RenewSettings, options: RemoveOptions, hooks: { now: () => Date; logger: Logger; pid: number }): Promise<RemoveResult> {
-  const stateStore = new FileStateStore(settings.stateDir, { lockWaitMs: options.lockWaitMs, pid: hooks.pid });
+/** `hooks.store`: the configured store (the caller opens and closes it). */
+export async function removeCertificate(settings: RenewSettings, options: RemoveOptions, hooks: { now: () => Date; logger: Logger; pid: number; store: StateStore }): Promise<RemoveResult> {
+  const stateStore = hooks.store;
   const store = stateStore.certificates;
   if (!(await store.names()).includes(options.name)) {
-    throw new CertfleetError('unknown-certificate', `no certificate named ${options.name} in the state directory ${settings.stateDir}`, { exitCode: ExitCode.usage, hint: '`certfleet status` lists them' });
+    const where = stateStore.kind === 'file' ? `the state directory ${stateStore.location}` : `the state store ${stateStore.location}`;
+    throw new CertfleetError('unknown-certificate', `no certificate named ${options.name} in ${where}`, { exitCode: ExitCode.usage, hint: '`certfleet status` lists them' });
   }
   // The certificate's lease: no renew run deploys it while its files are released and its state archived.
-  try {
-    return await withLease(stateStore, options.name, { waitMs: options.lockWaitMs, pid: hooks.pid }, async () => {
+  return withLease(stateStore, options.name, { waitMs: options.lockWaitMs, pid: hooks.pid }, async (fence) => {
     const configured = settings.certificates.find((c) => c.name === options.name);
     const state = await store.loadStateReadOnly(options.name, (m) => hooks.logger.warn(m));
     const current = await store.current(options.name).catch(() => undefined);
@@ -66,16 +67,15 @@ export async function removeCertificate(settings: RenewSettings, options: Remove
     }
 
     const stamp = hooks.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-    const archivedTo = join(settings.stateDir, 'removed', `${options.name}-${stamp}`);
-    await mkdir(archivedTo, { recursive: true, mode: 0o700 });
-    const paths = targets ? await releasePaths(options.name, targets, { deleteFiles: options.deleteFiles, keepIn: join(archivedTo, 'found') }) : [];
-    await rename(join(settings.stateDir, 'certificates', options.name), join(archivedTo, 'state'));
+    const archive = certificateArchive(stateStore, settings.stateDir, options.name, stamp);
+    await archive.prepare();
+    const paths = targets ? await releasePaths(options.name, targets, { deleteFiles: options.deleteFiles, keepIn: archive.foundDir }) : [];
+    await archive.archiveState(fence);
     if (configured) hooks.logger.warn(`${options.name} is still in the config: the next renew issues it again; take it out of the config`);
+    // The file store keeps both in one directory; the shared store's state is in the database, what was found on this host.
+    const archivedTo = stateStore.kind === 'file' || !existsSync(archive.foundDir) ? archive.location : `${archive.location} and ${archive.foundDir}`;
     return { schemaVersion: REMOVE_SCHEMA_VERSION, name: options.name, ...(revoked ? { revoked } : {}), paths, archivedTo, stillConfigured: configured !== undefined };
-    });
-  } finally {
-    await stateStore.close();
-  }
+  });
 }
 
 /** The CA to revoke through: the config's, or the top-level one when it is the CA that issued it. */

@@ -1,15 +1,19 @@
 /**
- * What `renew` and `drill` leave in the state directory, read for a report when it is there:
+ * What `renew` and `drill` leave in the state store, read for a report when it is there: the
+ * managed-certificates summary (ManagedStateFile) and the latest drill record (DrillSummary); on
+ * the file store these are
  *   <stateDir>/managed.json         ManagedStateFile
  *   <stateDir>/drills/latest.json   DrillSummary
- * A missing file is not an error (the report works from the inventory alone); a malformed one is,
- * with a message naming the bad key.
+ * A missing one is not an error (the report works from the inventory alone); a malformed one is,
+ * with a message naming where it is and the bad key.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseJsonAs } from '../config/parse-json.js';
-import { ConfigError } from '../errors.js';
+import { CertfleetError, ConfigError } from '../errors.js';
+import { SUMMARY_FILE } from '../store/file-run-records.js';
+import type { StateStore } from '../store/ports.js';
 import type { DrillSummary, ManagedCertificateState } from './inputs.js';
 
 const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'a date and time (ISO 8601)');
@@ -63,22 +67,63 @@ export interface StateInputs {
   drill?: DrillSummary;
 }
 
-export function readStateDir(dir: string): StateInputs {
+/** What the configured store holds, read through its run records (the CLI's way: either store). */
+export async function readStoredState(store: Pick<StateStore, 'kind' | 'location' | 'runs'>): Promise<StateInputs> {
+  // Named as the files are on the file store, so its messages are what they always were.
+  const onFiles = store.kind === 'file';
+  const summaryAt = onFiles ? join(store.location, SUMMARY_FILE) : `the managed-certificates summary in ${store.location}`;
+  const drillAt = onFiles ? store.runs.recordLocation('drill', 'latest') : `the latest drill record in ${store.location}`;
   const out: StateInputs = {};
-  const managed = readOptionalJson(join(dir, 'managed.json'), managedSchema);
-  if (managed) out.managed = managed.certificates as ManagedCertificateState[];
-  const drill = readOptionalJson(join(dir, 'drills', 'latest.json'), drillSchema);
-  if (drill) out.drill = drill as DrillSummary;
+  addManaged(out, await readValue(() => store.runs.readSummary(), summaryAt));
+  addDrill(out, await readValue(() => store.runs.latestRecord('drill'), drillAt));
   return out;
 }
 
-function readOptionalJson<T>(path: string, schema: z.ZodType<T>): T | undefined {
-  let text: string;
+/** The state directory's files, read at once (the report's fixtures); the CLI reads through the store (readStoredState). */
+export function readStateDir(dir: string): StateInputs {
+  const out: StateInputs = {};
+  addManaged(out, readOptionalText(join(dir, SUMMARY_FILE)));
+  addDrill(out, readOptionalText(join(dir, 'drills', 'latest.json')));
+  return out;
+}
+
+interface Read {
+  /** The JSON text; undefined when there is none. */
+  text: string | undefined;
+  where: string;
+}
+
+/** The one place each document is validated, whichever way it was read. */
+function addManaged(out: StateInputs, summary: Read): void {
+  if (summary.text !== undefined) out.managed = parseJsonAs(summary.text, managedSchema, summary.where).certificates as ManagedCertificateState[];
+}
+
+function addDrill(out: StateInputs, drill: Read): void {
+  if (drill.text !== undefined) out.drill = parseJsonAs(drill.text, drillSchema, drill.where) as DrillSummary;
+}
+
+/**
+ * A store's document as the text parseJsonAs checks (a stored value serialises back to what was
+ * parsed); a file store's bad JSON and read errors become the same messages as a file read here.
+ */
+async function readValue(read: () => Promise<unknown>, where: string): Promise<Read> {
+  let value: unknown;
   try {
-    text = readFileSync(path, 'utf8');
+    value = await read();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (err instanceof CertfleetError) throw err; // the store's own (a database that cannot be reached)
+    // parseJsonAs's words for the same fault: one message whichever way the file was read.
+    if (err instanceof SyntaxError) throw new ConfigError(`${where} is not valid JSON: ${err.message}`);
+    throw new ConfigError(`cannot read ${where}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return { text: value === undefined ? undefined : JSON.stringify(value), where };
+}
+
+function readOptionalText(path: string): Read {
+  try {
+    return { text: readFileSync(path, 'utf8'), where: path };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { text: undefined, where: path };
     throw new ConfigError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return parseJsonAs(text, schema, path);
 }

@@ -6,7 +6,7 @@
  */
 import { describeError, UsageError } from '../errors.js';
 import { selectCertificates, type ManagedCertificate, type RenewSettings } from '../renewal/managed.js';
-import type { CertificateStore } from '../store/certificate-store.js';
+import type { CertificateRecords } from '../store/ports.js';
 import { parseCertificate, type CertificateInfo } from '../x509/certificate.js';
 import { findPemBlocks } from '../x509/pem.js';
 
@@ -54,7 +54,7 @@ export function hasCriteria(c: AffectedCriteria): boolean {
  * The affected set a command acts on, never empty. Commands that replace or revoke on purpose take
  * nothing implicitly (a selection, or --all); a drill rehearses everything when nothing is named.
  */
-export async function selectAffected(settings: RenewSettings, store: CertificateStore, criteria: AffectedCriteria, verb: 'drill' | 'replace' | 'revoke'): Promise<AffectedCertificate[]> {
+export async function selectAffected(settings: RenewSettings, store: CertificateRecords, criteria: AffectedCriteria, verb: 'drill' | 'replace' | 'revoke'): Promise<AffectedCertificate[]> {
   if (verb !== 'drill' && !hasCriteria(criteria)) {
     throw new UsageError(`say which certificates to ${verb}: names, --serial, --serials-from, --domain, --issuer, --key, or --all`);
   }
@@ -64,7 +64,7 @@ export async function selectAffected(settings: RenewSettings, store: Certificate
 }
 
 /** The managed certificates matching every given criterion (all of them when none is given). */
-export async function findAffected(settings: RenewSettings, store: CertificateStore, criteria: AffectedCriteria): Promise<AffectedCertificate[]> {
+export async function findAffected(settings: RenewSettings, store: CertificateRecords, criteria: AffectedCriteria): Promise<AffectedCertificate[]> {
   const named = selectCertificates(settings, criteria.names);
   const serials = new Set(criteria.serials.map(normaliseSerial));
   const keys = new Set(criteria.keyFingerprints.map((k) => k.replace(/:/g, '').toLowerCase()));
@@ -85,7 +85,7 @@ export async function findAffected(settings: RenewSettings, store: CertificateSt
   return out;
 }
 
-async function describe(cert: ManagedCertificate, store: CertificateStore): Promise<AffectedCertificate> {
+async function describe(cert: ManagedCertificate, store: CertificateRecords): Promise<AffectedCertificate> {
   const base = { name: cert.name, domains: cert.domains, ca: cert.ca.directoryUrl, hosts: [...new Set(cert.verify.map((v) => v.sni ?? v.host))] };
   let info: CertificateInfo;
   let versionId: string;

@@ -4,7 +4,8 @@
  * rehearsed were the ones who got through 2020 and 2024). It does what an incident would make us
  * do, minus the revocation: find the affected set, replace every certificate in it (order, deploy,
  * confirm the new serial is served) and measure, from the drill's start, when each one was done.
- * The measurement goes to <stateDir>/drills/, where `report` reads it.
+ * The measurement goes to the state store's drill records (<stateDir>/drills/ on the file store),
+ * where `report` reads it.
  *
  * Nothing is revoked, so a drill is safe on production (it is an early renewal); a drill in a test
  * environment is the same command with that environment's config.
@@ -13,11 +14,10 @@ import { shippedTimeline } from '../policy/timeline.js';
 import type { RenewSettings } from '../renewal/managed.js';
 import type { CertificateOutcome } from '../renewal/renew-certificate.js';
 import { runRenew, type RenewRunHooks } from '../renewal/run.js';
-import { CertificateStore } from '../store/certificate-store.js';
 import { selectAffected, type AffectedCriteria } from './affected.js';
 import { blastRadius, type BlastRadius } from './blast-radius.js';
 import { recordId } from './record.js';
-import { FileStateStore } from '../store/file-state-store.js';
+import type { StateStore } from '../store/ports.js';
 
 export const DRILL_SCHEMA_VERSION = 1;
 
@@ -29,8 +29,10 @@ export interface DrillOptions {
   lockWaitMs: number;
 }
 
-export type DrillHooks = Omit<RenewRunHooks, 'onCertificate'> & {
+export type DrillHooks = Omit<RenewRunHooks, 'onCertificate' | 'store'> & {
   onCertificate?: (result: DrillCertificate, done: number, total: number) => void;
+  /** The configured store (the caller opens and closes it): the replacements and the record go there. */
+  store: StateStore;
 };
 
 export interface DrillCertificate {
@@ -83,7 +85,7 @@ export interface DrillResult {
 export async function runDrill(settings: RenewSettings, options: DrillOptions, hooks: DrillHooks): Promise<DrillResult> {
   const started = hooks.now();
   const t0 = performance.now();
-  const affected = await selectAffected(settings, new CertificateStore(settings.stateDir), options.criteria, options.purpose === 'drill' ? 'drill' : 'replace');
+  const affected = await selectAffected(settings, hooks.store.certificates, options.criteria, options.purpose === 'drill' ? 'drill' : 'replace');
   const identifySeconds = (performance.now() - t0) / 1000;
   const byName = new Map(affected.map((a) => [a.name, a]));
   const verifying = new Set(settings.certificates.filter((c) => c.verify.length > 0).map((c) => c.name));
@@ -122,7 +124,7 @@ export async function runDrill(settings: RenewSettings, options: DrillOptions, h
   results.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
 
   const id = recordId(started);
-  const runs = new FileStateStore(settings.stateDir, { lockWaitMs: options.lockWaitMs, pid: hooks.pid }).runs;
+  const runs = hooks.store.runs;
   const kind = options.purpose === 'drill' ? 'drill' : 'replacement';
   const recordPath = runs.recordLocation(kind, id);
   const result: DrillResult = {

@@ -3,7 +3,7 @@
  * blast radius, without contacting a CA or changing anything.
  */
 import type { RenewSettings } from '../renewal/managed.js';
-import { CertificateStore } from '../store/certificate-store.js';
+import type { CertificateRecords } from '../store/ports.js';
 import { selectAffected, type AffectedCertificate, type AffectedCriteria } from './affected.js';
 import { blastRadius, type BlastRadius } from './blast-radius.js';
 
@@ -16,7 +16,8 @@ export interface ReplacementPlan {
   blastRadius: BlastRadius;
 }
 
-export async function planReplacement(settings: RenewSettings, criteria: AffectedCriteria, verb: 'drill' | 'replace'): Promise<ReplacementPlan> {
-  const affected = await selectAffected(settings, new CertificateStore(settings.stateDir), criteria, verb);
+/** `certificates`: the configured store's (the CLI opens it), read only. */
+export async function planReplacement(settings: RenewSettings, certificates: CertificateRecords, criteria: AffectedCriteria, verb: 'drill' | 'replace'): Promise<ReplacementPlan> {
+  const affected = await selectAffected(settings, certificates, criteria, verb);
   return { schemaVersion: PLAN_SCHEMA_VERSION, dryRun: true, certificates: affected, blastRadius: blastRadius(affected) };
 }

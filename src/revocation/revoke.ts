@@ -14,7 +14,6 @@ import type { ManagedCertificate, RenewSettings } from '../renewal/managed.js';
 import type { CertificateOutcome } from '../renewal/renew-certificate.js';
 import { askRenewalInfoNow } from '../renewal/renewal-info.js';
 import { runRenew, type RenewRunHooks } from '../renewal/run.js';
-import { FileStateStore } from '../store/file-state-store.js';
 import type { CertificateRecords, StateStore } from '../store/ports.js';
 import { withLease } from '../store/with-lease.js';
 import { parseCertificate } from '../x509/certificate.js';
@@ -64,16 +63,17 @@ export interface RevokeRunResult {
   recordPath?: string;
 }
 
-export type RevokeHooks = Omit<RenewRunHooks, 'onCertificate'> & {
+export type RevokeHooks = Omit<RenewRunHooks, 'onCertificate' | 'store'> & {
   onCertificate?: (outcome: RevokeOutcome, done: number, total: number) => void;
+  /** The configured store (the caller opens and closes it): the replacements, the accounts and the record are its. */
+  store: StateStore;
 };
 
 export async function runRevoke(settings: RenewSettings, options: RevokeRunOptions, hooks: RevokeHooks): Promise<RevokeRunResult> {
   const started = hooks.now();
   const t0 = Date.now();
-  const stateStore = new FileStateStore(settings.stateDir, { lockWaitMs: options.lockWaitMs, pid: hooks.pid });
-  const store = stateStore.certificates;
-  const affected = await selectAffected(settings, store, options.criteria, 'revoke');
+  const stateStore = hooks.store;
+  const affected = await selectAffected(settings, stateStore.certificates, options.criteria, 'revoke');
 
   let outcomes: RevokeOutcome[];
   if (options.dryRun) {
@@ -100,7 +100,6 @@ export async function runRevoke(settings: RenewSettings, options: RevokeRunOptio
     result.recordPath = stateStore.runs.recordLocation('revocation', id);
     await stateStore.runs.writeRecord('revocation', id, result);
   }
-  await stateStore.close();
   return result;
 }
 

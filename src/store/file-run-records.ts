@@ -6,16 +6,16 @@
  */
 import { updateLines } from './summary-lines.js';
 import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { appendHistory, readHistory, type HistoryEntry, type HistoryRead } from '../renewal/history.js';
 import { writeFileAtomic } from './atomic-write.js';
-import type { RecordKind, RunRecords } from './ports.js';
+import type { RecordKind, RunRecordListing, RunRecords, StoredRunRecord } from './ports.js';
 
 const FOLDERS: Record<RecordKind, string> = { revocation: 'revocations', drill: 'drills', replacement: 'replacements' };
 export const SUMMARY_FILE = 'managed.json';
 
-export class FileRunRecords implements RunRecords {
+export class FileRunRecords implements RunRecords, RunRecordListing {
   constructor(
     private readonly stateDir: string,
     /** The state directory's short lock: a history rotation or a summary update never races another run's. */
@@ -61,6 +61,35 @@ export class FileRunRecords implements RunRecords {
 
   async readSummary(): Promise<unknown> {
     return readJson(join(this.stateDir, SUMMARY_FILE));
+  }
+
+  /** Every `<folder>/ID.json` but latest.json; the latest is the one whose text latest.json repeats (writeRecord writes both from one text). */
+  async records(kind: RecordKind, unreadable: (message: string) => void = () => undefined): Promise<StoredRunRecord[]> {
+    const folder = join(this.stateDir, FOLDERS[kind]);
+    let names: string[];
+    try {
+      names = (await readdir(folder)).filter((n) => n.endsWith('.json') && n !== 'latest.json').sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    let latestText: string | undefined;
+    try {
+      latestText = readFileSync(join(folder, 'latest.json'), 'utf8');
+    } catch {
+      latestText = undefined;
+    }
+    const out: StoredRunRecord[] = [];
+    for (const name of names) {
+      const path = join(folder, name);
+      try {
+        const text = readFileSync(path, 'utf8');
+        out.push({ id: name.slice(0, -'.json'.length), record: JSON.parse(text) as unknown, latest: text === latestText });
+      } catch (err) {
+        unreadable(`${path}: ${(err as Error).message}`);
+      }
+    }
+    return out;
   }
 }
 

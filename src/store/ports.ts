@@ -238,3 +238,54 @@ export function fenced(records: CertificateRecords, fence: Fence | undefined): C
     setSchedule: (n, s) => records.setSchedule(n, s, fence),
   };
 }
+
+/** An ACME account key taken out of service: replaced by a finished rollover ('old'), or staged and never used ('unused'). Kept, never deleted. */
+export interface RetiredAccountKey {
+  reason: 'old' | 'unused';
+  keyPem: string;
+  /** When it was retired (ISO 8601), as far as the store knows. */
+  retiredAt: string;
+}
+
+/** A run record of a kind other than the history, as stored. */
+export interface StoredRunRecord {
+  id: string;
+  record: unknown;
+  /** It is its kind's latest record. */
+  latest: boolean;
+}
+
+/**
+ * What moving state from one store to another (`certfleet store import`, `store export`) needs of
+ * the accounts beyond the everyday port: which there are, and the keys they retired.
+ */
+export interface AccountListing {
+  /** Every CA directory URL with a stored account key; an account whose URL cannot be known is reported through `unnamed` (where it is). */
+  directoryUrls(unnamed?: (where: string) => void): Promise<string[]>;
+  /** The account's retired keys, oldest first. */
+  retiredKeys(directoryUrl: string): Promise<RetiredAccountKey[]>;
+  /** Keep a retired key (a copy from another store); the account's current key is untouched. */
+  addRetiredKey(directoryUrl: string, key: RetiredAccountKey): Promise<void>;
+}
+
+/** The run records of a kind, for a copy to another store (`RunRecords` reads only the latest). */
+export interface RunRecordListing {
+  /** By id; a record that cannot be read is reported through `unreadable` and left out. */
+  records(kind: RecordKind, unreadable?: (message: string) => void): Promise<StoredRunRecord[]>;
+}
+
+/** A store whose state can be copied out whole and into which a copy can be written: both implementations. */
+export interface TransferableStore extends StateStore {
+  readonly accounts: AccountRecords & AccountListing;
+  readonly runs: RunRecords & RunRecordListing;
+}
+
+/** The store with its listings, or an error saying this store cannot take part in a copy. */
+export function transferable(store: StateStore): TransferableStore {
+  const accounts = store.accounts as Partial<AccountListing>;
+  const runs = store.runs as Partial<RunRecordListing>;
+  if (typeof accounts.directoryUrls !== 'function' || typeof accounts.retiredKeys !== 'function' || typeof accounts.addRetiredKey !== 'function' || typeof runs.records !== 'function') {
+    throw new Error(`the ${store.kind} store at ${store.location} cannot list its records for a copy`);
+  }
+  return store as TransferableStore;
+}

@@ -19,8 +19,10 @@ import { runRevoke } from '../../src/revocation/revoke.js';
 import type { ManagedCertificate, RenewSettings } from '../../src/renewal/managed.js';
 import { runRenew } from '../../src/renewal/run.js';
 import { CertificateStore } from '../../src/store/certificate-store.js';
+import { FileStateStore } from '../../src/store/file-state-store.js';
 import { startAriCa, type AriCa } from '../helpers/ari-ca.js';
 import { tempDir } from '../helpers/pki.js';
+import { noSpecs } from '../helpers/spec-source.js';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -257,7 +259,7 @@ describe('renew and revoke runs against the ARI CA (fake clock)', () => {
       verifyTimeoutMs: 1000,
       verifyCa: [],
     });
-    const settings = (domains: string[]): RenewSettings => ({ stateDir, policy: defaultRenewalPolicy, certificates: [certificate(domains)] });
+    const settings = (domains: string[]): RenewSettings => ({ stateDir, policy: defaultRenewalPolicy, certificates: [certificate(domains)], specs: noSpecs });
     let t = Date.now();
     const log = recordingLogger();
     const hooks = { now: () => new Date(t), random: () => 0.5, logger: log, commandEnv: {}, pid: process.pid };
@@ -278,11 +280,13 @@ describe('renew and revoke runs against the ARI CA (fake clock)', () => {
     expect(gets()).toBe(atStart + 1);
 
     // revoke --no-replace: the next run asks at once, and renews with replaces, inside the storm guard's hour.
+    const stateStore = new FileStateStore(stateDir, { lockWaitMs: 0, pid: process.pid });
     const revoked = await runRevoke(
       settings(['web.test']),
       { criteria: { names: ['web'], all: false, serials: [], domains: [], keyFingerprints: [] }, reason: 'superseded', replace: false, dryRun: false, concurrency: 1, lockWaitMs: 0 },
-      hooks,
+      { ...hooks, store: stateStore },
     );
+    await stateStore.close();
     expect(revoked.certificates[0]!.action).toBe('revoked');
     const orders = newOrders().length;
     t += MINUTE;
@@ -326,7 +330,7 @@ describe('renew and revoke runs against the ARI CA (fake clock)', () => {
     };
     let t = Date.now();
     const hooks = { now: () => new Date(t), random: () => 0.5, logger: recordingLogger(), commandEnv: {}, pid: process.pid };
-    const renew = () => runRenew({ stateDir, policy: defaultRenewalPolicy, certificates: [cert] }, { names: [], force: false, plan: false, concurrency: 1, lockWaitMs: 0 }, hooks);
+    const renew = () => runRenew({ stateDir, policy: defaultRenewalPolicy, certificates: [cert], specs: noSpecs }, { names: [], force: false, plan: false, concurrency: 1, lockWaitMs: 0 }, hooks);
     await renew();
     ca.script.renewalInfo = () => ({
       status: 200,

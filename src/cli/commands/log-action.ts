@@ -1,10 +1,11 @@
 /** `certfleet log`: read the run history, keep what was asked for, render. */
 import { parseAsOf } from '../../config/inventory-options.js';
 import { describeError, ExitCode, UsageError } from '../../errors.js';
-import { readHistory, selectHistory } from '../../renewal/history.js';
+import { selectHistory } from '../../renewal/history.js';
 import type { GlobalOptions } from '../main.js';
 import { writeOutput } from '../output.js';
 import { renderHistory } from '../render/history.js';
+import { commandStoreIo, withCommandStore } from './command-store.js';
 import { loadManagedSettings } from './managed-settings.js';
 
 const AGO = /^(\d+(?:\.\d+)?)(s|m|h|d|w)$/;
@@ -15,12 +16,16 @@ export async function runLogCommand(name: string | undefined, flags: Record<stri
   const sinceMs = typeof flags.since === 'string' ? parseSince(flags.since, now) : undefined;
   const { settings, logger } = await loadManagedSettings(flags, globals, false);
   const format = (flags.format as 'table' | 'json' | undefined) ?? 'table';
-  const history = await readHistory(settings.stateDir).catch((err: unknown) => {
-    throw new UsageError(`cannot read the run history in ${settings.stateDir}: ${describeError(err)}`, 'run certfleet log as the user that runs renew (root for /var/lib/certfleet)');
-  });
+  // The configured store's history (the state directory's history.jsonl, or the database's rows).
+  const { history, location } = await withCommandStore(settings, commandStoreIo(logger), async (store) => ({
+    location: store.location,
+    history: await store.runs.readHistory().catch((err: unknown) => {
+      throw new UsageError(`cannot read the run history in ${store.location}: ${describeError(err)}`, 'run certfleet log as the user that runs renew (root for /var/lib/certfleet)');
+    }),
+  }));
   if (history.skipped > 0) logger.warn(`${history.skipped} line(s) of the history are not entries (a torn write or an edit by hand): skipped`);
   const entries = selectHistory(history.entries, { ...(name !== undefined ? { name } : {}), ...(sinceMs !== undefined ? { sinceMs } : {}) });
-  await writeOutput(renderHistory({ stateDir: settings.stateDir, entries }, format), undefined);
+  await writeOutput(renderHistory({ stateDir: location, entries }, format), undefined);
   return ExitCode.ok;
 }
 

@@ -19,6 +19,7 @@ import { escapeControlsKeepLines } from '../render/escape.js';
 import { renderRenewMetrics } from '../render/renew-metrics.js';
 import { renderAccount, renderRemove, renderRenewResult, renderStatus } from '../render/renew.js';
 import { packageVersion } from '../version.js';
+import { commandStoreIo, withCommandStore } from './command-store.js';
 import { durationFlag, loadManagedSettings } from './managed-settings.js';
 
 type Family = 'renew' | 'issue' | 'deploy' | 'status' | 'account' | 'remove';
@@ -28,6 +29,8 @@ export async function runRenewFamily(command: Family, args: unknown[], flags: Re
     // The managed certificates are in the config file; `account` works from --server alone, and `remove` from the state.
     requireConfig: command !== 'account' && command !== 'remove',
     access: command === 'status' || flags.plan === true || flags.dryRun === true ? 'read' : 'read-write',
+    // A run on the shared store resolves only what it claims (100,000 specs are never one list); the dry run orders the config's.
+    lazyCertificates: (command === 'renew' || command === 'issue' || command === 'deploy') && flags.dryRun !== true ? 'with-shared-store' : false,
   });
   const format = (flags.format as 'table' | 'json' | undefined) ?? 'table';
 
@@ -48,13 +51,15 @@ export async function runRenewFamily(command: Family, args: unknown[], flags: Re
   }
 
   if (command === 'account') {
-    const info = await runAccountAction(args[0] as AccountVerb, settings, {
-      ...(typeof flags.server === 'string' ? { server: flags.server } : {}),
-      staging: flags.staging === true,
-      confirmed: flags.yes === true,
-      logger,
-      now: () => new Date(),
-    });
+    const info = await withCommandStore(settings, commandStoreIo(logger), (store) =>
+      runAccountAction(args[0] as AccountVerb, settings, store, {
+        ...(typeof flags.server === 'string' ? { server: flags.server } : {}),
+        staging: flags.staging === true,
+        confirmed: flags.yes === true,
+        logger,
+        now: () => new Date(),
+      }),
+    );
     await writeOutput(renderAccount(info, format), undefined);
     return ExitCode.ok;
   }
@@ -63,14 +68,15 @@ export async function runRenewFamily(command: Family, args: unknown[], flags: Re
     throw new UsageError(`--metrics-file records a real run; it cannot be used with ${flags.dryRun === true ? '--dry-run' : '--plan'}`, 'drop one of the two');
   }
   if (flags.dryRun === true && flags.plan === true) throw new UsageError('--dry-run (a full run against the staging CA) and --plan (decide only, no CA) exclude each other');
-  // The metrics are read from the state directory (metrics.ts); with a database they would describe stale files.
-  if (settings.store && typeof flags.metricsFile === 'string') throw new UsageError('--metrics-file does not work with store.postgres yet', 'drop --metrics-file, or run without the store section');
   if (command === 'remove') {
     if (flags.revoke === true && flags.yes !== true) throw new UsageError('remove --revoke revokes the certificate at the CA, which cannot be undone: add --yes');
-    const removed = await removeCertificate(
-      settings,
-      { name: args[0] as string, revoke: flags.revoke === true, deleteFiles: flags.deleteFiles === true, lockWaitMs: typeof flags.lockWait === 'string' ? durationFlag('--lock-wait', flags.lockWait) : 10_000 },
-      { now: () => new Date(), logger, pid: process.pid },
+    const lockWaitMs = typeof flags.lockWait === 'string' ? durationFlag('--lock-wait', flags.lockWait) : 10_000;
+    const removed = await withCommandStore(settings, commandStoreIo(logger, lockWaitMs), (store) =>
+      removeCertificate(
+        settings,
+        { name: args[0] as string, revoke: flags.revoke === true, deleteFiles: flags.deleteFiles === true, lockWaitMs },
+        { now: () => new Date(), logger, pid: process.pid, store },
+      ),
     );
     await writeOutput(renderRemove(removed, format), undefined);
     return ExitCode.ok;
@@ -126,10 +132,14 @@ async function withStore(settings: RenewSettings, io: Parameters<typeof openStat
   return result;
 }
 
-/** After the run, so it shows this run's outcomes; a file that cannot be written is a run problem (exit 3), never a lost run. */
+/**
+ * After the run, so it shows this run's outcomes, read from the configured store (opened again: the
+ * run's is closed with its schedule written); a file that cannot be written is a run problem
+ * (exit 3), never a lost run.
+ */
 async function writeMetricsFile(path: string, settings: RenewSettings, result: RenewRunResult, logger: Logger): Promise<void> {
   try {
-    const metrics = await collectRenewMetrics(settings, result, (m) => logger.warn(m));
+    const metrics = await withCommandStore(settings, commandStoreIo(logger), (store) => collectRenewMetrics(store.certificates, result, (m) => logger.warn(m)));
     await writeFileAtomic(path, renderRenewMetrics(metrics));
   } catch (err) {
     result.problems.push(`the metrics file was not written: ${describeError(err)}`);

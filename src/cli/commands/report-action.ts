@@ -7,8 +7,13 @@ import type { InventoryResult } from '../../inventory/model.js';
 import { buildReport } from '../../report/build.js';
 import { evaluateGate, parseMinScore, type FailOnSeverity } from '../../report/gate.js';
 import { readInventoryFile } from '../../report/read-inventory.js';
-import { readStateDir } from '../../report/state.js';
+import { readStoredState } from '../../report/state.js';
+import { resolveStore } from '../../config/renew-options.js';
+import { openStateStore } from '../../store/open-store.js';
+import type { StateStore } from '../../store/ports.js';
 import { checkStateDirAccess } from '../../store/state-dir-access.js';
+import { stderrLogger } from '../logger.js';
+import { commandStoreIo } from './command-store.js';
 import { scanWithProgress, toInventoryFlags } from '../inventory-run.js';
 import type { GlobalOptions } from '../main.js';
 import { writeOutput } from '../output.js';
@@ -29,11 +34,32 @@ export async function runReportCommand(paths: string[], flags: Record<string, un
   const minScores = ((flags.minScore as string[] | undefined) ?? []).map(parseMinScore);
   const outputs = resolveOutputs(String(flags.format ?? 'summary'), flags.output as string | undefined);
 
-  // --state-dir, else the stateDir renew uses (from the config), when it has been set.
+  // The store renew uses: store.postgres when the config has it, else --state-dir, else the config's
+  // stateDir when it has been set (without either, the report works from the inventory alone).
+  const storeSettings = loaded.filePath ? resolveStore(loaded.config.store, dirname(loaded.filePath)) : undefined;
   const stateDir = typeof flags.stateDir === 'string' ? resolve(cwd, flags.stateDir) : loaded.config.stateDir ? resolve(loaded.filePath ? dirname(loaded.filePath) : cwd, loaded.config.stateDir) : undefined;
-  // Before the scan: a state directory this user cannot read is an error now, not after minutes of work.
-  if (stateDir) checkStateDirAccess(stateDir, 'read', ['drills']);
+  // Before the scan: a state directory this user cannot read, or a database that cannot be used, is an error now, not after minutes of work.
+  if (stateDir && !storeSettings) checkStateDirAccess(stateDir, 'read', ['drills']);
+  const logger = stderrLogger({ quiet: globals.quiet ?? false, verbose: false });
+  const store = storeSettings || stateDir ? await openStateStore({ stateDir: stateDir ?? cwd, ...(storeSettings ? { store: storeSettings } : {}) }, commandStoreIo(logger)) : undefined;
+  try {
+    return await report(paths, flags, globals, { loaded, asOf, failOn, minScores, outputs, store });
+  } finally {
+    await store?.close();
+  }
+}
 
+interface ReportRun {
+  loaded: LoadedConfig;
+  asOf: Date;
+  failOn: FailOnSeverity;
+  minScores: ReturnType<typeof parseMinScore>[];
+  outputs: Array<{ format: ReportFormat; file: string | undefined }>;
+  store: StateStore | undefined;
+}
+
+async function report(paths: string[], flags: Record<string, unknown>, globals: GlobalOptions, { loaded, asOf, failOn, minScores, outputs, store }: ReportRun): Promise<number> {
+  const cwd = process.cwd();
   let inventory: InventoryResult;
   if (typeof flags.inventory === 'string') {
     if (hasSources(paths, flags)) throw new UsageError('give either --inventory FILE or sources to scan, not both');
@@ -41,7 +67,7 @@ export async function runReportCommand(paths: string[], flags: Record<string, un
   } else {
     inventory = await scanNow(paths, flags, loaded, globals);
   }
-  const state = stateDir ? readStateDir(stateDir) : {};
+  const state = store ? await readStoredState(store) : {};
 
   const report = buildReport({ inventory, ...state }, { asOf, timeline: resolveTimeline(loaded.config, loaded.filePath, cwd) });
   // Before writing anything: an unknown deadline in --min-score is a usage error (exit 2).

@@ -1,16 +1,21 @@
 /** `revoke`, `replace` and `drill`: resolve settings and the selection, call the core, render, choose the exit code. */
 import { readFile } from 'node:fs/promises';
 import type { RevocationReason } from '../../acme/index.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { describeError, ExitCode, UsageError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { RenewSettings } from '../../renewal/managed.js';
 import type { AffectedCriteria } from '../../revocation/affected.js';
 import { runDrill } from '../../revocation/drill.js';
 import { planReplacement } from '../../revocation/plan.js';
 import { runRevoke } from '../../revocation/revoke.js';
 import { parseSerialList } from '../../revocation/serial-list.js';
+import { openStateStore } from '../../store/open-store.js';
+import type { StateStore } from '../../store/ports.js';
 import type { GlobalOptions } from '../main.js';
 import { writeOutput } from '../output.js';
 import { escapeControlsKeepLines } from '../render/escape.js';
 import { renderDrill, renderPlan, renderRevoke } from '../render/revocation.js';
+import { packageVersion } from '../version.js';
 import { durationFlag, loadManagedSettings } from './managed-settings.js';
 
 export async function runRevocationCommand(command: 'revoke' | 'drill' | 'replace', names: string[], flags: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
@@ -26,10 +31,42 @@ export async function runRevocationCommand(command: 'revoke' | 'drill' | 'replac
   };
   const concurrency = (flags.concurrency as number | undefined) ?? 4;
   const lockWaitMs = typeof flags.lockWait === 'string' ? durationFlag('--lock-wait', flags.lockWait) : 10_000;
-  const hooks = { now: () => new Date(), random: Math.random, logger, commandEnv: process.env, pid: process.pid };
+  const dryRun = flags.dryRun === true;
+  if (command === 'revoke' && !dryRun && flags.yes !== true) {
+    throw new UsageError('revocation cannot be undone: add --yes to go ahead (or --dry-run to see what would be revoked)');
+  }
+  // The configured store (the state directory, or store.postgres): what is selected, replaced, revoked and recorded is its.
+  const store = await openStateStore(settings, { env: process.env, pid: process.pid, now: () => new Date(), logger, lockWaitMs, binaryVersion: packageVersion() });
+  let code: number | undefined;
+  try {
+    code = await run(command, store, { settings, logger, format, criteria, concurrency, lockWaitMs, dryRun }, flags);
+  } finally {
+    // After the work is done and shown: a store that did not close cleanly (the file store's
+    // schedule index not written) is a problem of the run (exit 3), never a lost revocation.
+    await store.close().catch((err: unknown) => {
+      logger.error(`the state store at ${store.location} was not closed cleanly: ${describeError(err)}`);
+      if (code === ExitCode.ok) code = ExitCode.partial;
+    });
+  }
+  return code;
+}
 
-  if ((command === 'drill' || command === 'replace') && flags.dryRun === true) {
-    await writeOutput(renderPlan(await planReplacement(settings, criteria, command), command, format), undefined);
+interface Resolved {
+  settings: RenewSettings;
+  logger: Logger;
+  format: 'table' | 'json';
+  criteria: AffectedCriteria;
+  concurrency: number;
+  lockWaitMs: number;
+  dryRun: boolean;
+}
+
+async function run(command: 'revoke' | 'drill' | 'replace', store: StateStore, r: Resolved, flags: Record<string, unknown>): Promise<number> {
+  const { settings, logger, format, criteria, concurrency, lockWaitMs, dryRun } = r;
+  const hooks = { now: () => new Date(), random: Math.random, logger, commandEnv: process.env, pid: process.pid, store };
+
+  if ((command === 'drill' || command === 'replace') && dryRun) {
+    await writeOutput(renderPlan(await planReplacement(settings, store.certificates, criteria, command), command, format), undefined);
     return ExitCode.ok;
   }
   if (command === 'drill' || command === 'replace') {
@@ -45,10 +82,6 @@ export async function runRevocationCommand(command: 'revoke' | 'drill' | 'replac
     return configFailures.length > 0 ? ExitCode.usage : result.summary.failed > 0 ? ExitCode.findings : ExitCode.ok;
   }
 
-  const dryRun = flags.dryRun === true;
-  if (!dryRun && flags.yes !== true) {
-    throw new UsageError('revocation cannot be undone: add --yes to go ahead (or --dry-run to see what would be revoked)');
-  }
   const result = await runRevoke(settings, { criteria, reason: flags.reason as RevocationReason, replace: flags.replace !== false, dryRun, concurrency, lockWaitMs }, hooks);
   await writeOutput(renderRevoke(result, format), undefined);
   return result.summary.notRevoked + result.summary.failed > 0 ? ExitCode.findings : ExitCode.ok;

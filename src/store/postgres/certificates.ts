@@ -180,6 +180,36 @@ export class PostgresCertificates implements CertificateRecords {
     const { rowCount } = await this.db.query('UPDATE certificates SET schedule = $2, spec_hash = $3, next_check_at = $4 WHERE name = $1 AND lease_token = $5', [...values, fence.token]);
     if (rowCount === 0) throw await leaseLost(this.db, fence);
   }
+
+  /**
+   * `certfleet remove` (../archive-certificate.ts): the state and every version move to the archived
+   * row `archivedName`, each key re-encrypted under that name (its additional authenticated data
+   * names the certificate). The row `name` stays, its lease token still growing, with no state, no
+   * version, no schedule and no summary line: out of `names()` and `report`, and the same name
+   * configured again is a new certificate, as on the file store.
+   */
+  async archive(name: string, archivedName: string, fence: Fence): Promise<void> {
+    await this.db.transaction(async (client) => {
+      await checkFence(client, name, fence);
+      await client.query('INSERT INTO certificates (name, spec, spec_hash, state, archived_at) SELECT $2, spec, spec_hash, state, now() FROM certificates WHERE name = $1', [name, archivedName]);
+      const { rows } = await client.query<VersionRow & { created_at: Date }>(
+        'SELECT id, meta, cert_pem, chain_pem, fullchain_pem, key_ciphertext, key_nonce, key_id, created_at FROM versions WHERE certificate = $1',
+        [name],
+      );
+      for (const row of rows) {
+        const keyPem = this.files(name, row).keyPem;
+        const key = keyPem === '' ? undefined : encryptPrivateKey(this.ring, keyPem, versionOwner(archivedName, row.id));
+        await client.query(
+          `INSERT INTO versions (certificate, id, meta, cert_pem, chain_pem, fullchain_pem, key_ciphertext, key_nonce, key_id, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+          [archivedName, row.id, JSON.stringify(row.meta), row.cert_pem, row.chain_pem, row.fullchain_pem, key?.ciphertext ?? null, key?.nonce ?? null, key?.keyId ?? null, row.created_at],
+        );
+      }
+      await client.query('UPDATE certificates a SET current_version = c.current_version FROM certificates c WHERE a.name = $2 AND c.name = $1', [name, archivedName]);
+      await client.query(`UPDATE certificates SET current_version = NULL, state = '{}', summary = NULL, ${VOID_SCHEDULE} WHERE name = $1`, [name]);
+      await client.query('DELETE FROM versions WHERE certificate = $1', [name]);
+    });
+  }
 }
 
 function versionOwner(name: string, id: string): KeyOwner {

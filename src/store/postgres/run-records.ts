@@ -6,7 +6,7 @@
  * (`certificates.summary`), so a run rewrites the lines it looked at and not the fleet's. Updates
  * take one lock, so two runners' updates never interleave.
  */
-import type { HistoryEntry, HistoryRead, RecordKind, RunRecords } from '../ports.js';
+import type { HistoryEntry, HistoryRead, RecordKind, RunRecordListing, RunRecords, StoredRunRecord } from '../ports.js';
 import type { Db, Queryable } from './db.js';
 import { summaryLines } from '../summary-lines.js';
 
@@ -18,7 +18,7 @@ const SUMMARY_ID = 'managed';
 /** Both runners must hash the same text to the same lock: part of the schema contract, like migrations.ts's. */
 const lock = (what: string) => `SELECT pg_advisory_xact_lock(hashtext('certfleet ${what}'))`;
 
-export class PostgresRunRecords implements RunRecords {
+export class PostgresRunRecords implements RunRecords, RunRecordListing {
   constructor(
     private readonly db: Db,
     private readonly historyKeep = HISTORY_KEEP,
@@ -102,6 +102,14 @@ export class PostgresRunRecords implements RunRecords {
 
   readSummary(): Promise<unknown> {
     return readSummary(this.db);
+  }
+
+  async records(kind: RecordKind): Promise<StoredRunRecord[]> {
+    const { rows } = await this.db.query<{ record_id: string; body: unknown; latest: boolean }>(
+      'SELECT record_id, body, latest FROM run_records WHERE kind = $1 ORDER BY record_id COLLATE "C"',
+      [kind],
+    );
+    return rows.map((r) => ({ id: r.record_id, record: r.body, latest: r.latest }));
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { PostgresSpecs } from './specs.js';
 import type { Logger } from '../../logger.js';
-import type { Lease, StateStore } from '../ports.js';
+import type { StateStore } from '../ports.js';
 import { PostgresAccounts } from './accounts.js';
 import { PostgresRateBudget } from './budget.js';
 import { PostgresCertificates } from './certificates.js';
@@ -71,5 +71,18 @@ export class PostgresStateStore implements StateStore {
   /** Nothing is buffered here: every write is in the database when its promise resolves. */
   close(): Promise<void> {
     return this.connection.close();
+  }
+
+  /**
+   * The ids of the keys the rows a run needs are encrypted with: every account key (current and
+   * pending) and one version's key, a sample: reading every version's would cost each run O(fleet),
+   * and one key (or the keys of a rotation under way) encrypts them all.
+   */
+  async keyIdsInUse(): Promise<string[]> {
+    const { rows } = await new Db(this.connection.pool, this.connection.server).query<{ key_id: string }>(
+      `SELECT key_id FROM accounts UNION SELECT pending_key_id FROM accounts WHERE pending_key_id IS NOT NULL
+       UNION (SELECT key_id FROM versions WHERE key_id IS NOT NULL LIMIT 1)`,
+    );
+    return rows.map((r) => r.key_id);
   }
 }

@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { renderRenewMetrics } from '../../../src/cli/render/renew-metrics.js';
-import type { RenewSettings } from '../../../src/renewal/managed.js';
 import { collectRenewMetrics, type RenewMetrics } from '../../../src/renewal/metrics.js';
 import type { CertificateOutcome } from '../../../src/renewal/renew-certificate.js';
 import type { RenewRunResult } from '../../../src/renewal/run.js';
@@ -43,9 +42,8 @@ describe('renew metrics: the facts', () => {
     await store.setCurrent('old', 'v-bb');
     await store.saveState('old', { schemaVersion: 1, ari: { serialNumber: 'zz', windowStart: 1, windowEnd: 2, chosenAt: 1 } });
 
-    const settings = { stateDir: dir } as RenewSettings;
     const m = await collectRenewMetrics(
-      settings,
+      store,
       run([
         outcome({ name: 'www', action: 'failed', reason: 'backoff', nextRenewalAt: '2026-03-10T12:15:00.000Z' }),
         outcome({ name: 'old', nextRenewalAt: '2026-03-31T00:00:00.000Z' }),
