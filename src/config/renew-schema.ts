@@ -107,9 +107,9 @@ export const certificatesSchema = z.array(certificateSchema).superRefine((list, 
 
 /**
  * Where renew keeps its state: without `postgres`, the state directory (stateDir) as always. The
- * PostgreSQL store holds private keys encrypted, so it cannot be configured without a key; a key
- * without `postgres` would encrypt nothing and is as surely a mistake. Both are caught here, with
- * the other config errors, before anything connects.
+ * PostgreSQL store holds private keys encrypted, so it cannot be configured without a key (caught
+ * here, with the other config errors, before anything connects). A key without `postgres` is for
+ * `--store URL`, which names the database on the command line but never carries the key.
  */
 export const storeSectionSchema = z
   .strictObject({
@@ -132,9 +132,6 @@ export const storeSectionSchema = z
         path: [],
         message: 'the PostgreSQL store keeps private keys encrypted and needs a key: set encryptionKeyFile (generate one with `openssl rand -hex 32`) or encryptionKeyEnv',
       });
-    }
-    if (s.postgres === undefined && (keyed || s.previousEncryptionKeyFiles !== undefined)) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'encryption keys apply to store.postgres only (the state directory is protected by its permissions): add store.postgres or remove them' });
     }
   });
 

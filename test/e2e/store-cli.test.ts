@@ -69,9 +69,9 @@ describe('store import, export and rotate-key with --store', () => {
   it('moves a real state directory into PostgreSQL and back out, never printing the password', async () => {
     const stateDir = join(dir, 'state');
     const fileConfig = writeConfig('file', stateDir);
-    // store.postgres names a server nobody listens on: only --store reaches the database.
+    // The config names the key and no database: only --store reaches one.
     const unused = { url: 'postgres://nobody@127.0.0.1:1/unused' };
-    const pgConfig = writeConfig('pg', join(dir, 'state-unused'), { postgres: unused, encryptionKeyFile: 'store.key' });
+    const pgConfig = writeConfig('pg', join(dir, 'state-unused'), { encryptionKeyFile: 'store.key' });
     const database = (await postgres.createDatabase('fleet')).replace('postgres@', `postgres:${SECRET}@`);
     expect(database).toContain(SECRET);
 

@@ -47,7 +47,7 @@ export async function loadManagedSettings(
     staging,
     lazyCertificates: options.lazyCertificates === 'with-shared-store' ? loaded.config.store?.postgres !== undefined || typeof flags.store === 'string' : (options.lazyCertificates ?? false),
   });
-  if (typeof flags.store === 'string') settings.store = await storeFromFlag(settings.store, flags.store, { configFile: loaded.filePath, cwd: process.cwd(), needsKey: true });
+  if (typeof flags.store === 'string') settings.store = await storeFromFlag(loaded.config.store, flags.store, { configFile: loaded.filePath, cwd: process.cwd(), needsKey: true });
   checkStateDirAccess(settings.stateDir, options.access ?? (flags.dryRun === true ? 'read' : 'read-write'));
   return { settings, logger };
 }

@@ -31,7 +31,7 @@ export async function resolveStoreSettings(flags: Record<string, unknown>, globa
   const configured = resolveStore(loaded.config.store, dirname(loaded.filePath));
   const store =
     typeof flags.store === 'string'
-      ? await storeFromFlag(configured, flags.store, { configFile: loaded.filePath, cwd: process.cwd(), needsKey: command !== 'migrate' })
+      ? await storeFromFlag(loaded.config.store, flags.store, { configFile: loaded.filePath, cwd: process.cwd(), needsKey: command !== 'migrate' })
       : configured;
   if (!store) {
     throw new UsageError(

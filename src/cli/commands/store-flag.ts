@@ -8,6 +8,7 @@
 import { dirname } from 'node:path';
 import { Option } from 'commander';
 import { ConfigError, UsageError } from '../../errors.js';
+import type { StoreSection } from '../../config/renew-schema.js';
 import type { ResolvedStoreSettings } from '../../store/open-store.js';
 
 export function storeOption(): Option {
@@ -22,8 +23,11 @@ export interface StoreFlagContext {
   needsKey: boolean;
 }
 
-/** The config's store settings (if any) with the URL of `--store <flag>` in place of store.postgres's. */
-export async function storeFromFlag(store: ResolvedStoreSettings | undefined, flag: string, ctx: StoreFlagContext): Promise<ResolvedStoreSettings> {
+/**
+ * The config's store section (if any) with the URL of `--store <flag>` in place of store.postgres's.
+ * The section may hold only the key (no store.postgres): the store is then the flag's alone.
+ */
+export async function storeFromFlag(section: StoreSection | undefined, flag: string, ctx: StoreFlagContext): Promise<ResolvedStoreSettings> {
   // The driver's module is loaded only when the flag is given: a file-store run never pays for it.
   const { redactUrl } = await import('../../store/postgres/connection.js');
   const url = flag.trim();
@@ -36,10 +40,10 @@ export async function storeFromFlag(store: ResolvedStoreSettings | undefined, fl
   if (protocol !== 'postgres:' && protocol !== 'postgresql:') {
     throw new UsageError(`--store ${redactUrl(url)}: not a postgres:// URL`, 'write it as postgres://user:password@host:5432/database');
   }
-  const encryption = store?.encryption ?? {};
+  const { postgres, leaseTtl: _leaseTtl, ...encryption } = section ?? {};
   if (ctx.needsKey && encryption.encryptionKeyFile === undefined && encryption.encryptionKeyEnv === undefined) {
     throw new ConfigError(`--store ${redactUrl(url)}: the PostgreSQL store keeps private keys encrypted, and ${ctx.configFile ?? 'the config'} names no key`, 'set store.encryptionKeyFile in the config (generate the key with `openssl rand -hex 32`); the flag never carries the key');
   }
-  const { url: _url, urlEnv: _urlEnv, urlFile: _urlFile, ...pool } = store?.postgres ?? {};
-  return { kind: 'postgres', postgres: { ...pool, url }, encryption, baseDir: store?.baseDir ?? (ctx.configFile ? dirname(ctx.configFile) : ctx.cwd) };
+  const { url: _url, urlEnv: _urlEnv, urlFile: _urlFile, ...pool } = postgres ?? {};
+  return { kind: 'postgres', postgres: { ...pool, url }, encryption, baseDir: ctx.configFile ? dirname(ctx.configFile) : ctx.cwd };
 }

@@ -40,8 +40,8 @@ describe('the store section', () => {
     expect(err.message).toMatch(/store: the PostgreSQL store keeps private keys encrypted and needs a key: set encryptionKeyFile \(generate one with `openssl rand -hex 32`\) or encryptionKeyEnv/);
   });
 
-  it('refuses keys without a postgres store, and two current keys', () => {
-    expect(configError({ store: { encryptionKeyFile: '/k' } }).message).toMatch(/store: encryption keys apply to store\.postgres only/);
+  it('takes a key without store.postgres (the database is then named by --store), and refuses two current keys', () => {
+    expect(() => validateConfig({ store: { encryptionKeyFile: '/k' } }, 'certfleet.config.yaml')).not.toThrow();
     expect(configError({ store: { postgres: pg, encryptionKeyFile: '/k', encryptionKeyEnv: 'K' } }).message).toMatch(/store\.encryptionKeyEnv: give one of encryptionKeyFile or encryptionKeyEnv, not both/);
   });
 
