@@ -49,7 +49,11 @@ export class AcmeClients {
         });
       }
       // A new key is on disk before the CA hears of it: a registered account is never only in memory.
-      if (stored === undefined) await this.accounts.createKey(ca.directoryUrl, keyPem);
+      if (stored === undefined && !(await this.storeNewKey(ca, keyPem))) {
+        // Another runner (a fleet's first run, several hosts at once) stored its key first: that key is the account.
+        client.close();
+        return await this.open(ca);
+      }
       // Without a stored URL, ensureAccount finds the key's account (onlyReturnExisting) before registering anything.
       const account = await client.ensureAccount({ contact: ca.contact, termsAgreed: ca.acceptTermsOfService, ...(ca.eab ? { eab: ca.eab } : {}) });
       if (account.created) this.logger.info(`registered a new ACME account at ${ca.directoryUrl}: ${account.url}`);
@@ -61,6 +65,22 @@ export class AcmeClients {
     } catch (err) {
       client.close();
       throw err;
+    }
+  }
+
+  /**
+   * Store a new account key; false when another runner stored one first (createKey refuses to
+   * replace a key), which this runner then uses. Any other failure is thrown.
+   */
+  private async storeNewKey(ca: CaSettings, keyPem: string): Promise<boolean> {
+    try {
+      await this.accounts.createKey(ca.directoryUrl, keyPem);
+      return true;
+    } catch (err) {
+      const now = await this.accounts.load(ca.directoryUrl).catch(() => undefined);
+      if (now === undefined || now.keyPem === keyPem) throw err;
+      this.logger.info(`another certfleet run stored the account key of ${this.accounts.describe(ca.directoryUrl)} first; using it`);
+      return false;
     }
   }
 

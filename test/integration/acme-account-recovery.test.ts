@@ -41,6 +41,16 @@ async function run(store: AccountStore): Promise<{ url: string; warnings: string
 const readJson = (dir: string) => JSON.parse(readFileSync(join(dir, 'account.json'), 'utf8')) as { url: string };
 
 describe('account recovery', () => {
+  it('several runs opening the CA at once on a store with no account yet: one key stored, one account, every run uses it', async () => {
+    const store = new AccountStore(tempDir());
+    // Each run loads (nothing), makes its own key and asks the CA before storing it: all of them race to store theirs.
+    const runs = await Promise.all(Array.from({ length: 5 }, () => run(store)));
+    expect(new Set(runs.map((r) => r.url)).size).toBe(1);
+    const dir = store.dir(ca.directoryUrl);
+    expect(readJson(dir).url).toBe(runs[0]!.url);
+    expect(readdirSync(dir).filter((f) => f.startsWith('account.key'))).toEqual(['account.key']);
+  });
+
   it('finds the same account with the same key after account.json was corrupted or deleted', async () => {
     const store = new AccountStore(tempDir());
     const dir = store.dir(ca.directoryUrl);
