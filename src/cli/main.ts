@@ -3,6 +3,7 @@
  * so `certfleet --version` and `--help` load almost nothing.
  */
 import { Command, CommanderError } from 'commander';
+import { defineAgentCommand } from './commands/agent.js';
 import { defineApplyCommand } from './commands/apply.js';
 import { defineInventoryCommand } from './commands/inventory.js';
 import { defineLogCommand } from './commands/log.js';
@@ -44,6 +45,7 @@ export async function main(argv: string[]): Promise<void> {
   defineReportCommand(program);
   defineRevocationCommands(program);
   defineApplyCommand(program);
+  defineAgentCommand(program);
   defineStoreCommands(program);
 
   try {

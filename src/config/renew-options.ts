@@ -58,13 +58,19 @@ export async function resolveRenewSettings(config: CertfleetConfig, ctx: RenewRe
   const programs: ProgramLookup = { env: ctx.env, cwd: ctx.cwd, seen: new Map() };
   // The top-level acme section's files are the main file's, whichever file a certificate using them is in.
   const globalAcme = config.acme ? acmeWithAbsolutePaths(config.acme, abs) : undefined;
-  const specs = await openSpecSource({ config, configFile: ctx.configFile, baseDir: base, resolve: (e) => resolveCertificate(e, globalAcme, ctx, programs) });
+  const store = resolveStore(config.store, base);
+  // `hosts` needs the shared store. An entry resolved later (a run on the shared store resolves
+  // what it claims) asks the settings, whose store --store URL may have set after this returned.
+  const late: { settings?: RenewSettings } = {};
+  const sharedStore = () => (late.settings ? late.settings.store !== undefined : store !== undefined);
+  const specs = await openSpecSource({ config, configFile: ctx.configFile, baseDir: base, resolve: (e) => resolveCertificate(e, globalAcme, ctx, programs, sharedStore()) });
   const certificates = ctx.lazyCertificates ? [] : await resolveAll(specs);
   const defaultCa = config.acme ? resolveCa(config.acme, 'acme', ctx, abs) : undefined;
-  const store = resolveStore(config.store, base);
   const leaseTtlMs = config.store?.leaseTtl ? parseDuration(config.store.leaseTtl) : undefined;
   if (leaseTtlMs !== undefined && leaseTtlMs < 1000) throw new ConfigError('store.leaseTtl is shorter than 1s: a working runner could not renew its leases in time');
-  return { stateDir, policy, certificates, specs, ...(defaultCa ? { defaultCa } : {}), ...(store ? { store } : {}), ...(leaseTtlMs !== undefined ? { leaseTtlMs } : {}) };
+  const settings: RenewSettings = { stateDir, policy, certificates, specs, ...(defaultCa ? { defaultCa } : {}), ...(store ? { store } : {}), ...(leaseTtlMs !== undefined ? { leaseTtlMs } : {}) };
+  late.settings = settings;
+  return settings;
 }
 
 /** Every entry resolved, the main file's then each certificates.d file's in order, no deploy file named twice among them. */
@@ -100,8 +106,13 @@ async function resolveCertificate(
   globalAcme: AcmeSection | undefined,
   ctx: RenewResolveContext,
   programs: ProgramLookup,
+  sharedStore: boolean,
 ): Promise<ManagedCertificate> {
   const abs = (p: string) => resolve(baseDir, p);
+  if (entry.hosts !== undefined) {
+    if (!sharedStore) throw new ConfigError(`${where}: hosts needs store.postgres: agents read the shared store`, 'configure store.postgres, or leave hosts out to deploy on the host that runs renew');
+    if (entry.deploy === undefined) throw new ConfigError(`${where}: hosts names the hosts whose agents deploy it, but it has no deploy section`, 'add deploy (the paths and commands each host uses), or leave hosts out');
+  }
   const ca = resolveCa({ ...globalAcme, ...(entry.acme ? acmeWithAbsolutePaths(entry.acme, abs) : {}) } as Partial<AcmeSection>, where, ctx, abs);
   const challengeConfig = entry.challenge.type === 'http-01' && entry.challenge.webroot ? { ...entry.challenge, webroot: abs(entry.challenge.webroot) } : entry.challenge;
   const challenge = await resolveChallengeSecrets(challengeConfig, ctx.env, (p) => readFile(abs(p), 'utf8'), `${where}.challenge`);
@@ -123,6 +134,7 @@ async function resolveCertificate(
     }),
     verifyTimeoutMs: entry.verifyTimeout ? parseDuration(entry.verifyTimeout) : 15_000,
     verifyCa: ca.caBundlePem ? [Buffer.from(ca.caBundlePem)] : [],
+    ...(entry.hosts ? { hosts: entry.hosts } : {}),
   };
   const d = entry.deploy;
   if (d) {

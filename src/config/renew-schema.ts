@@ -79,8 +79,16 @@ const certificateSchema = z
     post: commandList.optional(),
     verify: z.array(z.string()).optional(),
     verifyTimeout: duration.optional(),
+    /**
+     * The hosts that serve it (order once, deploy everywhere): the runner orders it, each host's
+     * `certfleet agent --host NAME` deploys it. Needs store.postgres (agents read the shared store).
+     */
+    hosts: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/, 'a host name: letters, digits, dot, dash and underscore')).min(1, 'name at least one host, or leave hosts out').optional(),
   })
   .superRefine((c, ctx) => {
+    c.hosts?.forEach((h, j) => {
+      if (c.hosts!.indexOf(h) !== j) ctx.addIssue({ code: 'custom', path: ['hosts', j], message: `"${h}" is listed twice` });
+    });
     // A CA validates a wildcard only through DNS (RFC 8555 §7.1.3, Let's Encrypt's rule): caught
     // here, naming the certificate and the name, rather than as an order the CA refuses.
     if (c.challenge.type === 'dns-01') return;

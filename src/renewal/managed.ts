@@ -34,6 +34,8 @@ export interface ManagedCertificate {
   verifyTimeoutMs: number;
   /** Trust for verify handshakes (the private ACME server's roots, --ca). */
   verifyCa: Uint8Array[];
+  /** The hosts whose agents deploy it (store.postgres only): the runner orders it and deploys nothing itself. */
+  hosts?: string[];
 }
 
 export interface RenewSettings {

@@ -87,8 +87,11 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
     hooks.logger.error(problems.at(-1)!);
   };
   const deps = { ...hooks, ...ports, store: store.certificates, specHash, policy: settings.policy, exclusive: oneAtATime() };
-  const look = (cert: ManagedCertificate, lease?: Lease) =>
-    options.plan ? renewCertificate(cert, options, deps) : underLease(cert, store, lease ?? owner, ttlMs, options, deps);
+  const look = (configured: ManagedCertificate, lease?: Lease) => {
+    const cert = forThisRunner(configured);
+    if (options.deployOnly && configured.hosts?.length) return Promise.resolve(agentsDeploy(configured));
+    return options.plan ? renewCertificate(cert, options, deps) : underLease(cert, store, lease ?? owner, ttlMs, options, deps);
+  };
   let outcomes: CertificateOutcome[];
   let applied: ApplyResult | undefined;
   let scheduled = 0;
@@ -138,6 +141,23 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
       durationMs: Date.now() - t0,
     },
   };
+}
+
+/**
+ * A certificate served by named hosts is ordered here and deployed by their agents (`certfleet
+ * agent`): the runner orders, stores the version and makes it current, and deploys and verifies
+ * nothing itself.
+ */
+function forThisRunner(cert: ManagedCertificate): ManagedCertificate {
+  if (!cert.hosts?.length) return cert;
+  const { deploy: _deploy, ...ordered } = cert;
+  return { ...ordered, verify: [] };
+}
+
+/** `certfleet deploy` of a certificate the agents deploy: said, not done here. */
+function agentsDeploy(cert: ManagedCertificate): CertificateOutcome {
+  const explanation = `deployed by the agents of ${cert.hosts!.join(', ')} (certfleet agent --host H), not by this runner`;
+  return { name: cert.name, action: 'not-due', reason: 'agents-deploy', explanation, durationMs: 0 };
 }
 
 /**

@@ -11,6 +11,7 @@ import { PostgresAccounts } from './accounts.js';
 import { PostgresRateBudget } from './budget.js';
 import { PostgresCertificates } from './certificates.js';
 import { PostgresChallengeTokens } from './challenges.js';
+import { PostgresDeployments } from './deployments.js';
 import { createPool, redactUrl, type PoolOptions, type PostgresConnection } from './connection.js';
 import { Db } from './db.js';
 import type { Keyring } from './encryption.js';
@@ -40,6 +41,7 @@ export class PostgresStateStore implements StateStore {
   readonly challenges: PostgresChallengeTokens;
   readonly budget: PostgresRateBudget;
   readonly specs: PostgresSpecs;
+  readonly deployments: PostgresDeployments;
 
   private constructor(
     private readonly connection: PostgresConnection,
@@ -54,6 +56,7 @@ export class PostgresStateStore implements StateStore {
     this.challenges = new PostgresChallengeTokens(db);
     this.budget = new PostgresRateBudget(db);
     this.specs = new PostgresSpecs(db);
+    this.deployments = new PostgresDeployments(db);
   }
 
   /** The store, once the server answered and its schema is the one this binary knows. */

@@ -1,0 +1,29 @@
+/** `certfleet agent`: flag definitions only; the work is in agent-action.ts. */
+import { Option, type Command } from 'commander';
+import type { GlobalOptions } from '../main.js';
+
+export function defineAgentCommand(program: Command): void {
+  program
+    .command('agent')
+    .description("deploy this host's certificates: the current versions in the PostgreSQL store of every certificate whose spec names the host in hosts:")
+    .option('--host <name>', 'this host as certificate specs name it in hosts: (default: the hostname)')
+    .option('--once', 'deploy what is due once and exit (run it from a systemd timer); required for now')
+    .option('--root <dir>', 'prefix every deploy path with this directory (an image or a container root); deploy commands see it in CERTFLEET_ROOT')
+    .option('--state-dir <dir>', "this host's own state directory (its deploy journal), instead of the config's stateDir")
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('-v, --verbose', 'debug messages on stderr')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'A runner (certfleet renew) orders each certificate once; the agent on each host named in its',
+        'hosts: deploys the current version exactly as renew deploys on one host (deploy files, commands,',
+        'verify, rollback) and reports to the store what it deployed or why it failed.',
+        'Exit codes: 0 every certificate deployed (or waiting for its first issuance), 1 a deployment failed, 2 usage or config error.',
+      ].join('\n'),
+    )
+    .action(async (flags: Record<string, unknown>, command: Command) => {
+      const { runAgent } = await import('./agent-action.js');
+      process.exitCode = await runAgent(flags, command.optsWithGlobals<GlobalOptions>());
+    });
+}

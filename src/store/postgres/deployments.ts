@@ -1,0 +1,65 @@
+/**
+ * What each host's agent deployed (ports.ts `DeploymentRecords`), in the `deployments` table of
+ * schema version 4. "Assigned to host H" is the spec's `hosts` list as `certfleet apply` stored it,
+ * read through the GIN index on `spec->'entry'->'hosts'`.
+ */
+import type { DeploymentOutcome, DeploymentRecords, HostAssignment, HostDeployment, StoredSpec } from '../ports.js';
+import type { Db } from './db.js';
+
+interface DeploymentRow {
+  version: string;
+  status: 'deployed' | 'failed';
+  detail: string | null;
+  attempted_at: Date;
+  deployed_at: Date | null;
+}
+
+export class PostgresDeployments implements DeploymentRecords {
+  constructor(private readonly db: Db) {}
+
+  async assignedTo(host: string): Promise<HostAssignment[]> {
+    // The predicate repeats the index's (active rows with a spec) so the planner may use it.
+    const { rows } = await this.db.query<{ name: string; spec: StoredSpec; current_version: string | null } & { [K in keyof DeploymentRow]: DeploymentRow[K] | null }>(
+      `SELECT c.name, c.spec, c.current_version, d.version, d.status, d.detail, d.attempted_at, d.deployed_at
+         FROM certificates c LEFT JOIN deployments d ON d.certificate = c.name AND d.host = $1
+        WHERE c.archived_at IS NULL AND c.spec IS NOT NULL AND c.spec->'entry'->'hosts' ? $1
+        ORDER BY c.name COLLATE "C"`,
+      [host],
+    );
+    return rows.map((r) => ({
+      name: r.name,
+      spec: r.spec,
+      currentVersion: r.current_version ?? undefined,
+      deployed: r.version === null || r.status === null || r.attempted_at === null ? undefined : deployment({ ...r, version: r.version, status: r.status, attempted_at: r.attempted_at }),
+    }));
+  }
+
+  async record(name: string, host: string, outcome: DeploymentOutcome): Promise<void> {
+    const deployed = outcome.status === 'deployed';
+    await this.db.query(
+      `INSERT INTO deployments (certificate, host, version, status, detail, attempted_at, deployed_at)
+       VALUES ($1, $2, $3, $4, $5, now(), CASE WHEN $6 THEN now() END)
+       ON CONFLICT (certificate, host) DO UPDATE SET version = EXCLUDED.version, status = EXCLUDED.status, detail = EXCLUDED.detail,
+         attempted_at = EXCLUDED.attempted_at, deployed_at = COALESCE(EXCLUDED.deployed_at, deployments.deployed_at)`,
+      [name, host, outcome.version, outcome.status, deployed ? null : outcome.detail, deployed],
+    );
+  }
+
+  async forCertificate(name: string): Promise<Array<HostDeployment & { host: string }>> {
+    const { rows } = await this.db.query<DeploymentRow & { host: string }>(
+      'SELECT host, version, status, detail, attempted_at, deployed_at FROM deployments WHERE certificate = $1 ORDER BY host COLLATE "C"',
+      [name],
+    );
+    return rows.map((r) => ({ host: r.host, ...deployment(r) }));
+  }
+}
+
+function deployment(row: DeploymentRow): HostDeployment {
+  return {
+    version: row.version,
+    status: row.status,
+    detail: row.detail ?? undefined,
+    attemptedAt: row.attempted_at.toISOString(),
+    deployedAt: row.deployed_at?.toISOString(),
+  };
+}
