@@ -105,7 +105,8 @@ describe('examples/renew: the systemd unit and the example config', () => {
     cpSync(systemUnits, join(root, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
     mkdirSync(join(root, 'etc/systemd/system'), { recursive: true });
     for (const [name, text] of Object.entries(units)) writeFileSync(join(root, 'etc/systemd/system', name), text);
-    const exec = /^ExecStart=(\S+)/m.exec(units['certfleet-renew.service'] ?? '')?.[1];
+    const service = Object.entries(units).find(([name]) => name.endsWith('.service'))?.[1];
+    const exec = /^ExecStart=(\S+)/m.exec(service ?? '')?.[1];
     if (exec) {
       mkdirSync(join(root, dirname(exec)), { recursive: true });
       writeFileSync(join(root, exec), '#!/bin/sh\n');
@@ -122,6 +123,14 @@ describe('examples/renew: the systemd unit and the example config', () => {
   it('systemd-analyze verify accepts the service and the timer without a warning', () => {
     const timerText = readFileSync(join(examples, 'certfleet-renew.timer'), 'utf8');
     const r = verify({ 'certfleet-renew.service': serviceText, 'certfleet-renew.timer': timerText });
+    expect(r.output).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('examples/shared-store: systemd-analyze verify accepts the agent service and timer without a warning', () => {
+    const shared = new URL('../../examples/shared-store/', import.meta.url).pathname;
+    const units = Object.fromEntries(['certfleet-agent.service', 'certfleet-agent.timer'].map((n) => [n, readFileSync(join(shared, n), 'utf8')]));
+    const r = verify(units);
     expect(r.output).toBe('');
     expect(r.status).toBe(0);
   });
