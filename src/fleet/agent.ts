@@ -64,6 +64,8 @@ export interface AgentIo {
   /** Who holds the local lease while deploying (with-lease.ts runnerId). */
   owner: string;
   onCertificate?: (outcome: AgentCertificateOutcome, done: number, total: number) => void;
+  /** Aborted: finish the deployment under way and attempt no other (the long-running agent's stop); the result lists those attempted. */
+  stop?: AbortSignal;
   /** Fakes for the deploy paths, verification or commands (tests); the real parts otherwise. */
   ports?: Partial<Pick<RenewDeps, 'deployer' | 'verifier' | 'runCommand'>>;
 }
@@ -95,6 +97,7 @@ export async function runAgentOnce(input: AgentOnceInput, io: AgentIo): Promise<
   };
   const certificates: AgentCertificateOutcome[] = [];
   for (const assignment of assigned) {
+    if (io.stop?.aborted) break;
     const outcome = await deployOne(assignment, input, deps, io);
     certificates.push(outcome);
     io.onCertificate?.(outcome, certificates.length, assigned.length);

@@ -4,18 +4,19 @@
  * time and why, the last error; and the state entries no config entry names any more (orphaned),
  * with the command that removes them. Read from the config and the state directory only (no
  * network, no lock): safe to run any time. A state directory this user cannot read is an error
- * (state-dir-access.ts), never "no certificate yet".
+ * (state-dir-access.ts), never "no certificate yet". On the shared store the certificates are the
+ * store's specs, read a page at a time (store-status.ts); each is shown by `certificateStatus` here.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CertificateStore } from '../store/certificate-store.js';
-import type { CertificateRecords } from '../store/ports.js';
+import type { CertificateRecords, CertificateState, IssuedVersion } from '../store/ports.js';
 import { accessErrorFrom, checkDirectory, checkStateDirAccess } from '../store/state-dir-access.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { certificatePemTypes, findPemBlocks } from '../x509/pem.js';
 import { decideRenewal } from './decision.js';
 import { keptFiles } from './deploy-files.js';
-import type { ManagedCertificate, RenewSettings } from './managed.js';
+import { selectCertificates, type ManagedCertificate, type RenewSettings } from './managed.js';
 import { orderSpecChange } from './spec.js';
 
 export const STATUS_SCHEMA_VERSION = 1;
@@ -58,6 +59,21 @@ export interface StatusResult {
   certificates: CertificateStatus[];
   /** State entries (<stateDir>/certificates/NAME) that no config entry names: no longer renewed. */
   orphaned: OrphanedStatus[];
+  /** The shared store status read (its URL without the password); absent on the state directory. */
+  store?: string;
+  /** The shared store only: certificates whose spec this host cannot resolve (each renew here fails them the same way). */
+  unresolved?: UnresolvedStatus[];
+}
+
+/** A stored spec this host cannot use (a secret it does not have, a program it lacks): what the store says of the certificate, and why. */
+export interface UnresolvedStatus {
+  name: string;
+  /** Where the spec was written (`certificates.d/web.yaml: certificates[3] (www)`). */
+  where: string;
+  error: string;
+  serialNumber: string | null;
+  notAfter: string | null;
+  daysLeft: number | null;
 }
 
 export interface OrphanedStatus {
@@ -72,60 +88,85 @@ export interface OrphanedStatus {
 const DAY_MS = 86_400_000;
 const deployKinds = ['cert', 'chain', 'fullchain', 'key', 'combined'] as const;
 /** What a certificate name may be (renew-schema.ts): anything else under certificates/ is not an entry. */
-const CERTIFICATE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const CERTIFICATE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /**
- * `records`: the configured store's certificates (a PostgreSQL store); without it, the state
- * directory's, whose access is checked first so a permission problem never reads as "no certificate".
+ * The config's certificates (`names`: those alone, without orphans). `records`: the configured
+ * store's certificates, read one by one; without it, the state directory's, whose access is
+ * checked first so a permission problem never reads as "no certificate".
  */
-export async function collectStatus(settings: RenewSettings, now: Date, warn: (m: string) => void, records?: CertificateRecords): Promise<StatusResult> {
+export async function collectStatus(settings: RenewSettings, now: Date, warn: (m: string) => void, records?: CertificateRecords, names: readonly string[] = []): Promise<StatusResult> {
   const onFiles = records === undefined;
   if (onFiles) checkStateDirAccess(settings.stateDir, 'read');
   const store = records ?? new CertificateStore(settings.stateDir);
   const certificates: CertificateStatus[] = [];
-  for (const cert of settings.certificates) {
+  // Named certificates: those alone (an unknown name is an error), no orphans.
+  const selected = names.length > 0 ? selectCertificates(settings, names) : settings.certificates;
+  for (const cert of selected) {
     if (onFiles) checkEntryReadable(settings.stateDir, cert.name);
     const state = await store.loadStateReadOnly(cert.name, warn);
     const current = await readCurrent(store, cert.name);
-    const v = current?.version;
-    const specChange = v ? orderSpecChange(cert, v) : undefined;
-    const decision = decideRenewal({
-      ...(v ? { certificate: { serialNumber: v.serialNumber, notBefore: Date.parse(v.notBefore), notAfter: Date.parse(v.notAfter) } } : {}),
-      ...(state.ari ? { ari: state.ari } : {}),
-      ...(state.failures ? { failures: state.failures } : {}),
-      ...(specChange ? { specChange } : {}),
-      policy: settings.policy,
-      now: now.getTime(),
-    });
-    certificates.push({
-      name: cert.name,
-      domains: cert.domains,
-      serialNumber: v?.serialNumber ?? null,
-      notBefore: v?.notBefore ?? null,
-      notAfter: v?.notAfter ?? null,
-      lifetimeDays: v ? Math.ceil((Date.parse(v.notAfter) - Date.parse(v.notBefore) + 1000) / 86_400_000) : null,
-      daysLeft: v ? Math.floor((Date.parse(v.notAfter) - now.getTime()) / DAY_MS) : null,
-      issuer: current ? issuerOf(current.files.certPem) : null,
-      deployedPaths: deployedPaths(cert),
-      verifyTargets: cert.verify.map((e) => e.raw),
-      nextRenewalAt: new Date(decision.renewAt).toISOString(),
-      reason: decision.reason,
-      explanation: decision.explanation,
-      exceedsPolicy: decision.exceedsPolicy,
-      ariWindow:
-        state.ari && state.ari.serialNumber === v?.serialNumber
-          ? { start: new Date(state.ari.windowStart).toISOString(), end: new Date(state.ari.windowEnd).toISOString(), ...(state.ari.explanationUrl ? { explanationUrl: state.ari.explanationUrl } : {}) }
-          : null,
-      consecutiveFailures: state.failures?.consecutiveFailures ?? 0,
-      lastError: state.failures?.lastError ?? null,
-      lastFailureAt: state.failures ? new Date(state.failures.lastFailureAt).toISOString() : null,
-      deploymentPending: state.deploying !== undefined,
-      versions: (await store.versions(cert.name)).length,
-      keptFiles: cert.deploy ? await keptFiles(cert.name, cert.deploy.targets).catch(() => []) : [],
-    });
+    const issuer = current ? issuerOf(current.files.certPem) : null;
+    const versions = (await store.versions(cert.name)).length;
+    certificates.push(await certificateStatus(cert, { state, version: current?.version, issuer, versions }, settings.policy, now));
   }
-  const orphaned = await orphanedEntries(store, settings, onFiles);
+  const orphaned = names.length > 0 ? [] : await orphanedEntries(store, settings, onFiles);
   return { schemaVersion: STATUS_SCHEMA_VERSION, generatedAt: now.toISOString(), stateDir: settings.stateDir, certificates, orphaned };
+}
+
+/** What status reads of a certificate in the store, however it was read (one by one from files, a page at a time from the database). */
+export interface StoredFacts {
+  state: CertificateState;
+  /** The current version's metadata. */
+  version: IssuedVersion | undefined;
+  /** The current certificate's issuer DN (`issuerOf`). */
+  issuer: string | null;
+  versions: number;
+}
+
+/** One certificate's status: the decision as renew would make it now, and what the config and the store say. */
+export async function certificateStatus(cert: ManagedCertificate, facts: StoredFacts, policy: RenewSettings['policy'], now: Date): Promise<CertificateStatus> {
+  const { state, version: v } = facts;
+  const specChange = v ? orderSpecChange(cert, v) : undefined;
+  const decision = decideRenewal({
+    ...(v ? { certificate: { serialNumber: v.serialNumber, notBefore: Date.parse(v.notBefore), notAfter: Date.parse(v.notAfter) } } : {}),
+    ...(state.ari ? { ari: state.ari } : {}),
+    ...(state.failures ? { failures: state.failures } : {}),
+    ...(specChange ? { specChange } : {}),
+    policy,
+    now: now.getTime(),
+  });
+  return {
+    name: cert.name,
+    domains: cert.domains,
+    serialNumber: v?.serialNumber ?? null,
+    notBefore: v?.notBefore ?? null,
+    notAfter: v?.notAfter ?? null,
+    lifetimeDays: v ? Math.ceil((Date.parse(v.notAfter) - Date.parse(v.notBefore) + 1000) / 86_400_000) : null,
+    daysLeft: daysLeft(v, now),
+    issuer: facts.issuer,
+    deployedPaths: deployedPaths(cert),
+    verifyTargets: cert.verify.map((e) => e.raw),
+    nextRenewalAt: new Date(decision.renewAt).toISOString(),
+    reason: decision.reason,
+    explanation: decision.explanation,
+    exceedsPolicy: decision.exceedsPolicy,
+    ariWindow:
+      state.ari && state.ari.serialNumber === v?.serialNumber
+        ? { start: new Date(state.ari.windowStart).toISOString(), end: new Date(state.ari.windowEnd).toISOString(), ...(state.ari.explanationUrl ? { explanationUrl: state.ari.explanationUrl } : {}) }
+        : null,
+    consecutiveFailures: state.failures?.consecutiveFailures ?? 0,
+    lastError: state.failures?.lastError ?? null,
+    lastFailureAt: state.failures ? new Date(state.failures.lastFailureAt).toISOString() : null,
+    deploymentPending: state.deploying !== undefined,
+    versions: facts.versions,
+    keptFiles: cert.deploy ? await keptFiles(cert.name, cert.deploy.targets).catch(() => []) : [],
+  };
+}
+
+/** Whole days until notAfter (negative once expired). */
+export function daysLeft(v: Pick<IssuedVersion, 'notAfter'> | undefined, now: Date): number | null {
+  return v ? Math.floor((Date.parse(v.notAfter) - now.getTime()) / DAY_MS) : null;
 }
 
 /** The current version; undefined when there is none or it is unreadable junk, an error when access is denied. */
@@ -176,7 +217,7 @@ function deployedPaths(cert: ManagedCertificate): CertificateStatus['deployedPat
 }
 
 /** The issuer DN of the leaf in cert.pem; null when it cannot be parsed (status still shows the rest). */
-function issuerOf(certPem: string): string | null {
+export function issuerOf(certPem: string): string | null {
   const leaf = findPemBlocks(certPem).find((b) => certificatePemTypes.has(b.type));
   try {
     return leaf ? parseCertificate(leaf.der).info.issuer : null;

@@ -15,6 +15,7 @@ import type { LoadedAccount, StoredAccount } from './account-store.js';
 import type { HistoryEntry, HistoryRead } from '../renewal/history.js';
 import type { CertificateOutcome } from '../renewal/renew-certificate.js';
 import { CertfleetError, ExitCode } from '../errors.js';
+import type { Logger } from '../logger.js';
 
 export type { CertificateState, IssuedVersion, VersionFiles, LoadedAccount, StoredAccount, HistoryEntry, HistoryRead };
 
@@ -205,6 +206,8 @@ export interface StateStore {
   readonly budget: RateBudget;
   /** The stored specs: the shared store only (see SpecRecords). */
   readonly specs?: SpecRecords;
+  /** What each host's agent deployed: the shared store only (see DeploymentRecords). */
+  readonly deployments?: DeploymentRecords;
   /** Flush what is buffered (the file store's schedule index) and free connections. */
   close(): Promise<void>;
 }
@@ -288,4 +291,93 @@ export function transferable(store: StateStore): TransferableStore {
     throw new Error(`the ${store.kind} store at ${store.location} cannot list its records for a copy`);
   }
   return store as TransferableStore;
+}
+
+/** What a host's agent last did with a certificate (ISO 8601 times). */
+export interface HostDeployment {
+  /** The version the host last tried. */
+  version: string;
+  status: 'deployed' | 'failed';
+  /** Why it failed; undefined when deployed. */
+  detail: string | undefined;
+  attemptedAt: string;
+  /** When the host last confirmed a deployment (of any version): kept through a later failure. */
+  deployedAt: string | undefined;
+}
+
+/** A certificate assigned to a host (its spec's `hosts` names it), with what the store and the host say of it. */
+export interface HostAssignment {
+  name: string;
+  spec: StoredSpec;
+  /** The version the runner made current; undefined until its first issuance. */
+  currentVersion: string | undefined;
+  /** What this host reported last; undefined when it never tried. */
+  deployed: HostDeployment | undefined;
+}
+
+export type DeploymentOutcome = { status: 'deployed'; version: string } | { status: 'failed'; version: string; detail: string };
+
+/**
+ * Order once, deploy everywhere: a runner orders a certificate whose spec names `hosts`, and each
+ * of those hosts' agents deploys its current version and reports back here. The shared store only.
+ */
+export interface DeploymentRecords {
+  /** The active certificates whose spec names `host`, by name, each with its current version and this host's last report: one query. */
+  assignedTo(host: string): Promise<HostAssignment[]>;
+  /** The host's report on a certificate (replacing its previous one). */
+  record(name: string, host: string, outcome: DeploymentOutcome): Promise<void>;
+  /** Every host's last report on a certificate, by host. */
+  forCertificate(name: string): Promise<Array<HostDeployment & { host: string }>>;
+}
+
+/** What status and the metrics need of one certificate, read with many others: never a key, never a version's other files. */
+export interface CertificateStatusFacts {
+  /** As `loadStateReadOnly` returns it (a document certfleet did not write is reported and read as fresh). */
+  state: CertificateState;
+  /** The current version's metadata and its cert.pem (the issuer is read from it). */
+  current: { version: IssuedVersion; certPem: string } | undefined;
+  /** How many versions are stored. */
+  versions: number;
+  /** The valid schedule (see `Schedule`), when renew recorded one. */
+  schedule: Schedule | undefined;
+}
+
+/**
+ * Many certificates' status facts in one read: how `status` and `renew --metrics-file` cost a query
+ * per page rather than two or three per certificate on a fleet. The shared store has it; the file
+ * store reads a certificate's files one certificate at a time either way.
+ */
+export interface CertificateBatchReads {
+  /** The facts of these names; a name the store holds nothing for is absent. One round trip, whatever the page's size. */
+  statusPage(names: readonly string[], onCorrupt: (message: string) => void): Promise<Map<string, CertificateStatusFacts>>;
+}
+
+/** The records with their batch read, or undefined when the store reads one certificate at a time. */
+export function batchReads<T extends object>(records: T): (T & CertificateBatchReads) | undefined {
+  return typeof (records as Partial<CertificateBatchReads>).statusPage === 'function' ? (records as T & CertificateBatchReads) : undefined;
+}
+
+/** Told what arrives on a channel and when the connection carrying it drops or comes back. */
+export interface ChangeListener {
+  /** A notification's payload (the channel's meaning: for `certfleet_current`, a certificate's name). */
+  message(payload: string): void;
+  /**
+   * The connection is up (true) or lost (false). After a `false`, notifications sent until the
+   * next `true` are lost: a listener that cares reads the state again when it comes back.
+   */
+  connection(up: boolean): void;
+}
+
+/**
+ * The store telling its readers that something changed instead of them polling it: PostgreSQL's
+ * LISTEN/NOTIFY on a connection of its own, reconnected by itself. The shared store only.
+ */
+export interface ChangeFeed {
+  /** Resolves once the first connection was tried (up or not: `listener.connection` says which); then listens until closed. */
+  listen(channel: string, listener: ChangeListener, logger: Logger): Promise<{ close(): Promise<void> }>;
+}
+
+/** The store's change feed, or undefined when it has none (the file store). */
+export function changeFeed(store: object): ChangeFeed | undefined {
+  return typeof (store as Partial<ChangeFeed>).listen === 'function' ? (store as ChangeFeed) : undefined;
 }

@@ -1,15 +1,20 @@
-/** `certfleet agent --once`: this host's part of the fleet's deployments, and what it did. */
+/** `certfleet agent`: this host's part of the fleet's deployments: one pass and what it did (--once), or a service until stopped. */
 import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../../errors.js';
+import { parseDurationFlag } from '../../config/duration.js';
 import { runAgentOnce, type AgentCertificateOutcome, type AgentResult } from '../../fleet/agent.js';
+import { AgentLoop, DEFAULT_INTERVAL_MS } from '../../fleet/agent-loop.js';
+import type { Logger } from '../../logger.js';
 import { FileStateStore } from '../../store/file-state-store.js';
 import { openStateStore } from '../../store/open-store.js';
 import type { DeploymentRecords, StateStore } from '../../store/ports.js';
 import { runnerId } from '../../store/with-lease.js';
 import type { GlobalOptions } from '../main.js';
+import { parseListenAddress, serveMetrics, type ListenAddress, type MetricsServer } from '../metrics-server.js';
 import { writeOutput } from '../output.js';
+import { renderAgentMetrics } from '../render/agent-metrics.js';
 import { escapeControls } from '../render/escape.js';
 import { commandStoreIo } from './command-store.js';
 import { loadManagedSettings } from './managed-settings.js';
@@ -18,9 +23,13 @@ import { loadManagedSettings } from './managed-settings.js';
 const HOST_NAME = /^[A-Za-z0-9._-]+$/;
 
 export async function runAgent(flags: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
-  if (flags.once !== true) throw new UsageError('certfleet agent runs one pass for now: give --once', 'run `certfleet agent --once` from a systemd timer or cron');
   const host = typeof flags.host === 'string' ? flags.host : hostname();
   if (!HOST_NAME.test(host)) throw new UsageError(`"${host}" is not a host name a spec's hosts: can hold (letters, digits, dot, dash and underscore)`, 'give --host with the name the specs use');
+  const once = flags.once === true;
+  if (once && (flags.interval !== undefined || flags.metricsListen !== undefined)) throw new UsageError('--interval and --metrics-listen are for the long-running agent: leave out --once');
+  const intervalMs = typeof flags.interval === 'string' ? parseDurationFlag('--interval', flags.interval) : DEFAULT_INTERVAL_MS;
+  if (intervalMs < 1000) throw new UsageError('--interval is at least 1s', 'the agent wakes on notifications; the interval is only its safety net (default 1h)');
+  const metricsAt = typeof flags.metricsListen === 'string' ? parseListenAddress('--metrics-listen', flags.metricsListen) : undefined;
   const root = typeof flags.root === 'string' ? rootDir(flags.root) : undefined;
   const { settings, logger } = await loadManagedSettings(flags, globals, false, { lazyCertificates: true });
   if (!settings.store) {
@@ -32,11 +41,14 @@ export async function runAgent(flags: Record<string, unknown>, globals: GlobalOp
   try {
     if (!shared.deployments) throw new UsageError(`the ${shared.kind} store keeps no per-host deployments`);
     const local = new FileStateStore(settings.stateDir, { pid: process.pid, now: () => Date.now() });
+    const input = { host, ...(root !== undefined ? { root } : {}), specs: settings.specs, policy: settings.policy, shared: shared as StateStore & { deployments: DeploymentRecords }, local };
+    const agentIo = { now: () => new Date(), random: Math.random, logger, commandEnv: process.env, owner: runnerId(process.pid) };
     try {
-      result = await runAgentOnce(
-        { host, ...(root !== undefined ? { root } : {}), specs: settings.specs, policy: settings.policy, shared: shared as StateStore & { deployments: DeploymentRecords }, local },
-        { now: () => new Date(), random: Math.random, logger, commandEnv: process.env, owner: runnerId(process.pid) },
-      );
+      if (!once) {
+        await runLongLived({ host, intervalMs, metricsAt, shared: input.shared, pass: (stop) => runAgentOnce(input, { ...agentIo, stop }) }, logger);
+        return ExitCode.ok;
+      }
+      result = await runAgentOnce(input, agentIo);
     } finally {
       await local.close();
     }
@@ -45,6 +57,47 @@ export async function runAgent(flags: Record<string, unknown>, globals: GlobalOp
   }
   await writeOutput([render(result, (flags.format as 'table' | 'json' | undefined) ?? 'table')], undefined);
   return result.summary.failed > 0 ? ExitCode.findings : ExitCode.ok;
+}
+
+/** The agent as a service: passes until SIGTERM or SIGINT, the pass under way finished first. */
+async function runLongLived(
+  options: { host: string; intervalMs: number; metricsAt: ListenAddress | undefined; shared: StateStore & { deployments: DeploymentRecords }; pass: (stop: AbortSignal) => Promise<AgentResult> },
+  logger: Logger,
+): Promise<void> {
+  const stopping = new AbortController();
+  const stop = (signal: NodeJS.Signals) => {
+    logger.info(`${signal}: stopping after the deployment under way`);
+    stopping.abort();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  const loop = new AgentLoop(
+    { host: options.host, intervalMs: options.intervalMs, store: options.shared, pass: () => options.pass(stopping.signal) },
+    {
+      now: () => Date.now(),
+      setTimer: (ms, fire) => {
+        // setTimeout's limit (about 24.8 days); a longer wait simply wakes for a pass early.
+        const t = setTimeout(fire, Math.min(ms, 2 ** 31 - 1));
+        return () => clearTimeout(t);
+      },
+      signal: stopping.signal,
+      logger,
+    },
+  );
+  let metrics: MetricsServer | undefined;
+  try {
+    if (options.metricsAt) {
+      metrics = await serveMetrics(options.metricsAt, () => [...renderAgentMetrics(loop.state)].join(''));
+      logger.info(`serving /metrics on http://${metrics.address.host.includes(':') ? `[${metrics.address.host}]` : metrics.address.host}:${metrics.address.port}/metrics`);
+    }
+    logger.info(`agent for host ${options.host}: deploying on notification from ${options.shared.location}, a safety pass every ${Math.round(options.intervalMs / 1000)} s`);
+    await loop.run();
+    logger.info(`agent for host ${options.host} stopped after ${loop.state.passes} passes`);
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+    await metrics?.close();
+  }
 }
 
 function rootDir(flag: string): string {

@@ -7,7 +7,9 @@ export function defineAgentCommand(program: Command): void {
     .command('agent')
     .description("deploy this host's certificates: the current versions in the PostgreSQL store of every certificate whose spec names the host in hosts:")
     .option('--host <name>', 'this host as certificate specs name it in hosts: (default: the hostname)')
-    .option('--once', 'deploy what is due once and exit (run it from a systemd timer); required for now')
+    .option('--once', 'deploy what is due once and exit (run it from a systemd timer); without it the agent runs until SIGTERM or SIGINT')
+    .option('--interval <duration>', 'the long-running agent\'s safety pass, should a notification be lost (default 1h)')
+    .option('--metrics-listen <[host:]port>', 'serve Prometheus /metrics here (loopback when only a port is given)')
     .option('--root <dir>', 'prefix every deploy path with this directory (an image or a container root); deploy commands see it in CERTFLEET_ROOT')
     .option('--state-dir <dir>', "this host's own state directory (its deploy journal), instead of the config's stateDir")
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
@@ -19,7 +21,11 @@ export function defineAgentCommand(program: Command): void {
         'A runner (certfleet renew) orders each certificate once; the agent on each host named in its',
         'hosts: deploys the current version exactly as renew deploys on one host (deploy files, commands,',
         'verify, rollback) and reports to the store what it deployed or why it failed.',
-        'Exit codes: 0 every certificate deployed (or waiting for its first issuance), 1 a deployment failed, 2 usage or config error.',
+        'Without --once the agent is a service (systemd Type=simple): a pass at start, then one whenever the',
+        'store notifies a new current version of a certificate assigned to the host, when a failed deployment',
+        'is due again (1 min doubling to 1 h), after the store connection comes back, and every --interval.',
+        'SIGTERM or SIGINT: it finishes the deployment under way and exits 0.',
+        'Exit codes (--once): 0 every certificate deployed (or waiting for its first issuance), 1 a deployment failed, 2 usage or config error.',
       ].join('\n'),
     )
     .action(async (flags: Record<string, unknown>, command: Command) => {

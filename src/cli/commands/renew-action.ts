@@ -6,12 +6,13 @@ import type { Logger } from '../../logger.js';
 import { collectRenewMetrics } from '../../renewal/metrics.js';
 import { writeFileAtomic } from '../../store/atomic-write.js';
 import { openStateStore } from '../../store/open-store.js';
-import type { StateStore } from '../../store/ports.js';
+import { batchReads, type StateStore } from '../../store/ports.js';
 import { selectCertificates, type RenewSettings } from '../../renewal/managed.js';
 import { runDryRun } from '../../renewal/dry-run.js';
 import { runRenew, type RenewRunResult } from '../../renewal/run.js';
 import { removeCertificate } from '../../renewal/remove.js';
 import { collectStatus } from '../../renewal/status.js';
+import { collectStoreStatus } from '../../renewal/store-status.js';
 import { runAccountAction, type AccountVerb } from '../../renewal/account-actions.js';
 import type { GlobalOptions } from '../main.js';
 import { writeOutput } from '../output.js';
@@ -30,24 +31,36 @@ export async function runRenewFamily(command: Family, args: unknown[], flags: Re
     requireConfig: command !== 'account' && command !== 'remove',
     access: command === 'status' || flags.plan === true || flags.dryRun === true ? 'read' : 'read-write',
     // A run on the shared store resolves only what it claims (100,000 specs are never one list); the dry run orders the config's.
-    lazyCertificates: (command === 'renew' || command === 'issue' || command === 'deploy') && flags.dryRun !== true ? 'with-shared-store' : false,
+    // status on the shared store shows the store's specs, a page at a time.
+    lazyCertificates: (command === 'renew' || command === 'issue' || command === 'deploy' || command === 'status') && flags.dryRun !== true ? 'with-shared-store' : false,
   });
   const format = (flags.format as 'table' | 'json' | undefined) ?? 'table';
 
   if (command === 'status') {
     const now = typeof flags.asOf === 'string' ? parseAsOf(flags.asOf) : new Date();
+    const names = (args[0] as string[] | undefined) ?? [];
+    const warn = (m: string) => logger.warn(m);
     // A PostgreSQL store is read through its port; the state directory is read as files (with its access checks).
     const store = settings.store ? await openStateStore(settings, { env: process.env, pid: process.pid, now: () => new Date(), logger, binaryVersion: packageVersion() }) : undefined;
     let status;
     try {
-      status = await collectStatus(settings, now, (m) => logger.warn(m), store?.certificates);
+      const batch = store ? batchReads(store.certificates) : undefined;
+      status =
+        store?.specs && batch
+          ? await collectStoreStatus(settings, { location: store.location, certificates: batch, specs: store.specs }, { now, names, warn })
+          : await collectStatus(settings, now, warn, store?.certificates, names);
     } finally {
       await store?.close();
     }
+    const unresolved = status.unresolved ?? [];
     // Nothing configured and nothing orphaned to show: the "no managed certificates" error.
-    if (status.certificates.length === 0 && status.orphaned.length === 0) selectCertificates(settings, []);
+    if (status.certificates.length === 0 && status.orphaned.length === 0 && unresolved.length === 0) {
+      if (status.store !== undefined) throw new UsageError(`no managed certificates in the store at ${status.store}`, 'certfleet apply stores the certificates of a config (its `certificates:` and certificates.d/)');
+      selectCertificates(settings, []);
+    }
     await writeOutput(renderStatus(status, format), undefined);
-    return ExitCode.ok;
+    // A spec this runner cannot resolve: status is incomplete for it (exit 3, a partial result), as renew here fails it.
+    return unresolved.length > 0 ? ExitCode.partial : ExitCode.ok;
   }
 
   if (command === 'account') {

@@ -68,9 +68,14 @@ export function defineRenewCommands(program: Command): void {
     .option('--lock-wait <duration>', 'how long to wait for another run holding the state directory (default 10s)')
     .action((name: string, _o, command: Command) => action('remove', [name], command));
 
-  stateOptions(program.command('status').description('each managed certificate: serial, expiry, next renewal time and why (reads local state only)'))
+  stateOptions(
+    program
+      .command('status')
+      .description('each managed certificate: serial, expiry, next renewal time and why (reads local state only)')
+      .argument('[names...]', 'only these managed certificates'),
+  )
     .option('--as-of <date>', 'compute next renewals as of this date')
-    .action((_o, command: Command) => action('status', [], command));
+    .action((names: string[], _o, command: Command) => action('status', [names], command));
 
   stateOptions(
     program

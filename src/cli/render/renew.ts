@@ -66,8 +66,17 @@ export function renderStatus(status: StatusResult, format: 'table' | 'json'): st
     const kept = c.keptFiles.map((k) => `  kept as found: ${k.path} (${k.type === 'symlink' ? 'a link' : 'a file'}, in ${k.keptIn})`);
     return [`${c.name} (${c.domains.join(', ')}): ${cert}`, ...details.map((d) => `  ${d}`), ...warnings.map((w) => `  ! ${w}`), ...kept];
   });
+  const unresolved = status.unresolved ?? [];
+  if (unresolved.length > 0) {
+    lines.push(`cannot be resolved on this runner, so not renewed by it (${unresolved.length}):`);
+    for (const u of unresolved) {
+      const left = u.daysLeft === null ? '' : u.daysLeft < 0 ? `, expired ${-u.daysLeft} day(s) ago` : `, ${u.daysLeft} day(s) left`;
+      const cert = u.serialNumber ? `serial ${u.serialNumber}, expires ${u.notAfter}${left}` : 'no certificate yet';
+      lines.push(`  ${u.name} (${cert}): ${u.error}`);
+    }
+  }
   if (status.orphaned.length > 0) {
-    lines.push(`orphaned: in the state directory but not in the config, so no longer renewed:`);
+    lines.push(status.store === undefined ? `orphaned: in the state directory but not in the config, so no longer renewed:` : `orphaned: state in the store that no spec names, so no longer renewed:`);
     for (const o of status.orphaned) {
       const cert = o.serialNumber ? `serial ${o.serialNumber}, expires ${o.notAfter}` : 'no certificate';
       lines.push(`  ${o.name} (${cert}): \`${o.removeCommand}\` removes it (its deployed files stay as plain files)`);

@@ -9,7 +9,7 @@
  * Every write given a fence checks the lease token in the same statement or transaction and throws
  * LeaseLostError when the certificate was taken over.
  */
-import type { CertificateRecords, CertificateState, Fence, IssuedVersion, Schedule, VersionFiles } from '../ports.js';
+import type { CertificateRecords, CertificateState, CertificateStatusFacts, Fence, IssuedVersion, Schedule, VersionFiles } from '../ports.js';
 import type { Db } from './db.js';
 import { timestamp } from './db.js';
 import { decryptPrivateKey, encryptPrivateKey, type KeyOwner, type Keyring } from './encryption.js';
@@ -210,6 +210,33 @@ export class PostgresCertificates implements CertificateRecords {
       await client.query('DELETE FROM versions WHERE certificate = $1', [name]);
     });
   }
+
+  /**
+   * ports.ts `CertificateBatchReads`: state, schedule, the current version's metadata and cert.pem,
+   * and the number of versions of many certificates in one statement (status and the metrics read
+   * a fleet a page at a time). No key column is selected: nothing here can decrypt one.
+   */
+  async statusPage(names: readonly string[], onCorrupt: (message: string) => void): Promise<Map<string, CertificateStatusFacts>> {
+    if (names.length === 0) return new Map();
+    const { rows } = await this.db.query<{ name: string; state: unknown; schedule: Schedule | null; meta: IssuedVersion | null; cert_pem: string | null; versions: string }>(
+      `SELECT c.name, c.state, CASE WHEN c.archived_at IS NULL AND c.next_check_at IS NOT NULL THEN c.schedule END AS schedule, v.meta, v.cert_pem,
+              (SELECT count(*) FROM versions w WHERE w.certificate = c.name) AS versions
+         FROM certificates c LEFT JOIN versions v ON v.certificate = c.name AND v.id = c.current_version
+        WHERE c.name = ANY($1::text[])`,
+      [names],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.name,
+        {
+          state: stateDocument(r.state, () => onCorrupt(`the state of ${r.name} in the database is unreadable (not a certfleet state document, schemaVersion 1); the next renew rebuilds it`)),
+          current: r.meta === null || r.cert_pem === null ? undefined : { version: r.meta, certPem: r.cert_pem },
+          versions: Number(r.versions),
+          schedule: r.schedule ?? undefined,
+        },
+      ]),
+    );
+  }
 }
 
 function versionOwner(name: string, id: string): KeyOwner {
@@ -218,4 +245,12 @@ function versionOwner(name: string, id: string): KeyOwner {
 
 function isEmptyObject(value: unknown): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
+}
+
+/** The state column as the core's document: empty is fresh; anything certfleet did not write is reported and read as fresh (as `readState`). */
+function stateDocument(state: unknown, corrupt: () => void): CertificateState {
+  if (state === undefined || state === null || isEmptyObject(state)) return { schemaVersion: 1 };
+  if (typeof state === 'object' && !Array.isArray(state) && (state as { schemaVersion?: unknown }).schemaVersion === 1) return state as CertificateState;
+  corrupt();
+  return { schemaVersion: 1 };
 }

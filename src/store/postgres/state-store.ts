@@ -6,7 +6,7 @@
  */
 import { PostgresSpecs } from './specs.js';
 import type { Logger } from '../../logger.js';
-import type { StateStore } from '../ports.js';
+import type { ChangeListener, StateStore } from '../ports.js';
 import { PostgresAccounts } from './accounts.js';
 import { PostgresRateBudget } from './budget.js';
 import { PostgresCertificates } from './certificates.js';
@@ -17,6 +17,7 @@ import { Db } from './db.js';
 import type { Keyring } from './encryption.js';
 import { PostgresLeases } from './leases.js';
 import { checkSchema } from './migrations.js';
+import { listenOn } from './notifications.js';
 import { PostgresRunRecords } from './run-records.js';
 
 export interface PostgresStateStoreOptions extends PoolOptions {
@@ -87,5 +88,15 @@ export class PostgresStateStore implements StateStore {
        UNION (SELECT key_id FROM versions WHERE key_id IS NOT NULL LIMIT 1)`,
     );
     return rows.map((r) => r.key_id);
+  }
+
+  /** ports.ts `ChangeFeed`: LISTEN on a connection of its own to the pool's server (notifications.ts). */
+  listen(channel: string, listener: ChangeListener, logger: Logger): Promise<{ close(): Promise<void> }> {
+    const { connectionString, connectionTimeoutMillis } = this.connection.pool.options;
+    return listenOn(channel, listener, {
+      client: { connectionString, application_name: 'certfleet-listen', keepAlive: true, ...(connectionTimeoutMillis !== undefined ? { connectionTimeoutMillis } : {}) },
+      server: this.connection.server,
+      logger,
+    });
   }
 }
