@@ -26,6 +26,12 @@ export const CERTIFICATES_DIR = 'certificates.d';
 /** One certificate entry as written, and where: what a message names and what its relative paths are relative to. */
 export interface CertificateEntry {
   entry: ManagedCertificateConfig;
+  /**
+   * The entry as written in the file, before the schema's defaults and conversions: what the
+   * shared store keeps (`certfleet apply`), so any certfleet version checks it again with its own
+   * schema (a parsed entry does not parse again: a default timeout of 10000 ms is no duration).
+   */
+  written: unknown;
   /** The directory of the file that holds it (relative paths in the entry are relative to it). */
   baseDir: string;
   /** `certificates[3] (www)`, or `certificates.d/web.yaml: certificates[3] (www)`. */
@@ -60,6 +66,8 @@ export interface SpecSourceOptions {
   /** What the main file's relative paths are relative to (its directory, or the working directory without one). */
   baseDir: string;
   resolve: (entry: CertificateEntry) => Promise<ManagedCertificate>;
+  /** The main file's `certificates` as written (the parsed ones stand in when not given). */
+  writtenCertificates?: readonly unknown[];
 }
 
 /** A certificates.d file: either shape, nothing else beside `certificates`. */
@@ -74,7 +82,9 @@ const READ_AHEAD = 4;
 export async function openSpecSource(options: SpecSourceOptions): Promise<SpecSource> {
   const { config, configFile, baseDir } = options;
   const inlineFile = configFile ?? baseDir;
-  const inline = (config.certificates ?? []).map((entry, i): CertificateEntry => ({ entry, baseDir, where: `certificates[${i}] (${entry.name})`, file: inlineFile }));
+  const inline = (config.certificates ?? []).map(
+    (entry, i): CertificateEntry => ({ entry, written: options.writtenCertificates?.[i] ?? entry, baseDir, where: `certificates[${i}] (${entry.name})`, file: inlineFile }),
+  );
   const files = configFile ? await listCertificateFiles(join(dirname(configFile), CERTIFICATES_DIR)) : [];
   const shown = (file: string) => relative(baseDir, file);
   /**
@@ -144,9 +154,10 @@ export function parseCertificateFile(text: string, file: string, shown: string):
     throw new ConfigError(`invalid config file ${file}: (top level): a list of certificates, or { certificates: [...] }, not a ${typeof raw}`);
   }
   // One shape to validate, so a list's problems read `certificates[3] (www).deploy.key` as the main file's do.
-  const { certificates } = validateConfigFile(fileSchema, Array.isArray(raw) ? { certificates: raw } : raw, file);
+  const shape = Array.isArray(raw) ? { certificates: raw as unknown[] } : (raw as { certificates: unknown[] });
+  const { certificates } = validateConfigFile(fileSchema, shape, file);
   const baseDir = dirname(file);
-  return certificates.map((entry, i) => ({ entry, baseDir, where: `${shown}: certificates[${i}] (${entry.name})`, file }));
+  return certificates.map((entry, i) => ({ entry, written: shape.certificates[i], baseDir, where: `${shown}: certificates[${i}] (${entry.name})`, file }));
 }
 
 /**
@@ -159,7 +170,7 @@ export function checkedEntry(stored: { entry: unknown; baseDir: string; where: s
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`${stored.where}: as stored: ${issuePath(issue.path.slice(1))}: ${issue.message}`, 'apply the config again with this version of certfleet (certfleet apply)');
   }
-  return { entry: parsed.data[0]!, baseDir: stored.baseDir, where: stored.where, file: stored.file };
+  return { entry: parsed.data[0]!, written: stored.entry, baseDir: stored.baseDir, where: stored.where, file: stored.file };
 }
 
 function parseYaml(text: string, file: string): unknown {

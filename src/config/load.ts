@@ -28,6 +28,8 @@ export const configSearchPlaces = [
 
 export interface LoadedConfig {
   config: CertfleetConfig;
+  /** The file's content as written, before the schema's defaults and conversions (the shared store keeps certificates so). */
+  written?: unknown;
   /** Absolute path of the file, or undefined when none was found. */
   filePath: string | undefined;
 }
@@ -44,7 +46,7 @@ export async function loadConfig(cwd: string, explicitPath?: string): Promise<Lo
     throw new ConfigError(`cannot read config file ${explicitPath ?? ''}: ${e.message}`.replace('  ', ' '), undefined, err);
   }
   if (!found || found.isEmpty) return { config: {}, filePath: found?.filepath };
-  return { config: validateConfig(found.config, found.filepath), filePath: found.filepath };
+  return { config: validateConfig(found.config, found.filepath), written: found.config, filePath: found.filepath };
 }
 
 /** At most this many problems are listed; the rest are counted. */

@@ -40,6 +40,8 @@ export interface RenewResolveContext {
    * one by one through `specs` (a run on the shared store resolves only those it claims).
    */
   lazyCertificates?: boolean;
+  /** The config file as written (LoadedConfig.written): the shared store keeps its certificates so. */
+  written?: unknown;
 }
 
 export async function resolveRenewSettings(config: CertfleetConfig, ctx: RenewResolveContext): Promise<RenewSettings> {
@@ -63,7 +65,8 @@ export async function resolveRenewSettings(config: CertfleetConfig, ctx: RenewRe
   // what it claims) asks the settings, whose store --store URL may have set after this returned.
   const late: { settings?: RenewSettings } = {};
   const sharedStore = () => (late.settings ? late.settings.store !== undefined : store !== undefined);
-  const specs = await openSpecSource({ config, configFile: ctx.configFile, baseDir: base, resolve: (e) => resolveCertificate(e, globalAcme, ctx, programs, sharedStore()) });
+  const written = (ctx.written as { certificates?: unknown } | undefined)?.certificates;
+  const specs = await openSpecSource({ config, configFile: ctx.configFile, baseDir: base, ...(Array.isArray(written) ? { writtenCertificates: written } : {}), resolve: (e) => resolveCertificate(e, globalAcme, ctx, programs, sharedStore()) });
   const certificates = ctx.lazyCertificates ? [] : await resolveAll(specs);
   const defaultCa = config.acme ? resolveCa(config.acme, 'acme', ctx, abs) : undefined;
   const leaseTtlMs = config.store?.leaseTtl ? parseDuration(config.store.leaseTtl) : undefined;

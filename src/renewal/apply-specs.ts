@@ -56,7 +56,8 @@ function* batches(entries: readonly CertificateEntry[]): Iterable<StoredSpec[]> 
 
 function toStored(e: CertificateEntry): StoredSpec {
   refuseInlineSecrets(e);
-  return { name: e.entry.name, entry: e.entry as unknown as Record<string, unknown>, baseDir: e.baseDir, where: e.where, file: e.file };
+  // As written: each runner checks it again with its own schema (checkedEntry) and applies the defaults itself.
+  return { name: e.entry.name, entry: e.written as Record<string, unknown>, baseDir: e.baseDir, where: e.where, file: e.file };
 }
 
 /** The secrets a certificate entry can hold inline (each also has an Env and a File form). */

@@ -42,6 +42,7 @@ export async function loadManagedSettings(
     cwd: process.cwd(),
     env: process.env,
     configFile: loaded.filePath,
+    written: loaded.written,
     ...(typeof flags.stateDir === 'string' ? { stateDirFlag: flags.stateDir } : {}),
     defaultStateDir: defaultStateDir(),
     staging,

@@ -306,7 +306,7 @@ describe('fingerprint', () => {
 describe('checkedEntry (an entry read back from the shared store)', () => {
   it('passes an entry the schema takes, with its place', () => {
     const stored = { entry: cert('www'), baseDir: '/etc/certfleet/certificates.d', where: 'certificates.d/web.yaml: certificates[0] (www)', file: '/etc/certfleet/certificates.d/web.yaml' };
-    expect(checkedEntry(stored)).toEqual(stored);
+    expect(checkedEntry(stored)).toEqual({ ...stored, written: stored.entry });
   });
 
   it('refuses one it does not take, naming the place and the key', () => {
