@@ -127,12 +127,13 @@ describe('examples/renew: the systemd unit and the example config', () => {
     expect(r.status).toBe(0);
   });
 
-  it('examples/shared-store: systemd-analyze verify accepts the agent service and timer without a warning', () => {
+  it('examples/shared-store: systemd-analyze verify accepts the agent units (timer and service forms) without a warning', () => {
     const shared = new URL('../../examples/shared-store/', import.meta.url).pathname;
-    const units = Object.fromEntries(['certfleet-agent.service', 'certfleet-agent.timer'].map((n) => [n, readFileSync(join(shared, n), 'utf8')]));
-    const r = verify(units);
-    expect(r.output).toBe('');
-    expect(r.status).toBe(0);
+    for (const names of [['certfleet-agent.service', 'certfleet-agent.timer'], ['certfleet-agent-service.service']]) {
+      const r = verify(Object.fromEntries(names.map((n) => [n, readFileSync(join(shared, n), 'utf8')])));
+      expect(r.output, names.join(' ')).toBe('');
+      expect(r.status).toBe(0);
+    }
   });
 
   it('systemd-analyze verify complains about a broken unit (so the check above can fail)', () => {

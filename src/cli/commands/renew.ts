@@ -71,7 +71,7 @@ export function defineRenewCommands(program: Command): void {
   stateOptions(
     program
       .command('status')
-      .description('each managed certificate: serial, expiry, next renewal time and why (reads local state only)')
+      .description('each managed certificate: serial, expiry, next renewal time and why (from the state directory, or the shared store)')
       .argument('[names...]', 'only these managed certificates'),
   )
     .option('--as-of <date>', 'compute next renewals as of this date')
