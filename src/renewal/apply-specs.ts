@@ -26,9 +26,13 @@ export interface ApplyResult extends ApplySummary {
 /** Batches of at most this many specs go to the store: memory is bounded by the largest file and this. */
 const BATCH = 1_000;
 
-export async function applySpecs(settings: Pick<RenewSettings, 'specs' | 'policy' | 'defaultCa'>, records: SpecRecords, options: { dryRun: boolean; appliedBy: string }): Promise<ApplyResult> {
+export async function applySpecs(
+  settings: Pick<RenewSettings, 'specs' | 'policy' | 'defaultCa'>,
+  records: SpecRecords,
+  options: { dryRun: boolean; appliedBy: string; fingerprint?: string },
+): Promise<ApplyResult> {
   const source = settings.specs;
-  const fingerprint = await source.fingerprint();
+  const fingerprint = options.fingerprint ?? (await source.fingerprint());
   const summary = await records.apply(storedSpecs(source), { fingerprint, sharedHash: sharedHash(settings), appliedBy: options.appliedBy, dryRun: options.dryRun });
   return { ...summary, fingerprint, files: source.files.length + (source.inline.length > 0 ? 1 : 0), dryRun: options.dryRun };
 }
@@ -41,8 +45,10 @@ export async function applySpecs(settings: Pick<RenewSettings, 'specs' | 'policy
 export async function applyIfChanged(settings: Pick<RenewSettings, 'specs' | 'policy' | 'defaultCa'>, records: SpecRecords, appliedBy: string): Promise<ApplyResult | undefined> {
   const source = settings.specs;
   if (source.inline.length === 0 && source.files.length === 0) return undefined;
-  if ((await records.appliedFingerprint()) === (await source.fingerprint())) return undefined;
-  return applySpecs(settings, records, { dryRun: false, appliedBy });
+  // The files are hashed once: 100,000 specs are some 30 MB of bytes.
+  const fingerprint = await source.fingerprint();
+  if ((await records.appliedFingerprint()) === fingerprint) return undefined;
+  return applySpecs(settings, records, { dryRun: false, appliedBy, fingerprint });
 }
 
 async function* storedSpecs(source: SpecSource): AsyncIterable<StoredSpec[]> {

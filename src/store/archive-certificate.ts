@@ -24,11 +24,6 @@ export interface CertificateArchive {
   archiveState(fence: Fence): Promise<void>;
 }
 
-/** A store whose certificate records can archive one under another name (the shared store's). */
-interface ArchivingRecords {
-  archive(name: string, archivedName: string, fence: Fence): Promise<void>;
-}
-
 /** `stamp`: the removal's time (`20260301T120000Z`), which makes the archive's name unique. */
 export function certificateArchive(store: StateStore, stateDir: string, name: string, stamp: string): CertificateArchive {
   const hostDir = join(stateDir, 'removed', `${name}-${stamp}`);
@@ -42,9 +37,9 @@ export function certificateArchive(store: StateStore, stateDir: string, name: st
       archiveState: () => rename(join(store.location, 'certificates', name), join(hostDir, 'state')),
     };
   }
-  const records = store.certificates as Partial<ArchivingRecords>;
+  const records = store.certificates;
   const archive = records.archive;
-  if (typeof archive !== 'function') throw new Error(`the ${store.kind} store cannot archive a certificate`);
+  if (archive === undefined) throw new Error(`the ${store.kind} store cannot archive a certificate`);
   const archivedName = `${name}/removed-${stamp}`;
   return {
     location: `${store.location} (as ${archivedName})`,

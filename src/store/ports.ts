@@ -63,6 +63,12 @@ export interface CertificateRecords {
   schedules(): Promise<Map<string, Schedule>>;
   /** Record what renew decided for a certificate whose state is as last loaded or saved. */
   setSchedule(name: string, schedule: Schedule, fence?: Fence): Promise<void>;
+  /**
+   * Move a certificate's whole state (versions and keys) to the archived certificate `archivedName`
+   * (`certfleet remove` on the shared store). The file store has no such method: it moves the
+   * certificate's directory (archive-certificate.ts).
+   */
+  archive?(name: string, archivedName: string, fence: Fence): Promise<void>;
 }
 
 /** ACME accounts: one per CA directory URL. The key is the account; it is never overwritten. */
