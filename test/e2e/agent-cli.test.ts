@@ -9,34 +9,27 @@
  * The runner orders a certificate with hosts and deploys nothing itself (the deploy paths are
  * absolute, /srv/tls, and must stay untouched on this machine).
  */
-import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { AgentResult } from '../../src/fleet/agent.js';
 import type { RenewRunResult } from '../../src/renewal/run.js';
 import { runCli } from '../helpers/cli.js';
-import { startPebble, type RunningPebble } from '../helpers/pebble.js';
-import { tempDir } from '../helpers/pki.js';
-import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { queryDatabase, startStoreAndCa, stopStoreAndCa } from '../helpers/store-and-ca.js';
+import type { RunningPebble } from '../helpers/pebble.js';
+import type { RunningPostgres } from '../helpers/postgres.js';
 
 let pebble: RunningPebble;
 let postgres: RunningPostgres;
 let dir: string;
 
 beforeAll(async () => {
-  [pebble, postgres] = await Promise.all([startPebble(), startPostgres()]);
-  dir = tempDir('certfleet-agent-');
-  writeFileSync(join(dir, 'pebble-https-ca.pem'), pebble.caBundle);
-  writeFileSync(join(dir, 'store.key'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  ({ pebble, postgres, dir } = await startStoreAndCa('certfleet-agent-'));
 }, 60_000);
 
-afterAll(async () => {
-  await postgres?.stop();
-  await pebble?.stop();
-});
+afterAll(() => stopStoreAndCa({ pebble, postgres }));
 
 /** The same deploy section on every host: paths under each agent's --root; the reload fails where the root holds `reload-fails`. */
 const deploy = {
@@ -79,15 +72,7 @@ const agent = (config: string, database: string, name: string, format: 'json' | 
   return cli(config, database, ['agent', '--once', '--host', name, '--root', h.root, '--state-dir', h.state, '--format', format]);
 };
 
-async function query<T extends object>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const query = queryDatabase;
 
 /** What the host serves from its root: the serial (upper-case hex, as X509Certificate gives it), checked against the key beside it. */
 function served(name: string): string {

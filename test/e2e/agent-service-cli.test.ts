@@ -6,29 +6,25 @@
  * deploys the next version too; /metrics answers and passes promtool; SIGTERM ends it with 0.
  */
 import { spawnSync } from 'node:child_process';
-import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { RenewRunResult } from '../../src/renewal/run.js';
 import { runCli } from '../helpers/cli.js';
+import { queryDatabase, startStoreAndCa } from '../helpers/store-and-ca.js';
 import { endAll, startCli, waitUntil } from '../helpers/cli-process.js';
-import { startPebble, type RunningPebble } from '../helpers/pebble.js';
-import { tempDir } from '../helpers/pki.js';
+import type { RunningPebble } from '../helpers/pebble.js';
 import { freeTcpPort } from '../helpers/ports.js';
-import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import type { RunningPostgres } from '../helpers/postgres.js';
 
 let pebble: RunningPebble;
 let postgres: RunningPostgres;
 let dir: string;
 
 beforeAll(async () => {
-  [pebble, postgres] = await Promise.all([startPebble(), startPostgres()]);
-  dir = tempDir('certfleet-agent-service-');
-  writeFileSync(join(dir, 'pebble-https-ca.pem'), pebble.caBundle);
-  writeFileSync(join(dir, 'store.key'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  ({ pebble, postgres, dir } = await startStoreAndCa('certfleet-agent-service-'));
 }, 60_000);
 
 afterAll(async () => {
@@ -53,15 +49,7 @@ function configDir(): string {
   return join(home, 'certfleet.config.yaml');
 }
 
-async function query<T extends object>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const query = queryDatabase;
 
 function promtool(text: string): { status: number | null; output: string } {
   const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });

@@ -4,7 +4,6 @@
  * nothing), an inline secret refused, a renew applying an edited config by itself, and a runner
  * whose config has no certificates renewing what was applied.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -13,25 +12,19 @@ import { stringify } from 'yaml';
 import type { ApplyResult } from '../../src/renewal/apply-specs.js';
 import type { RenewRunResult } from '../../src/renewal/run.js';
 import { runCli } from '../helpers/cli.js';
-import { startPebble, type RunningPebble } from '../helpers/pebble.js';
-import { tempDir } from '../helpers/pki.js';
-import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { startStoreAndCa, stopStoreAndCa } from '../helpers/store-and-ca.js';
+import type { RunningPebble } from '../helpers/pebble.js';
+import type { RunningPostgres } from '../helpers/postgres.js';
 
 let pebble: RunningPebble;
 let postgres: RunningPostgres;
 let dir: string;
 
 beforeAll(async () => {
-  [pebble, postgres] = await Promise.all([startPebble(), startPostgres()]);
-  dir = tempDir('certfleet-apply-');
-  writeFileSync(join(dir, 'pebble-https-ca.pem'), pebble.caBundle);
-  writeFileSync(join(dir, 'store.key'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  ({ pebble, postgres, dir } = await startStoreAndCa('certfleet-apply-'));
 }, 60_000);
 
-afterAll(async () => {
-  await postgres?.stop();
-  await pebble?.stop();
-});
+afterAll(() => stopStoreAndCa({ pebble, postgres }));
 
 function entry(name: string, extra: object = {}) {
   return { name, domains: [`${name}.example.test`], challenge: { type: 'http-01', standalone: { port: pebble.httpPort, address: '127.0.0.1' } }, ...extra };

@@ -4,7 +4,6 @@
  * private key stored encrypted, the next renew finds it not due in the database, and a database
  * nobody migrated is a clear error naming `certfleet store migrate`.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -14,9 +13,9 @@ import { parseFileContent } from '../../src/inventory/sources/file-content.js';
 import type { RenewRunResult } from '../../src/renewal/run.js';
 import { SCHEMA_VERSION } from '../../src/store/postgres/migrations.js';
 import { runCli } from '../helpers/cli.js';
-import { startPebble, type RunningPebble } from '../helpers/pebble.js';
-import { tempDir } from '../helpers/pki.js';
-import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { queryDatabase, startStoreAndCa, stopStoreAndCa } from '../helpers/store-and-ca.js';
+import type { RunningPebble } from '../helpers/pebble.js';
+import type { RunningPostgres } from '../helpers/postgres.js';
 
 let pebble: RunningPebble;
 let postgres: RunningPostgres;
@@ -48,15 +47,7 @@ function writeConfig(name: string): string {
 const cli = (config: string, database: string, args: string[]) =>
   runCli(['--config', config, ...args], { env: { CERTFLEET_TEST_DB: database }, timeoutMs: 60_000 });
 
-async function query<T extends object>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const query = queryDatabase;
 
 /** Every row of every table in the database, as text (bytea columns as hex). */
 async function everyRow(url: string): Promise<string> {
@@ -76,16 +67,10 @@ async function everyRow(url: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  [pebble, postgres] = await Promise.all([startPebble(), startPostgres()]);
-  dir = tempDir('certfleet-renew-postgres-');
-  writeFileSync(join(dir, 'pebble-https-ca.pem'), pebble.caBundle);
-  writeFileSync(join(dir, 'store.key'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  ({ pebble, postgres, dir } = await startStoreAndCa('certfleet-renew-postgres-'));
 }, 60_000);
 
-afterAll(async () => {
-  await postgres?.stop();
-  await pebble?.stop();
-});
+afterAll(() => stopStoreAndCa({ pebble, postgres }));
 
 describe('renew with a PostgreSQL store', () => {
   it('store migrate, then renew issues with the key stored encrypted; the next renew is not due', async () => {

@@ -13,25 +13,19 @@ import { stringify } from 'yaml';
 import type { RenewRunResult } from '../../src/renewal/run.js';
 import type { StatusResult } from '../../src/renewal/status.js';
 import { runCli } from '../helpers/cli.js';
-import { startPebble, type RunningPebble } from '../helpers/pebble.js';
-import { tempDir } from '../helpers/pki.js';
-import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { startStoreAndCa, stopStoreAndCa } from '../helpers/store-and-ca.js';
+import type { RunningPebble } from '../helpers/pebble.js';
+import type { RunningPostgres } from '../helpers/postgres.js';
 
 let pebble: RunningPebble;
 let postgres: RunningPostgres;
 let dir: string;
 
 beforeAll(async () => {
-  [pebble, postgres] = await Promise.all([startPebble(), startPostgres()]);
-  dir = tempDir('certfleet-status-pg-');
-  writeFileSync(join(dir, 'pebble-https-ca.pem'), pebble.caBundle);
-  writeFileSync(join(dir, 'store.key'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  ({ pebble, postgres, dir } = await startStoreAndCa('certfleet-status-pg-'));
 }, 60_000);
 
-afterAll(async () => {
-  await postgres?.stop();
-  await pebble?.stop();
-});
+afterAll(() => stopStoreAndCa({ pebble, postgres }));
 
 function entry(name: string, extra: object = {}) {
   return { name, domains: [`${name}.example.test`], challenge: { type: 'http-01', standalone: { port: pebble.httpPort, address: '127.0.0.1' } }, ...extra };

@@ -1,0 +1,43 @@
+/**
+ * What the PostgreSQL-store e2e tests start: Pebble and a throwaway PostgreSQL, and a temp dir with
+ * Pebble's HTTPS CA (`pebble-https-ca.pem`) and a store encryption key (`store.key`, 0600) that
+ * their configs name. One query helper for looking at the database from the test.
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startPebble, type RunningPebble } from './pebble.js';
+import { tempDir } from './pki.js';
+import { startPostgres, type RunningPostgres } from './postgres.js';
+
+export interface StoreAndCa {
+  pebble: RunningPebble;
+  postgres: RunningPostgres;
+  /** Holds pebble-https-ca.pem and store.key. */
+  dir: string;
+}
+
+export async function startStoreAndCa(prefix: string): Promise<StoreAndCa> {
+  const [pebble, postgres] = await Promise.all([startPebble(), startPostgres()]);
+  const dir = tempDir(prefix);
+  writeFileSync(join(dir, 'pebble-https-ca.pem'), pebble.caBundle);
+  writeFileSync(join(dir, 'store.key'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  return { pebble, postgres, dir };
+}
+
+export async function stopStoreAndCa(parts: Partial<StoreAndCa>): Promise<void> {
+  await parts.postgres?.stop();
+  await parts.pebble?.stop();
+}
+
+/** One statement on its own connection: the rows. */
+export async function queryDatabase<T extends object>(url: string, sql: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
