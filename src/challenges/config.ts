@@ -2,6 +2,7 @@
  * The `challenge:` entry of a managed certificate, as the config file writes it:
  *   { type: http-01, webroot: DIR }
  *   { type: http-01, standalone: { port?: 80, address?: all } }
+ *   { type: http-01, agents: true }   (the shared store's answer, served by every host's agent)
  *   { type: tls-alpn-01, port?: 443, address?: all }
  *   { type: dns-01, provider: rfc2136, server: HOST[:PORT], zone?, tsig?: { name, algorithm?, secret | secretEnv | secretFile }, ttl?, ... }
  *   { type: dns-01, provider: exec, command: [argv...], timeout?, propagation?: true, server? | resolver?, ... }
@@ -65,9 +66,14 @@ const http01Schema = z
         address: address.optional(),
       })
       .optional(),
+    /**
+     * The runner puts the answer in the shared store (store.postgres); the agents of the hosts the
+     * name points at serve it (`certfleet agent --http-01-listen`), so any runner can order.
+     */
+    agents: z.literal(true).optional(),
   })
-  .refine((c) => (c.webroot === undefined) !== (c.standalone === undefined), {
-    message: 'http-01 takes either webroot: DIR or standalone: { port }',
+  .refine((c) => [c.webroot, c.standalone, c.agents].filter((v) => v !== undefined).length === 1, {
+    message: 'http-01 takes exactly one of webroot: DIR, standalone: { port } or agents: true',
   });
 
 const tlsAlpn01Schema = z.strictObject({
@@ -137,6 +143,21 @@ export interface ResolvedTsig {
 export type ResolvedRfc2136Config = Omit<Rfc2136Config, 'tsig'> & { tsig?: ResolvedTsig };
 /** A challenge config whose TSIG secret (if any) has been read: what createSolver() takes. */
 export type ResolvedChallengeConfig = Http01Config | TlsAlpn01Config | ExecDnsConfig | ResolvedRfc2136Config;
+
+/**
+ * `agents: true` is answered by the agents of the spec's hosts from the shared store: without
+ * store.postgres there is no store they share, and without hosts no agent answers for the names.
+ * `where` names the certificate in messages (e.g. `certificates[2] (web)`).
+ */
+export function checkAgentsChallenge(challenge: ChallengeConfig, spec: { hosts?: readonly string[] | undefined; sharedStore: boolean }, where: string): void {
+  if (challenge.type !== 'http-01' || challenge.agents !== true) return;
+  if (!spec.sharedStore) {
+    throw new ConfigError(`${where}.challenge: http-01 with agents: true needs store.postgres: the agents serve the answers from the shared store`, 'configure store.postgres, or use webroot: or standalone: on the host that runs renew');
+  }
+  if (spec.hosts === undefined) {
+    throw new ConfigError(`${where}.challenge: http-01 with agents: true needs hosts: the agents of those hosts answer the CA`, 'name in hosts: the hosts the domains point at (each runs certfleet agent --http-01-listen), or use webroot: or standalone:');
+  }
+}
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
 

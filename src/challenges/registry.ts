@@ -8,10 +8,13 @@ import { ExecDnsSolver } from './dns-01/exec.js';
 import { Rfc2136Solver } from './dns-01/rfc2136.js';
 import type { SystemResolvers } from './dns/resolvers.js';
 import type { DnsServer } from './dns/transport.js';
+import { AgentsHttpSolver } from './http-01/agents.js';
 import { StandaloneHttpSolver } from './http-01/standalone.js';
 import { WebrootSolver } from './http-01/webroot.js';
 import { TlsAlpnSolver } from './tls-alpn-01/standalone.js';
 import type { ChallengeSolver } from './types.js';
+import { ConfigError } from '../errors.js';
+import type { ChallengeTokens } from '../store/ports.js';
 
 export interface SolverDeps {
   /** Environment exec hooks start from (the CLI passes process.env); default: none but CERTFLEET_*. */
@@ -20,11 +23,14 @@ export interface SolverDeps {
   certificateName?: string;
   /** Where dns-01 exec finds the system resolvers when the config names none (default: /etc/resolv.conf). */
   systemResolvers?: SystemResolvers;
+  /** The shared store's challenge answers (http-01 `agents: true` puts its answers there). */
+  challengeTokens?: ChallengeTokens;
 }
 
 interface SolverConfigs {
   'http-01/webroot': Http01Config & { webroot: string };
   'http-01/standalone': Http01Config & { standalone: NonNullable<Http01Config['standalone']> };
+  'http-01/agents': Http01Config & { agents: true };
   'tls-alpn-01': TlsAlpn01Config;
   'dns-01/rfc2136': ResolvedRfc2136Config;
   'dns-01/exec': ExecDnsConfig;
@@ -41,6 +47,11 @@ function server(value: string): DnsServer {
 export const solverFactories: { [K in SolverKind]: (config: SolverConfigs[K], deps: SolverDeps) => ChallengeSolver } = {
   'http-01/webroot': (config) => new WebrootSolver({ webroot: config.webroot }),
   'http-01/standalone': (config) => new StandaloneHttpSolver({ port: config.standalone.port, address: config.standalone.address }),
+  'http-01/agents': (_config, deps) => {
+    // Config resolution already refused `agents` without store.postgres; this is the caller's slip.
+    if (!deps.challengeTokens) throw new ConfigError('http-01 with agents: true needs the shared store (store.postgres): the agents read the answers from it');
+    return new AgentsHttpSolver({ tokens: deps.challengeTokens });
+  },
   'tls-alpn-01': (config) => new TlsAlpnSolver({ port: config.port, address: config.address }),
   'dns-01/rfc2136': (config) =>
     new Rfc2136Solver({
@@ -74,7 +85,7 @@ export const solverFactories: { [K in SolverKind]: (config: SolverConfigs[K], de
 export function solverKind(config: ResolvedChallengeConfig): SolverKind {
   switch (config.type) {
     case 'http-01':
-      return config.webroot !== undefined ? 'http-01/webroot' : 'http-01/standalone';
+      return config.webroot !== undefined ? 'http-01/webroot' : config.agents ? 'http-01/agents' : 'http-01/standalone';
     case 'tls-alpn-01':
       return 'tls-alpn-01';
     case 'dns-01':

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isCaPreset, resolveDirectoryUrl, stagingPresets } from '../acme/index.js';
-import { resolveChallengeSecrets } from '../challenges/config.js';
+import { checkAgentsChallenge, resolveChallengeSecrets } from '../challenges/config.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { parseEndpointSpec } from '../inventory/sources/endpoint-spec.js';
 import { defaultRenewalPolicy, DAY_MS } from '../renewal/decision.js';
@@ -116,6 +116,7 @@ async function resolveCertificate(
     if (!sharedStore) throw new ConfigError(`${where}: hosts needs store.postgres: agents read the shared store`, 'configure store.postgres, or leave hosts out to deploy on the host that runs renew');
     if (entry.deploy === undefined) throw new ConfigError(`${where}: hosts names the hosts whose agents deploy it, but it has no deploy section`, 'add deploy (the paths and commands each host uses), or leave hosts out');
   }
+  checkAgentsChallenge(entry.challenge, { hosts: entry.hosts, sharedStore }, where);
   const ca = resolveCa({ ...globalAcme, ...(entry.acme ? acmeWithAbsolutePaths(entry.acme, abs) : {}) } as Partial<AcmeSection>, where, ctx, abs);
   const challengeConfig = entry.challenge.type === 'http-01' && entry.challenge.webroot ? { ...entry.challenge, webroot: abs(entry.challenge.webroot) } : entry.challenge;
   const challenge = await resolveChallengeSecrets(challengeConfig, ctx.env, (p) => readFile(abs(p), 'utf8'), `${where}.challenge`);

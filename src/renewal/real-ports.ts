@@ -2,7 +2,7 @@
 import { issueCertificate } from '../acme/index.js';
 import { createSolver } from '../challenges/registry.js';
 import type { Logger } from '../logger.js';
-import type { AccountRecords } from '../store/ports.js';
+import type { AccountRecords, ChallengeTokens } from '../store/ports.js';
 import { AcmeClients } from './acme-clients.js';
 import { runCommand } from './commands.js';
 import { activateVersion, hasFoundFiles, linkDeployPaths, liveVersion, pruneVersions, restoreFoundFiles, stageVersion } from './deploy-files.js';
@@ -20,19 +20,21 @@ export class AcmeIssuers implements Issuers {
     now: () => Date,
     /** The environment exec hooks start from (the CLI passes its own). */
     private readonly hookEnv: Readonly<Record<string, string | undefined>>,
+    /** The store's challenge answers, for http-01 `agents: true` (the agents serve them). */
+    private readonly challengeTokens?: ChallengeTokens,
   ) {
     this.clients = new AcmeClients(accounts, logger, now);
   }
 
   async get(ca: CaSettings): Promise<CaPort> {
     const client = await this.clients.get(ca);
-    const hookEnv = this.hookEnv;
+    const { hookEnv, challengeTokens } = this;
     return {
       accountUrl: client.accountUrl,
       offersRenewalInfo: async () => (await client.directoryMeta()).renewalInfo,
       renewalInfo: (certPem) => client.renewalInfo(certPem),
       async order({ cert, csrDer, replaces }, { logger, signal }) {
-        const solver = createSolver(cert.challenge, { hookEnv, certificateName: cert.name });
+        const solver = createSolver(cert.challenge, { hookEnv, certificateName: cert.name, ...(challengeTokens ? { challengeTokens } : {}) });
         try {
           const issued = await issueCertificate(
             client,

@@ -75,7 +75,7 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
   const t0 = Date.now();
   const store: StateStore = hooks.store ?? new FileStateStore(settings.stateDir, { lockWaitMs: options.lockWaitMs, pid: hooks.pid, now: () => hooks.now().getTime() });
   // The real CA only when no fake was given (tests): building it opens nothing, closing it frees its connections.
-  const acme = hooks.ports?.issuers ? undefined : new AcmeIssuers(store.accounts, hooks.logger, hooks.now, hooks.commandEnv);
+  const acme = hooks.ports?.issuers ? undefined : new AcmeIssuers(store.accounts, hooks.logger, hooks.now, hooks.commandEnv, store.challenges);
   const ports = { deployer: fileDeployer, verifier: handshakeVerifier, runCommand: processRunner, ...hooks.ports, issuers: hooks.ports?.issuers ?? acme! };
   const hashes = new Map<string, string>();
   const specHash = (cert: ManagedCertificate) => hashes.get(cert.name) ?? hashes.set(cert.name, scheduleHash(cert, settings.policy)).get(cert.name)!;

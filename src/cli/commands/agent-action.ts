@@ -6,6 +6,7 @@ import { ExitCode, UsageError } from '../../errors.js';
 import { parseDurationFlag } from '../../config/duration.js';
 import { runAgentOnce, type AgentCertificateOutcome, type AgentResult } from '../../fleet/agent.js';
 import { AgentLoop, DEFAULT_INTERVAL_MS } from '../../fleet/agent-loop.js';
+import { serveHttp01Answers, type Http01Server } from '../../fleet/http-01-server.js';
 import type { Logger } from '../../logger.js';
 import { FileStateStore } from '../../store/file-state-store.js';
 import { openStateStore } from '../../store/open-store.js';
@@ -26,10 +27,13 @@ export async function runAgent(flags: Record<string, unknown>, globals: GlobalOp
   const host = typeof flags.host === 'string' ? flags.host : hostname();
   if (!HOST_NAME.test(host)) throw new UsageError(`"${host}" is not a host name a spec's hosts: can hold (letters, digits, dot, dash and underscore)`, 'give --host with the name the specs use');
   const once = flags.once === true;
-  if (once && (flags.interval !== undefined || flags.metricsListen !== undefined)) throw new UsageError('--interval and --metrics-listen are for the long-running agent: leave out --once');
+  if (once && (flags.interval !== undefined || flags.metricsListen !== undefined || flags.http01Listen !== undefined)) {
+    throw new UsageError('--interval, --metrics-listen and --http-01-listen are for the long-running agent: leave out --once');
+  }
   const intervalMs = typeof flags.interval === 'string' ? parseDurationFlag('--interval', flags.interval) : DEFAULT_INTERVAL_MS;
   if (intervalMs < 1000) throw new UsageError('--interval is at least 1s', 'the agent wakes on notifications; the interval is only its safety net (default 1h)');
   const metricsAt = typeof flags.metricsListen === 'string' ? parseListenAddress('--metrics-listen', flags.metricsListen) : undefined;
+  const http01At = typeof flags.http01Listen === 'string' ? parseListenAddress('--http-01-listen', flags.http01Listen) : undefined;
   const root = typeof flags.root === 'string' ? rootDir(flags.root) : undefined;
   const { settings, logger } = await loadManagedSettings(flags, globals, false, { lazyCertificates: true });
   if (!settings.store) {
@@ -45,7 +49,7 @@ export async function runAgent(flags: Record<string, unknown>, globals: GlobalOp
     const agentIo = { now: () => new Date(), random: Math.random, logger, commandEnv: process.env, owner: runnerId(process.pid) };
     try {
       if (!once) {
-        await runLongLived({ host, intervalMs, metricsAt, shared: input.shared, pass: (stop) => runAgentOnce(input, { ...agentIo, stop }) }, logger);
+        await runLongLived({ host, intervalMs, metricsAt, http01At, shared: input.shared, pass: (stop) => runAgentOnce(input, { ...agentIo, stop }) }, logger);
         return ExitCode.ok;
       }
       result = await runAgentOnce(input, agentIo);
@@ -61,7 +65,7 @@ export async function runAgent(flags: Record<string, unknown>, globals: GlobalOp
 
 /** The agent as a service: passes until SIGTERM or SIGINT, the pass under way finished first. */
 async function runLongLived(
-  options: { host: string; intervalMs: number; metricsAt: ListenAddress | undefined; shared: StateStore & { deployments: DeploymentRecords }; pass: (stop: AbortSignal) => Promise<AgentResult> },
+  options: { host: string; intervalMs: number; metricsAt: ListenAddress | undefined; http01At: ListenAddress | undefined; shared: StateStore & { deployments: DeploymentRecords }; pass: (stop: AbortSignal) => Promise<AgentResult> },
   logger: Logger,
 ): Promise<void> {
   const stopping = new AbortController();
@@ -85,10 +89,15 @@ async function runLongLived(
     },
   );
   let metrics: MetricsServer | undefined;
+  let http01: Http01Server | undefined;
   try {
+    if (options.http01At) {
+      http01 = await serveHttp01Answers(options.http01At, options.shared.challenges, logger);
+      logger.info(`answering http-01 from the shared store on http://${hostLabel(http01.address.host)}:${http01.address.port}/.well-known/acme-challenge/`);
+    }
     if (options.metricsAt) {
       metrics = await serveMetrics(options.metricsAt, () => [...renderAgentMetrics(loop.state)].join(''));
-      logger.info(`serving /metrics on http://${metrics.address.host.includes(':') ? `[${metrics.address.host}]` : metrics.address.host}:${metrics.address.port}/metrics`);
+      logger.info(`serving /metrics on http://${hostLabel(metrics.address.host)}:${metrics.address.port}/metrics`);
     }
     logger.info(`agent for host ${options.host}: deploying on notification from ${options.shared.location}, a safety pass every ${Math.round(options.intervalMs / 1000)} s`);
     await loop.run();
@@ -97,7 +106,12 @@ async function runLongLived(
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
     await metrics?.close();
+    await http01?.close();
   }
+}
+
+function hostLabel(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 function rootDir(flag: string): string {

@@ -10,6 +10,7 @@ export function defineAgentCommand(program: Command): void {
     .option('--once', 'deploy what is due once and exit (run it from a systemd timer); without it the agent runs until SIGTERM or SIGINT')
     .option('--interval <duration>', 'the long-running agent\'s safety pass, should a notification be lost (default 1h)')
     .option('--metrics-listen <[host:]port>', 'serve Prometheus /metrics here (loopback when only a port is given)')
+    .option('--http-01-listen <[host:]port>', "answer http-01 challenges from the shared store here, for certificates with challenge: { type: http-01, agents: true } (loopback when only a port is given; 0.0.0.0:80, or a port the web server's /.well-known/acme-challenge/ location proxies to)")
     .option('--root <dir>', 'prefix every deploy path with this directory (an image or a container root); deploy commands see it in CERTFLEET_ROOT')
     .option('--state-dir <dir>', "this host's own state directory (its deploy journal), instead of the config's stateDir")
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
@@ -24,6 +25,8 @@ export function defineAgentCommand(program: Command): void {
         'Without --once the agent is a service (systemd Type=simple): a pass at start, then one whenever the',
         'store notifies a new current version of a certificate assigned to the host, when a failed deployment',
         'is due again (1 min doubling to 1 h), after the store connection comes back, and every --interval.',
+        'With --http-01-listen it also answers the CA for names that point at this host: the token a runner',
+        'put in the store (challenge agents: true), one lookup per request; anything else is 404.',
         'SIGTERM or SIGINT: it finishes the deployment under way and exits 0.',
         'Exit codes (--once): 0 every certificate deployed (or waiting for its first issuance), 1 a deployment failed, 2 usage or config error.',
       ].join('\n'),

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { challengeConfigSchema, parseHostPort, resolveChallengeSecrets, type ChallengeConfig } from '../../../src/challenges/config.js';
 import { ExecDnsSolver } from '../../../src/challenges/dns-01/exec.js';
 import { Rfc2136Solver } from '../../../src/challenges/dns-01/rfc2136.js';
+import { AgentsHttpSolver } from '../../../src/challenges/http-01/agents.js';
 import { StandaloneHttpSolver } from '../../../src/challenges/http-01/standalone.js';
 import { WebrootSolver } from '../../../src/challenges/http-01/webroot.js';
 import { createSolver, solverFactories, solverKind } from '../../../src/challenges/registry.js';
@@ -30,6 +31,7 @@ describe('challenge config schema', () => {
     expect(parse({ type: 'http-01', webroot: '/var/www/html' })).toEqual({ type: 'http-01', webroot: '/var/www/html' });
     expect(parse({ type: 'http-01', standalone: {} })).toEqual({ type: 'http-01', standalone: { port: 80 } });
     expect(parse({ type: 'http-01', standalone: { port: 8080, address: '127.0.0.1' } })).toEqual({ type: 'http-01', standalone: { port: 8080, address: '127.0.0.1' } });
+    expect(parse({ type: 'http-01', agents: true })).toEqual({ type: 'http-01', agents: true });
     expect(parse({ type: 'tls-alpn-01' })).toEqual({ type: 'tls-alpn-01', port: 443 });
     expect(parse({ type: 'dns-01', provider: 'rfc2136', server: '127.0.0.1:53', tsig: { name: 'k', secret: SECRET } })).toEqual({
       type: 'dns-01',
@@ -71,8 +73,11 @@ describe('challenge config schema', () => {
   });
 
   it('rejects what cannot work, naming the field', () => {
-    expect(issues({ type: 'http-01' })).toContain('http-01 takes either webroot: DIR or standalone: { port }');
-    expect(issues({ type: 'http-01', webroot: '/x', standalone: { port: 80 } })).toContain('either webroot');
+    expect(issues({ type: 'http-01' })).toContain('http-01 takes exactly one of webroot: DIR, standalone: { port } or agents: true');
+    expect(issues({ type: 'http-01', webroot: '/x', standalone: { port: 80 } })).toContain('exactly one of webroot');
+    expect(issues({ type: 'http-01', webroot: '/x', agents: true })).toContain('exactly one of webroot');
+    expect(issues({ type: 'http-01', standalone: {}, agents: true })).toContain('exactly one of webroot');
+    expect(issues({ type: 'http-01', agents: false })).toContain('agents');
     expect(issues({ type: 'http-01', standalone: { port: 70000 } })).toContain('standalone.port');
     expect(issues({ type: 'http-01', standalone: { address: 'localhost' } })).toContain('standalone.address: an IP address');
     expect(issues({ type: 'tls-alpn-01', port: 443, extra: 1 })).toContain('extra');
@@ -152,6 +157,18 @@ describe('solver registry', () => {
   });
 
   it('has one factory per kind and nothing else', () => {
-    expect(Object.keys(solverFactories).sort()).toEqual(['dns-01/exec', 'dns-01/rfc2136', 'http-01/standalone', 'http-01/webroot', 'tls-alpn-01']);
+    expect(Object.keys(solverFactories).sort()).toEqual(['dns-01/exec', 'dns-01/rfc2136', 'http-01/agents', 'http-01/standalone', 'http-01/webroot', 'tls-alpn-01']);
+  });
+
+  it('makes the agents solver over the challenge tokens it is given, and refuses to make one without', async () => {
+    const config = await resolveChallengeSecrets(parse({ type: 'http-01', agents: true }), {}, readText);
+    expect(solverKind(config)).toBe('http-01/agents');
+    const put: string[] = [];
+    const tokens = { put: (e: { token: string }) => Promise.resolve(void put.push(e.token)), get: () => Promise.resolve(undefined), delete: () => Promise.resolve() };
+    const solver = createSolver(config, { challengeTokens: tokens });
+    expect(solver).toBeInstanceOf(AgentsHttpSolver);
+    expect(solver.type).toBe('http-01');
+    expect(() => createSolver(config)).toThrow(ConfigError);
+    expect(() => createSolver(config)).toThrow('http-01 with agents: true needs the shared store (store.postgres)');
   });
 });
