@@ -101,16 +101,25 @@ async function describe(cert: ManagedCertificate, store: CertificateRecords): Pr
     // reported (a replacement still works: renew treats it as missing), the others go on.
     return { ...base, unreadable: describeError(err) };
   }
+  return { ...base, current: currentOf(versionId, info) };
+}
+
+/** A stored version (not necessarily the current one) as the affected set describes a certificate: a revoke resumed after its hosts confirmed the replacement revokes the version it replaced. */
+export async function describeVersion(store: CertificateRecords, name: string, versionId: string): Promise<NonNullable<AffectedCertificate['current']>> {
+  const { files } = await store.readVersion(name, versionId);
+  const leaf = findPemBlocks(files.certPem).find((b) => b.type === 'CERTIFICATE');
+  if (!leaf) throw new Error(`no certificate in version ${versionId}'s cert.pem`);
+  return currentOf(versionId, parseCertificate(leaf.der).info);
+}
+
+function currentOf(versionId: string, info: CertificateInfo): NonNullable<AffectedCertificate['current']> {
   return {
-    ...base,
-    current: {
-      versionId,
-      serialNumber: info.serialNumber,
-      fingerprintSha256: info.fingerprintSha256,
-      issuer: info.issuer,
-      notAfter: info.notAfter,
-      publicKeyFingerprintSha256: info.publicKeyFingerprintSha256,
-    },
+    versionId,
+    serialNumber: info.serialNumber,
+    fingerprintSha256: info.fingerprintSha256,
+    issuer: info.issuer,
+    notAfter: info.notAfter,
+    publicKeyFingerprintSha256: info.publicKeyFingerprintSha256,
   };
 }
 

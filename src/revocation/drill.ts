@@ -7,9 +7,16 @@
  * The measurement goes to the state store's drill records (<stateDir>/drills/ on the file store),
  * where `report` reads it.
  *
+ * A certificate whose spec names `hosts` (store.postgres) is replaced when every one of those hosts'
+ * agents confirmed the new version deployed (src/fleet/await-deployed.ts): its time is the slowest
+ * host's, and the record keeps each host's.
+ *
  * Nothing is revoked, so a drill is safe on production (it is an early renewal); a drill in a test
  * environment is the same command with that environment's config.
  */
+import type { HostConfirmation } from '../fleet/await-deployed.js';
+import { pendingHosts } from '../fleet/await-deployed.js';
+import { confirmReplacements, type FleetWaitSettings } from '../fleet/confirm-replacements.js';
 import { shippedTimeline } from '../policy/timeline.js';
 import type { RenewSettings } from '../renewal/managed.js';
 import type { CertificateOutcome } from '../renewal/renew-certificate.js';
@@ -33,6 +40,8 @@ export type DrillHooks = Omit<RenewRunHooks, 'onCertificate' | 'store'> & {
   onCertificate?: (result: DrillCertificate, done: number, total: number) => void;
   /** The configured store (the caller opens and closes it): the replacements and the record go there. */
   store: StateStore;
+  /** Waiting for the hosts of certificates whose spec names them (defaults: 30 min, real timers, no progress). */
+  fleet?: FleetWaitSettings;
 };
 
 export interface DrillCertificate {
@@ -51,6 +60,8 @@ export interface DrillCertificate {
   /** A failure the operator fixes in the config (terms of service not accepted): exit 2 with its hint. */
   errorExitCode?: number;
   errorHint?: string;
+  /** A certificate its spec's hosts serve: each host's part (seconds from the start to deployed, per host). */
+  hosts?: HostConfirmation[];
 }
 
 export interface DeadlineShare {
@@ -89,6 +100,9 @@ export async function runDrill(settings: RenewSettings, options: DrillOptions, h
   const identifySeconds = (performance.now() - t0) / 1000;
   const byName = new Map(affected.map((a) => [a.name, a]));
   const verifying = new Set(settings.certificates.filter((c) => c.verify.length > 0).map((c) => c.name));
+  const hostsOf = new Map(settings.certificates.flatMap((c) => (c.hosts?.length ? [[c.name, c.hosts] as const] : [])));
+  const startedMs = started.getTime();
+  let done = 0;
 
   const results: DrillCertificate[] = [];
   const toResult = (o: CertificateOutcome, seconds: number): DrillCertificate => {
@@ -111,13 +125,30 @@ export async function runDrill(settings: RenewSettings, options: DrillOptions, h
     { names: affected.map((a) => a.name), force: true, plan: false, concurrency: options.concurrency, lockWaitMs: options.lockWaitMs },
     {
       ...hooks,
-      onCertificate: (outcome, done, total) => {
+      onCertificate: (outcome, _done, total) => {
         const result = toResult(outcome, (performance.now() - t0) / 1000);
         results.push(result);
-        hooks.onCertificate?.(result, done, total);
+        // Ordered is not replaced for a certificate its hosts deploy: said once they confirmed it (below).
+        if (!(hostsOf.has(result.name) && result.replacedBy)) hooks.onCertificate?.(result, ++done, total);
       },
     },
   );
+  const onHosts = results.filter((r) => hostsOf.has(r.name) && r.replacedBy).map((r) => ({ name: r.name, hosts: hostsOf.get(r.name)! }));
+  const confirmations = await confirmReplacements(onHosts, hooks.store, startedMs, { now: () => hooks.now().getTime(), logger: hooks.logger, ...(hooks.fleet ? { fleet: hooks.fleet } : {}) });
+  for (const { name } of onHosts) {
+    const i = results.findIndex((r) => r.name === name);
+    const r = results[i]!;
+    const c = confirmations.get(name);
+    const slowest = c?.complete ? Math.max(...c.hosts.map((h) => h.seconds ?? 0)) : undefined;
+    results[i] = {
+      ...r,
+      secondsToReplace: slowest === undefined ? null : round(Math.max(slowest, r.secondsToReplace ?? 0)),
+      verifiedServed: slowest !== undefined && r.verifiedServed,
+      ...(c ? { hosts: c.hosts } : {}),
+      ...(slowest === undefined ? { error: `ordered, but not confirmed deployed on every host: ${c ? pendingHosts(c) : 'the version its hosts must deploy could not be read'}` } : {}),
+    };
+    hooks.onCertificate?.(results[i], ++done, affected.length);
+  }
   const finished = hooks.now();
   // In the order the operator configured them, not the order they finished.
   const order = new Map(affected.map((a, i) => [a.name, i]));

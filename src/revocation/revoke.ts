@@ -5,10 +5,20 @@
  * and the record says which ones are left, so the operator can fix them and run again (already
  * replaced and revoked ones are then not in the set: the selection matches current certificates).
  * `--no-replace` revokes at once, for certificates already out of service.
+ *
+ * A certificate whose spec names `hosts` (store.postgres) is replaced when every one of those hosts'
+ * agents confirmed the new version deployed (src/fleet/await-deployed.ts), not when it was ordered:
+ * until then the old one is still served somewhere and is NOT revoked. The record notes what is
+ * awaited, and the next revoke of that certificate picks it up where it was left: the replacement
+ * (already current) is not ordered again, and once its hosts confirm it, the certificate it
+ * replaced is the one revoked.
  */
 import { AcmeProblemError, type AcmeClient, type RevocationReason } from '../acme/index.js';
 import { mapConcurrently } from '../concurrency.js';
 import { describeError } from '../errors.js';
+import type { FleetConfirmation, HostConfirmation } from '../fleet/await-deployed.js';
+import { pendingHosts } from '../fleet/await-deployed.js';
+import { confirmReplacements, type FleetWaitSettings, type ReplacedOnHosts } from '../fleet/confirm-replacements.js';
 import { AcmeClients } from '../renewal/acme-clients.js';
 import type { ManagedCertificate, RenewSettings } from '../renewal/managed.js';
 import type { CertificateOutcome } from '../renewal/renew-certificate.js';
@@ -18,7 +28,7 @@ import type { CertificateRecords, StateStore } from '../store/ports.js';
 import { withLease } from '../store/with-lease.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { findPemBlocks } from '../x509/pem.js';
-import { selectAffected, type AffectedCertificate, type AffectedCriteria } from './affected.js';
+import { describeVersion, selectAffected, type AffectedCertificate, type AffectedCriteria } from './affected.js';
 import { blastRadius, type BlastRadius } from './blast-radius.js';
 import { recordId } from './record.js';
 
@@ -48,6 +58,10 @@ export interface RevokeOutcome {
   alsoRevoked?: string[];
   /** Why it was not revoked, or what the CA said. */
   error?: string;
+  /** A certificate its spec's hosts serve: each host's part in the replacement (seconds from the run's start to deployed). */
+  hosts?: HostConfirmation[];
+  /** Not revoked because hosts have not confirmed the replacement: what the next revoke waits for, then revokes. */
+  awaiting?: { version: string; oldVersion: string };
 }
 
 export interface RevokeRunResult {
@@ -61,12 +75,26 @@ export interface RevokeRunResult {
   summary: { affected: number; revoked: number; alreadyRevoked: number; notRevoked: number; failed: number; durationMs: number };
   blastRadius: BlastRadius;
   recordPath?: string;
+  /**
+   * Revocations earlier runs left waiting for hosts, of certificates this run did not select: carried
+   * from record to record, so a later revoke of them still revokes the version that was replaced.
+   */
+  stillAwaiting?: AwaitingRevocation[];
+}
+
+/** A certificate whose replacement `awaiting.version` its hosts had not all confirmed: `awaiting.oldVersion` is still to revoke. */
+export interface AwaitingRevocation {
+  name: string;
+  serialNumber?: string;
+  awaiting: { version: string; oldVersion: string };
 }
 
 export type RevokeHooks = Omit<RenewRunHooks, 'onCertificate' | 'store'> & {
   onCertificate?: (outcome: RevokeOutcome, done: number, total: number) => void;
   /** The configured store (the caller opens and closes it): the replacements, the accounts and the record are its. */
   store: StateStore;
+  /** Waiting for the hosts of certificates whose spec names them (defaults: 30 min, real timers, no progress). */
+  fleet?: FleetWaitSettings;
 };
 
 export async function runRevoke(settings: RenewSettings, options: RevokeRunOptions, hooks: RevokeHooks): Promise<RevokeRunResult> {
@@ -75,12 +103,30 @@ export async function runRevoke(settings: RenewSettings, options: RevokeRunOptio
   const stateStore = hooks.store;
   const affected = await selectAffected(settings, stateStore.certificates, options.criteria, 'revoke');
 
+  const earlier = options.dryRun ? [] : await awaitingBefore(stateStore);
   let outcomes: RevokeOutcome[];
   if (options.dryRun) {
     outcomes = affected.map((a) => (a.current ? { name: a.name, action: 'would-revoke', ...serialOf(a) } : { name: a.name, action: 'nothing-to-revoke' }));
+  } else if (!options.replace) {
+    outcomes = await revokeAll(settings, stateStore, affected, undefined, new Map(), options, hooks);
   } else {
-    const replacements = options.replace ? await replaceAll(settings, affected, options, hooks) : undefined;
-    outcomes = await revokeAll(settings, stateStore, affected, replacements, options, hooks);
+    const resumed = await resume(settings, stateStore, affected, earlier, hooks);
+    const replacements = await replaceAll(settings, affected.filter((a) => !resumed.has(a.name)), options, hooks);
+    const onHosts: ReplacedOnHosts[] = [];
+    const selection = affected.map((a) => {
+      const hosts = settings.certificates.find((c) => c.name === a.name)?.hosts;
+      const earlier = resumed.get(a.name);
+      if (earlier) {
+        // The replacement is the current version already: wait for it, then revoke what it replaced.
+        replacements.set(a.name, { name: a.name, action: 'renewed', serialNumber: a.current!.serialNumber, notAfter: a.current!.notAfter, reason: 'resumed', explanation: 'ordered by an earlier revoke run', durationMs: 0 });
+        onHosts.push({ name: a.name, hosts: hosts!, version: earlier.awaiting.version });
+        return { ...a, current: earlier.old };
+      }
+      if (hosts?.length && replacements.get(a.name)?.action === 'renewed') onHosts.push({ name: a.name, hosts });
+      return a;
+    });
+    const confirmations = await confirmReplacements(onHosts, stateStore, started.getTime(), { now: () => hooks.now().getTime(), logger: hooks.logger, ...(hooks.fleet ? { fleet: hooks.fleet } : {}) });
+    outcomes = await revokeAll(settings, stateStore, selection, replacements, confirmations, options, hooks);
   }
 
   const count = (a: RevokeAction) => outcomes.filter((o) => o.action === a).length;
@@ -95,15 +141,20 @@ export async function runRevoke(settings: RenewSettings, options: RevokeRunOptio
     summary: { affected: affected.length, revoked: count('revoked'), alreadyRevoked: count('already-revoked'), notRevoked: count('not-revoked'), failed: count('failed'), durationMs: Date.now() - t0 },
     blastRadius: blastRadius(affected),
   };
+  const selected = new Set(affected.map((a) => a.name));
+  const carried = earlier.filter((e) => !selected.has(e.name));
+  if (carried.length) result.stillAwaiting = carried;
   if (!options.dryRun) {
     const id = recordId(started);
     result.recordPath = stateStore.runs.recordLocation('revocation', id);
-    await stateStore.runs.writeRecord('revocation', id, result);
+    // The latest: what the next revoke reads to pick up certificates whose hosts had not confirmed yet.
+    await stateStore.runs.writeRecord('revocation', id, result, { latest: true });
   }
   return result;
 }
 
 async function replaceAll(settings: RenewSettings, affected: readonly AffectedCertificate[], options: RevokeRunOptions, hooks: RevokeHooks): Promise<Map<string, CertificateOutcome>> {
+  if (affected.length === 0) return new Map(); // no names would mean every certificate to the renew run
   const run = await runRenew(
     settings,
     {
@@ -125,6 +176,7 @@ async function revokeAll(
   stateStore: StateStore,
   affected: readonly AffectedCertificate[],
   replacements: Map<string, CertificateOutcome> | undefined,
+  confirmations: Map<string, FleetConfirmation>,
   options: RevokeRunOptions,
   hooks: RevokeHooks,
 ): Promise<RevokeOutcome[]> {
@@ -134,7 +186,7 @@ async function revokeAll(
     return await mapConcurrently(
       affected,
       options.concurrency,
-      (a) => revokeOne(a, managed.get(a.name)!, stateStore, clients, replacements !== undefined, replacements?.get(a.name), options.reason, hooks),
+      (a) => revokeOne(a, managed.get(a.name)!, stateStore, clients, replacements !== undefined, replacements?.get(a.name), confirmations.get(a.name), options.reason, hooks),
       hooks.onCertificate,
     );
   } finally {
@@ -149,6 +201,7 @@ async function revokeOne(
   clients: AcmeClients,
   replaceFirst: boolean,
   replacement: CertificateOutcome | undefined,
+  confirmation: FleetConfirmation | undefined,
   reason: RevocationReason,
   hooks: RevokeHooks,
 ): Promise<RevokeOutcome> {
@@ -157,10 +210,20 @@ async function revokeOne(
     return { name: a.name, action: 'failed', ...replacedBy, error: `its current certificate in the state directory cannot be read (${a.unreadable}), so certfleet cannot revoke it` };
   }
   if (!a.current) return { name: a.name, action: 'nothing-to-revoke', ...replacedBy };
-  const base = { name: a.name, ...serialOf(a), ...replacedBy };
+  const base = { name: a.name, ...serialOf(a), ...replacedBy, ...(confirmation ? { hosts: confirmation.hosts } : {}) };
   if (replaceFirst && replacement?.action !== 'renewed') {
     const why = replacement ? (replacement.error ?? replacement.explanation) : 'no replacement was attempted';
     return { ...base, action: 'not-revoked', error: `its replacement failed, so it stays valid and in service: ${why}` };
+  }
+  if (replaceFirst && cert.hosts?.length && !confirmation?.complete) {
+    // Ordered and current, but some host still serves the old one: revoking it now takes that host down.
+    const why = confirmation ? pendingHosts(confirmation) : 'the version its hosts must deploy could not be read';
+    return {
+      ...base,
+      action: 'not-revoked',
+      ...(confirmation ? { awaiting: { version: confirmation.version, oldVersion: a.current.versionId } } : {}),
+      error: `its replacement is not confirmed deployed on every host (${why}), so it stays valid and in service; run revoke again once they report`,
+    };
   }
   const store = stateStore.certificates;
   try {
@@ -252,4 +315,48 @@ function withoutProgress(hooks: RevokeHooks): RenewRunHooks {
 
 function serialOf(a: AffectedCertificate): Pick<RevokeOutcome, 'serialNumber' | 'fingerprintSha256'> {
   return a.current ? { serialNumber: a.current.serialNumber, fingerprintSha256: a.current.fingerprintSha256 } : {};
+}
+
+/**
+ * What the latest revocation record left waiting for hosts: its own not-revoked certificates with
+ * `awaiting`, and what it carried from earlier runs. A record certfleet did not write reads as none.
+ */
+async function awaitingBefore(stateStore: StateStore): Promise<AwaitingRevocation[]> {
+  if (stateStore.deployments === undefined) return [];
+  const latest = (await stateStore.runs.latestRecord('revocation').catch(() => undefined)) as { certificates?: unknown; stillAwaiting?: unknown } | undefined;
+  const listed = (v: unknown) => (Array.isArray(v) ? (v as Array<Partial<RevokeOutcome>>) : []);
+  const out = new Map<string, AwaitingRevocation>();
+  for (const o of [...listed(latest?.stillAwaiting), ...listed(latest?.certificates)]) {
+    if (typeof o.name !== 'string' || typeof o.awaiting?.version !== 'string' || typeof o.awaiting.oldVersion !== 'string') continue;
+    if (o.action !== undefined && o.action !== 'not-revoked') continue;
+    out.set(o.name, { name: o.name, ...(typeof o.serialNumber === 'string' ? { serialNumber: o.serialNumber } : {}), awaiting: { version: o.awaiting.version, oldVersion: o.awaiting.oldVersion } });
+  }
+  return [...out.values()];
+}
+
+/**
+ * Of the selected certificates, those an earlier revoke left waiting for their hosts whose awaited
+ * replacement is still their current version: the old version to revoke once the hosts confirm
+ * it. Anything else (a certificate renewed again since) is a fresh start.
+ */
+async function resume(
+  settings: RenewSettings,
+  stateStore: StateStore,
+  affected: readonly AffectedCertificate[],
+  earlier: readonly AwaitingRevocation[],
+  hooks: RevokeHooks,
+): Promise<Map<string, { awaiting: { version: string; oldVersion: string }; old: NonNullable<AffectedCertificate['current']> }>> {
+  const out = new Map<string, { awaiting: { version: string; oldVersion: string }; old: NonNullable<AffectedCertificate['current']> }>();
+  const withHosts = new Set(settings.certificates.filter((c) => c.hosts?.length).map((c) => c.name));
+  for (const a of affected) {
+    const left = earlier.find((o) => o.name === a.name);
+    if (!left || !withHosts.has(a.name) || a.current?.versionId !== left.awaiting.version) continue;
+    try {
+      out.set(a.name, { awaiting: left.awaiting, old: await describeVersion(stateStore.certificates, a.name, left.awaiting.oldVersion) });
+      hooks.logger.info(`${a.name}: an earlier revoke ordered its replacement (${left.awaiting.version}); waiting for its hosts, then revoking the version it replaced (${left.awaiting.oldVersion})`);
+    } catch (err) {
+      hooks.logger.warn(`${a.name}: the version an earlier revoke left to revoke (${left.awaiting.oldVersion}) cannot be read (${describeError(err)}): replacing and revoking the current one instead`);
+    }
+  }
+  return out;
 }

@@ -2,6 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import type { RevocationReason } from '../../acme/index.js';
 import { describeError, ExitCode, UsageError } from '../../errors.js';
+import { DEFAULT_FLEET_WAIT_MS, type HostProgress } from '../../fleet/await-deployed.js';
+import type { FleetWaitSettings } from '../../fleet/confirm-replacements.js';
 import type { Logger } from '../../logger.js';
 import type { RenewSettings } from '../../renewal/managed.js';
 import type { AffectedCriteria } from '../../revocation/affected.js';
@@ -14,7 +16,7 @@ import type { StateStore } from '../../store/ports.js';
 import type { GlobalOptions } from '../main.js';
 import { writeOutput } from '../output.js';
 import { escapeControlsKeepLines } from '../render/escape.js';
-import { renderDrill, renderPlan, renderRevoke } from '../render/revocation.js';
+import { renderDrill, renderHostProgress, renderPlan, renderRevoke } from '../render/revocation.js';
 import { packageVersion } from '../version.js';
 import { durationFlag, loadManagedSettings } from './managed-settings.js';
 
@@ -32,6 +34,7 @@ export async function runRevocationCommand(command: 'revoke' | 'drill' | 'replac
   const concurrency = (flags.concurrency as number | undefined) ?? 4;
   const lockWaitMs = typeof flags.lockWait === 'string' ? durationFlag('--lock-wait', flags.lockWait) : 10_000;
   const dryRun = flags.dryRun === true;
+  const waitMs = typeof flags.wait === 'string' ? durationFlag('--wait', flags.wait) : DEFAULT_FLEET_WAIT_MS;
   if (command === 'revoke' && !dryRun && flags.yes !== true) {
     throw new UsageError('revocation cannot be undone: add --yes to go ahead (or --dry-run to see what would be revoked)');
   }
@@ -39,7 +42,7 @@ export async function runRevocationCommand(command: 'revoke' | 'drill' | 'replac
   const store = await openStateStore(settings, { env: process.env, pid: process.pid, now: () => new Date(), logger, lockWaitMs, binaryVersion: packageVersion() });
   let code: number | undefined;
   try {
-    code = await run(command, store, { settings, logger, format, criteria, concurrency, lockWaitMs, dryRun }, flags);
+    code = await run(command, store, { settings, logger, format, criteria, concurrency, lockWaitMs, dryRun, waitMs }, flags);
   } finally {
     // After the work is done and shown: a store that did not close cleanly (the file store's
     // schedule index not written) is a problem of the run (exit 3), never a lost revocation.
@@ -59,11 +62,26 @@ interface Resolved {
   concurrency: number;
   lockWaitMs: number;
   dryRun: boolean;
+  /** How long to wait for the hosts of certificates whose spec names them (`--wait`). */
+  waitMs: number;
 }
 
 async function run(command: 'revoke' | 'drill' | 'replace', store: StateStore, r: Resolved, flags: Record<string, unknown>): Promise<number> {
   const { settings, logger, format, criteria, concurrency, lockWaitMs, dryRun } = r;
-  const hooks = { now: () => new Date(), random: Math.random, logger, commandEnv: process.env, pid: process.pid, store };
+  // Each host's report as it comes: a line on stderr, or a JSON line on stdout before the result (then one line too).
+  let progressLines = 0;
+  const fleet: FleetWaitSettings = {
+    waitMs: r.waitMs,
+    setTimer: (ms, fire) => {
+      const t = setTimeout(fire, ms);
+      return () => clearTimeout(t);
+    },
+    onHostProgress: (event: HostProgress) => {
+      progressLines++;
+      (format === 'json' ? process.stdout : process.stderr).write(renderHostProgress(event, format));
+    },
+  };
+  const hooks = { now: () => new Date(), random: Math.random, logger, commandEnv: process.env, pid: process.pid, store, fleet };
 
   if ((command === 'drill' || command === 'replace') && dryRun) {
     await writeOutput(renderPlan(await planReplacement(settings, store.certificates, criteria, command), command, format), undefined);
@@ -75,7 +93,7 @@ async function run(command: 'revoke' | 'drill' | 'replace', store: StateStore, r
       onCertificate: (c, done, total) =>
         logger.info(`${done}/${total} ${c.name}: ${c.secondsToReplace === null ? `NOT replaced: ${c.error ?? 'unknown error'}` : `replaced after ${c.secondsToReplace.toFixed(1)} s`}`),
     });
-    await writeOutput(renderDrill(result, format), undefined);
+    await writeOutput(renderDrill(result, format, progressLines > 0), undefined);
     // As for renew: a failure the operator fixes in the config is exit 2, with its hint.
     const configFailures = result.certificates.filter((c) => c.errorExitCode === ExitCode.usage);
     for (const hint of new Set(configFailures.flatMap((c) => (c.errorHint ? [c.errorHint] : [])))) process.stderr.write(`hint: ${escapeControlsKeepLines(hint)}\n`);
@@ -83,7 +101,7 @@ async function run(command: 'revoke' | 'drill' | 'replace', store: StateStore, r
   }
 
   const result = await runRevoke(settings, { criteria, reason: flags.reason as RevocationReason, replace: flags.replace !== false, dryRun, concurrency, lockWaitMs }, hooks);
-  await writeOutput(renderRevoke(result, format), undefined);
+  await writeOutput(renderRevoke(result, format, progressLines > 0), undefined);
   return result.summary.notRevoked + result.summary.failed > 0 ? ExitCode.findings : ExitCode.ok;
 }
 

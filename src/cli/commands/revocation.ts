@@ -17,6 +17,7 @@ function selectionOptions(command: Command): Command {
     .option('--state-dir <dir>', 'state directory (default: stateDir in the config, else /var/lib/certfleet as root or ~/.local/state/certfleet)')
     .option('--concurrency <n>', 'certificates handled at once (default 4)', wholeNumber('--concurrency', 1))
     .option('--lock-wait <duration>', 'how long to wait for another run holding the state directory (default 10s)')
+    .option('--wait <duration>', 'certificates whose spec names hosts (store.postgres): how long to wait for every host\'s agent to confirm the replacement deployed (default 30m)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('-v, --verbose', 'debug messages on stderr');
 }
@@ -39,6 +40,7 @@ export function defineRevocationCommands(program: Command): void {
     .addHelpText(
       'after',
       '\nEach certificate is replaced (ordered, deployed, confirmed served) before the old one is revoked; one whose\nreplacement fails is left valid and in service, and reported. keyCompromise is signed with the certificate\'s own key.\n' +
+        'A certificate whose spec names hosts is revoked only once every host\'s agent confirmed its replacement deployed;\none with hosts failed or not reporting at the end of --wait is left valid and reported: run revoke again later.\n' +
         'Exit codes: 0 every selected certificate revoked (or already), 1 some not revoked, 2 usage/config error, 3 another run holds the lock.',
     )
     .action((names: string[], _o, command: Command) => action('revoke', names, command));

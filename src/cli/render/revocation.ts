@@ -3,22 +3,41 @@
  * from certificates: each human line goes out through escapeControls (escape.ts), JSON through
  * escapeJsonControls.
  */
+import type { HostConfirmation, HostProgress } from '../../fleet/await-deployed.js';
 import type { BlastRadius, GroupCount } from '../../revocation/blast-radius.js';
 import type { DrillResult } from '../../revocation/drill.js';
 import type { ReplacementPlan } from '../../revocation/plan.js';
 import type { RevokeRunResult } from '../../revocation/revoke.js';
 import { escapeControls, escapeJsonControls } from './escape.js';
 
-const json = (value: unknown) => [escapeJsonControls(JSON.stringify(value, null, 2)) + '\n'];
+const json = (value: unknown, oneLine = false) => [escapeJsonControls(oneLine ? JSON.stringify(value) : JSON.stringify(value, null, 2)) + '\n'];
 /** Lines of one-line text: a line feed inside a field cannot start a line of its own. */
 const text = (lines: string[]) => [lines.map(escapeControls).join('\n') + '\n'];
 
-export function renderDrill(result: DrillResult, format: 'table' | 'json'): string[] {
-  if (format === 'json') return json(result);
+/**
+ * One host's report as it happens. On a terminal: "www: a deployed 20261203T...-01 (4.2 s)"; as
+ * JSON, one line (the result that follows is one line too when any were written: JSON lines).
+ */
+export function renderHostProgress(event: HostProgress, format: 'table' | 'json'): string {
+  if (format === 'json') {
+    const { certificate, host, status, version, seconds, detail } = event;
+    return escapeJsonControls(JSON.stringify({ certificate, host, status, version, seconds, ...(detail !== undefined ? { detail } : {}) })) + '\n';
+  }
+  return escapeControls(event.status === 'deployed' ? `${event.certificate}: ${event.host} deployed ${event.version} (${seconds(event.seconds)})` : `${event.certificate}: ${event.host} FAILED: ${event.detail ?? 'no reason given'}`) + '\n';
+}
+
+/** "; hosts: a 4.2 s, b not reporting" */
+function hostsPart(hosts: HostConfirmation[] | undefined): string {
+  if (!hosts?.length) return '';
+  return `; hosts: ${hosts.map((h) => (h.status === 'deployed' ? `${h.host} ${seconds(h.seconds ?? 0)}` : h.status === 'failed' ? `${h.host} FAILED` : `${h.host} not reporting`)).join(', ')}`;
+}
+
+export function renderDrill(result: DrillResult, format: 'table' | 'json', oneLine = false): string[] {
+  if (format === 'json') return json(result, oneLine);
   const lines = result.certificates.map((c) =>
     c.secondsToReplace === null
-      ? `${c.name}: NOT replaced: ${c.error ?? 'unknown error'}`
-      : `${c.name}: replaced after ${seconds(c.secondsToReplace)}${c.verifiedServed ? ', new serial confirmed served' : ' (no verify endpoint: not confirmed served)'}`,
+      ? `${c.name}: NOT replaced: ${c.error ?? 'unknown error'}${hostsPart(c.hosts)}`
+      : `${c.name}: replaced after ${seconds(c.secondsToReplace)}${c.hosts ? ', deployed on every host' : ''}${c.verifiedServed ? ', new serial confirmed served' : c.hosts ? '' : ' (no verify endpoint: not confirmed served)'}${hostsPart(c.hosts)}`,
   );
   const s = result.summary;
   lines.push('');
@@ -45,14 +64,14 @@ export function renderPlan(plan: ReplacementPlan, command: 'drill' | 'replace', 
   return text(lines);
 }
 
-export function renderRevoke(result: RevokeRunResult, format: 'table' | 'json'): string[] {
-  if (format === 'json') return json(result);
+export function renderRevoke(result: RevokeRunResult, format: 'table' | 'json', oneLine = false): string[] {
+  if (format === 'json') return json(result, oneLine);
   const lines = result.certificates.map((c) => {
     const serial = c.serialNumber ? ` serial ${c.serialNumber}` : '';
     const replaced = c.replacedBy ? `, replaced by ${c.replacedBy.serialNumber}` : '';
     switch (c.action) {
       case 'revoked':
-        return `${c.name}:${serial} revoked (${result.reason})${replaced}${c.alsoRevoked ? `; also revoked: earlier serial(s) ${c.alsoRevoked.join(', ')} on the same key` : ''}`;
+        return `${c.name}:${serial} revoked (${result.reason})${replaced}${c.alsoRevoked ? `; also revoked: earlier serial(s) ${c.alsoRevoked.join(', ')} on the same key` : ''}${hostsPart(c.hosts)}`;
       case 'already-revoked':
         return `${c.name}:${serial} was already revoked${replaced}`;
       case 'would-revoke':
@@ -70,7 +89,7 @@ export function renderRevoke(result: RevokeRunResult, format: 'table' | 'json'):
   lines.push(
     result.dryRun
       ? `dry run: ${s.affected} certificate(s) selected; nothing was changed`
-      : `${s.revoked} revoked, ${s.alreadyRevoked} already revoked, ${s.notRevoked} not revoked (replacement failed), ${s.failed} failed (${seconds(s.durationMs / 1000)})`,
+      : `${s.revoked} revoked, ${s.alreadyRevoked} already revoked, ${s.notRevoked} not revoked (${result.certificates.some((c) => c.awaiting) ? 'replacement failed or not yet deployed on every host' : 'replacement failed'}), ${s.failed} failed (${seconds(s.durationMs / 1000)})`,
   );
   lines.push(...blastRadiusLines(result.blastRadius));
   if (result.recordPath) lines.push(`recorded in ${result.recordPath}`);
