@@ -4,13 +4,11 @@
  * the figures name the host's certificates, which is not for every network to read.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { UsageError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { listenServer, type ListenAddress, type ListeningServer } from '../process/listen-server.js';
 
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
+export type { ListenAddress };
 
 /** `9464`, `127.0.0.1:9464`, `[::1]:9464` or `0.0.0.0:9464`. */
 export function parseListenAddress(flag: string, value: string): ListenAddress {
@@ -21,14 +19,10 @@ export function parseListenAddress(flag: string, value: string): ListenAddress {
   return { host, port };
 }
 
-export interface MetricsServer {
-  /** Where it listens (the port chosen when 0 was asked). */
-  address: ListenAddress;
-  close(): Promise<void>;
-}
+export type MetricsServer = ListeningServer;
 
 /** Serves `render()` at /metrics (text format 0.0.4); resolves once listening, rejects when the address cannot be bound. */
-export async function serveMetrics(at: ListenAddress, render: () => string): Promise<MetricsServer> {
+export async function serveMetrics(at: ListenAddress, render: () => string, logger?: Pick<Logger, 'warn'>): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
@@ -39,19 +33,5 @@ export async function serveMetrics(at: ListenAddress, render: () => string): Pro
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(body) });
     res.end(req.method === 'HEAD' ? undefined : body);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new UsageError(`--metrics-listen ${at.host}:${at.port}: cannot listen (${err.code ?? err.message})`, 'choose a free port, or an address this host has')),
-    );
-    server.listen(at.port, at.host, () => resolve());
-  });
-  const bound = server.address() as AddressInfo;
-  return {
-    address: { host: bound.address, port: bound.port },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenServer(server, at, '--metrics-listen', logger);
 }

@@ -6,9 +6,9 @@
  * port 80 itself. Small limits throughout: validators send a handful of short GETs.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { answerChallenge } from '../challenges/http-01/agent-answers.js';
-import { describeError, UsageError } from '../errors.js';
+import { describeError } from '../errors.js';
+import { listenServer, type ListenAddress, type ListeningServer } from '../process/listen-server.js';
 import type { Logger } from '../logger.js';
 import type { ChallengeTokens } from '../store/ports.js';
 
@@ -18,16 +18,8 @@ const MAX_HEADER_BYTES = 8 * 1024;
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 15_000;
 
-export interface Http01Address {
-  host: string;
-  port: number;
-}
-
-export interface Http01Server {
-  /** Where it listens (the port chosen when 0 was asked). */
-  address: Http01Address;
-  close(): Promise<void>;
-}
+export type Http01Address = ListenAddress;
+export type Http01Server = ListeningServer;
 
 /** Listens on `at`; resolves once listening, rejects with a UsageError when the address cannot be bound. */
 export async function serveHttp01Answers(at: Http01Address, tokens: Pick<ChallengeTokens, 'get'>, logger: Logger): Promise<Http01Server> {
@@ -49,29 +41,5 @@ export async function serveHttp01Answers(at: Http01Address, tokens: Pick<Challen
   });
   // Validators make a few short requests; idle keep-alive sockets must not hold close() up.
   server.keepAliveTimeout = 2_000;
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) =>
-      reject(
-        new UsageError(
-          `--http-01-listen ${at.host}:${at.port}: cannot listen (${err.code ?? err.message})`,
-          err.code === 'EACCES' ? 'port 80 needs root or CAP_NET_BIND_SERVICE; or listen on a high port behind the web server' : 'choose a free port, or an address this host has',
-        ),
-      );
-    server.once('error', onError);
-    server.listen(at.port, at.host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-  // A listening server's later errors concern one connection at most: never end the agent for one.
-  server.on('error', (err) => logger.warn(`http-01 listener: ${err.message}`));
-  const bound = server.address() as AddressInfo;
-  return {
-    address: { host: bound.address, port: bound.port },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenServer(server, at, '--http-01-listen', logger);
 }

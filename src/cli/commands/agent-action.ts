@@ -96,7 +96,7 @@ async function runLongLived(
       logger.info(`answering http-01 from the shared store on http://${hostLabel(http01.address.host)}:${http01.address.port}/.well-known/acme-challenge/`);
     }
     if (options.metricsAt) {
-      metrics = await serveMetrics(options.metricsAt, () => [...renderAgentMetrics(loop.state)].join(''));
+      metrics = await serveMetrics(options.metricsAt, () => [...renderAgentMetrics(loop.state)].join(''), logger);
       logger.info(`serving /metrics on http://${hostLabel(metrics.address.host)}:${metrics.address.port}/metrics`);
     }
     logger.info(`agent for host ${options.host}: deploying on notification from ${options.shared.location}, a safety pass every ${Math.round(options.intervalMs / 1000)} s`);
