@@ -181,7 +181,7 @@ describe('certfleet agent --once', () => {
     await query(database, "INSERT INTO certfleet_schema (version, name, binary_version) VALUES (999, 'from the future', '9.9.9')");
     const old = await agent(config, database, 'a');
     expect(old.code).toBe(2);
-    expect(old.stderr).toMatch(/has schema version 999 \(applied by certfleet 9\.9\.9\); this certfleet .* knows versions up to 5/);
+    expect(old.stderr).toMatch(/has schema version 999 \(applied by certfleet 9\.9\.9\); this certfleet .* knows versions up to \d+/);
     expect(old.stdout).toBe('');
   }, 60_000);
 });

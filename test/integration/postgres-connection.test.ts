@@ -114,6 +114,24 @@ describe('connection failures name the server, never its password', () => {
     expect(err.message).not.toContain('hunter2');
   });
 
+  it('a statement the role has no grant for: postgres-permission, naming what to grant', async () => {
+    const setup = await connectPostgres(server.url);
+    try {
+      await setup.pool.query('CREATE TABLE IF NOT EXISTS private_rows (x int)');
+      await setup.pool.query("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'nogrants') THEN CREATE ROLE nogrants LOGIN; END IF; END $$");
+    } finally {
+      await setup.close();
+    }
+    const weak = await connectPostgres(`postgres://nogrants@127.0.0.1:${server.port}/postgres`);
+    try {
+      const err = await failure(withPostgresErrors(weak.server, () => weak.pool.query('SELECT * FROM private_rows')));
+      expect(err.code).toBe('postgres-permission');
+      expect(err.message).toContain('permission denied for table private_rows');
+    } finally {
+      await weak.close();
+    }
+  });
+
   it('a server slower to accept than the connect timeout: postgres-unreachable', async () => {
     // A listener that accepts and never answers the startup packet: a hung server, not a refused one.
     const sockets: Socket[] = [];

@@ -21,17 +21,20 @@ export async function runStoreMigrate(flags: Record<string, unknown>, globals: G
   return ExitCode.ok;
 }
 
+/** The subcommands that read and write no private key, and so need no encryption key. */
+const KEYLESS = new Set(['migrate', 'grant-agent', 'revoke-agent']);
+
 /**
- * The config's store section with --store applied, for every `store` subcommand. Only migrate
- * works without an encryption key (it reads and writes no private key).
+ * The config's store section with --store applied, for every `store` subcommand. migrate and the
+ * agent roles work without an encryption key (they read and write no private key).
  */
-export async function resolveStoreSettings(flags: Record<string, unknown>, globals: GlobalOptions, command: 'migrate' | 'import' | 'export' | 'rotate-key'): Promise<ResolvedStoreSettings> {
+export async function resolveStoreSettings(flags: Record<string, unknown>, globals: GlobalOptions, command: 'migrate' | 'import' | 'export' | 'rotate-key' | 'grant-agent' | 'revoke-agent'): Promise<ResolvedStoreSettings> {
   const loaded = await loadConfig(process.cwd(), globals.config);
   if (!loaded.filePath) throw noConfigFileError(process.cwd());
   const configured = resolveStore(loaded.config.store, dirname(loaded.filePath));
   const store =
     typeof flags.store === 'string'
-      ? await storeFromFlag(loaded.config.store, flags.store, { configFile: loaded.filePath, cwd: process.cwd(), needsKey: command !== 'migrate' })
+      ? await storeFromFlag(loaded.config.store, flags.store, { configFile: loaded.filePath, cwd: process.cwd(), needsKey: !KEYLESS.has(command) })
       : configured;
   if (!store) {
     throw new UsageError(

@@ -1,4 +1,4 @@
-/** `certfleet store migrate|import|export|rotate-key`: flag definitions only; the work is in store-action.ts and store-transfer-action.ts. */
+/** `certfleet store migrate|import|export|rotate-key|grant-agent|revoke-agent`: flag definitions only; the work is in store-action.ts, store-transfer-action.ts and store-agent-action.ts. */
 import { Option, type Command } from 'commander';
 import type { GlobalOptions } from '../main.js';
 import { wholeNumber } from './flag-parsers.js';
@@ -57,4 +57,24 @@ export function defineStoreCommands(program: Command): void {
       ].join('\n'),
     )
     .action(action(async () => (await import('./store-transfer-action.js')).runStoreRotateKey));
+
+  common(store.command('grant-agent').description("give a host's agent a PostgreSQL role of its own that sees only that host's certificates, keys and deployments"))
+    .requiredOption('--host <host>', 'the host, as the specs name it in hosts:')
+    .option('--role <name>', 'the login role (created when missing; default certfleet_agent_<host>)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Run it as the role that owns the store (it needs CREATEROLE). Safe to run again. No password is set: set one with',
+        "psql's \\password, or authenticate the role by certificate; then put the printed URL in the agent's store.postgres.",
+        'Exit codes: 0 granted, 2 usage/config error, a role bound to another host or one row-level security would not limit.',
+      ].join('\n'),
+    )
+    .action(action(async () => (await import('./store-agent-action.js')).runStoreGrantAgent));
+
+  common(store.command('revoke-agent').description("take a host's agent role(s) out of certfleet_agent: it reads nothing of the store any more"))
+    .requiredOption('--host <host>', 'the host')
+    .option('--role <name>', 'only this role of the host')
+    .addHelpText('after', '\nThe login role is kept (DROP ROLE it yourself). Safe to run again.\nExit codes: 0 revoked or nothing to revoke, 2 usage/config error.')
+    .action(action(async () => (await import('./store-agent-action.js')).runStoreRevokeAgent));
 }

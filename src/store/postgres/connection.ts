@@ -174,6 +174,8 @@ const AUTH_STATES = new Set(['28P01', '28000']); // invalid_password, invalid_au
 const DATABASE_MISSING = '3D000'; // invalid_catalog_name
 const SHUTDOWN_STATES = new Set(['57P01', '57P02', '57P03']); // admin_shutdown, crash_shutdown, cannot_connect_now
 const QUERY_CANCELED = '57014'; // statement timeout (or a DBA's pg_cancel_backend)
+/** insufficient_privilege: the role lacks a grant (or lost it). */
+const INSUFFICIENT_PRIVILEGE = '42501';
 const TOO_MANY_CONNECTIONS = '53300';
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOENT', 'EACCES']);
 
@@ -204,6 +206,10 @@ export function postgresError(err: unknown, server: string): unknown {
   }
   if (state !== undefined && SHUTDOWN_STATES.has(state)) {
     return make('connection-lost', `the server is shutting down or restarting (${err.message})`, 'run again once the server is back; work already committed is kept');
+  }
+  if (state === INSUFFICIENT_PRIVILEGE) {
+    // An agent's role whose access was revoked (store revoke-agent), or a role never granted any.
+    return make('permission', `this role may not do that (${err.message})`, 'a runner connects as the store\'s owner or a member of certfleet_runner; an agent needs `certfleet store grant-agent --host H`');
   }
   if (state === QUERY_CANCELED) {
     return make('timeout', `a statement was cancelled (${err.message})`, 'the server was slow or a lock was held; raise store.postgres.statementTimeout if this repeats');

@@ -17,6 +17,7 @@ import { stateStore } from './migrations/002-state-store.js';
 import { specs } from './migrations/003-specs.js';
 import { deployments } from './migrations/004-deployments.js';
 import { deployedNotify } from './migrations/005-deployed-notify.js';
+import { agentRoles } from './migrations/006-agent-roles.js';
 
 export interface Migration {
   version: number;
@@ -25,7 +26,7 @@ export interface Migration {
 }
 
 /** Every migration this binary knows, in order; versions are 1, 2, 3, ... without gaps. */
-export const MIGRATIONS: readonly Migration[] = [initial, stateStore, specs, deployments, deployedNotify];
+export const MIGRATIONS: readonly Migration[] = [initial, stateStore, specs, deployments, deployedNotify, agentRoles];
 
 /** The schema version this binary works with. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
