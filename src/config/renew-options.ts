@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isCaPreset, resolveDirectoryUrl, stagingPresets } from '../acme/index.js';
+import { defaultRateLimitPreset, isRateLimitPreset, rateLimitPresets, type RateLimits } from '../acme/rate-limit-presets.js';
 import { checkAgentsChallenge, resolveChallengeSecrets } from '../challenges/config.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { parseEndpointSpec } from '../inventory/sources/endpoint-spec.js';
@@ -235,6 +236,8 @@ function resolveCa(acme: Partial<AcmeSection>, where: string, ctx: RenewResolveC
     acceptTermsOfService: acme.account?.acceptTermsOfService ?? false,
   };
   if (acme.profile) ca.profile = acme.profile;
+  const rateLimits = resolveRateLimits(acme.rateLimits, server, where);
+  if (rateLimits) ca.rateLimits = rateLimits;
   const dryRunServer = acme.dryRunServer?.trim() ?? (isCaPreset(acme.server.trim()) ? stagingPresets[acme.server.trim() as keyof typeof stagingPresets] : undefined);
   if (dryRunServer) {
     try {
@@ -254,6 +257,23 @@ function resolveCa(acme: Partial<AcmeSection>, where: string, ctx: RenewResolveC
     ca.eab = { kid: eab.kid, hmacKey };
   }
   return ca;
+}
+
+/**
+ * acme.rateLimits -> the limits every runner's budget enforces: a preset's figures, explicit ones,
+ * `none`, or when unset the preset that goes with the server (none for a CA without one).
+ */
+export function resolveRateLimits(section: AcmeSection['rateLimits'], server: string, where: string): RateLimits | undefined {
+  const named = section ?? defaultRateLimitPreset[server];
+  if (named === undefined || named === 'none') return undefined;
+  if (typeof named === 'string') {
+    if (!isRateLimitPreset(named)) throw new ConfigError(`${where}: acme.rateLimits: unknown preset "${named}"`, `use ${Object.keys(rateLimitPresets).join(', ')} or none, or give { newOrders: { limit, per }, perRegisteredDomain: { limit, per } }`);
+    return rateLimitPresets[named];
+  }
+  const limit = (l: { limit: number; per: string } | undefined) => (l ? { limit: l.limit, windowMs: parseDuration(l.per) } : undefined);
+  const newOrders = limit(named.newOrders);
+  const perRegisteredDomain = limit(named.perRegisteredDomain);
+  return { ...(newOrders ? { newOrders } : {}), ...(perRegisteredDomain ? { perRegisteredDomain } : {}) };
 }
 
 function octal(mode: number | string): number {

@@ -18,6 +18,17 @@ const eabSchema = z
   .strictObject({ kid: z.string().min(1), hmacKey: z.string().optional(), hmacKeyEnv: z.string().optional(), hmacKeyFile: z.string().optional() })
   .refine(exactlyOne('hmacKey', 'hmacKeyEnv', 'hmacKeyFile'), { message: 'give exactly one of hmacKey, hmacKeyEnv or hmacKeyFile' });
 
+const rateLimitSchema = z.strictObject({ limit: z.number().int().min(1), per: duration });
+
+/**
+ * The CA's rate limits as one budget every runner takes from before ordering: a preset
+ * (src/acme/rate-limit-presets.ts), `none`, or the limits themselves.
+ */
+const rateLimitsSchema = z.union([
+  z.string().min(1),
+  z.strictObject({ newOrders: rateLimitSchema.optional(), perRegisteredDomain: rateLimitSchema.optional() }),
+]);
+
 const accountSchema = z.strictObject({
   email: z.email().optional(),
   /** Several contacts (mailto: URLs); email is the short form of one. */
@@ -44,6 +55,8 @@ export const acmeSectionSchema = z.strictObject({
    * set that CA's.
    */
   maxNames: z.number().int().min(1).optional(),
+  /** Default: the `letsencrypt` preset when server is `letsencrypt`, none (unlimited) otherwise. */
+  rateLimits: rateLimitsSchema.optional(),
 });
 
 const octalMode = z.union([z.number().int().min(0).max(0o777), z.string().regex(/^0?[0-7]{3}$/, 'an octal mode such as 0640')]);

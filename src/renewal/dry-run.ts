@@ -37,5 +37,7 @@ function onStaging(cert: ManagedCertificate): ManagedCertificate {
     );
   }
   const { deploy: _deploy, ...rest } = cert;
-  return { ...rest, ca: { ...cert.ca, directoryUrl: url }, verify: [] };
+  // The production CA's rate limits are not the staging directory's (far higher): none taken.
+  const { rateLimits: _rateLimits, ...ca } = cert.ca;
+  return { ...rest, ca: { ...ca, directoryUrl: url }, verify: [] };
 }

@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import type { ResolvedChallengeConfig } from '../challenges/config.js';
 import type { SpecSource } from '../config/certificate-files.js';
 import type { EndpointSpec } from '../inventory/sources/endpoint-types.js';
+import type { RateLimits } from '../acme/rate-limit-presets.js';
 import type { KeyTypeName } from '../x509/generate-key.js';
 import type { RenewalPolicy } from './decision.js';
 import type { DeployTargets } from './deploy-files.js';
@@ -18,6 +19,8 @@ export interface CaSettings {
   eab?: { kid: string; hmacKey: string };
   /** Where `renew --dry-run` orders: the preset's staging directory, or acme.dryRunServer. */
   dryRunDirectoryUrl?: string;
+  /** acme.rateLimits resolved (a preset's figures, or the default for the server): absent, unlimited. */
+  rateLimits?: RateLimits;
 }
 
 export interface ManagedCertificate {

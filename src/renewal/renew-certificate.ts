@@ -8,7 +8,7 @@ import { AcmeProblemError } from '../acme/errors.js';
 import { CertfleetError, describeError, ExitCode, failureFacts, type FailureFacts } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { versionId, type CertificateState, type IssuedVersion, type VersionFiles } from '../store/certificate-store.js';
-import type { CertificateRecords } from '../store/ports.js';
+import type { CertificateRecords, RateBudget } from '../store/ports.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { generateKey } from '../x509/generate-key.js';
 import { certificatePemTypes, findPemBlocks } from '../x509/pem.js';
@@ -17,6 +17,7 @@ import { backoffWait, decideRenewal, type RenewalDecision, type RenewalPolicy } 
 import type { ManagedCertificate } from './managed.js';
 import type { CommandRunner, Deployer, Issuers, Verifier } from './ports.js';
 import { mayReplace, NO_ARI_POLL_MS, refreshRenewalInfo, renewalInfoDue, type CurrentCertificate } from './renewal-info.js';
+import { describeLimit, takeOrderBudget } from './rate-budget.js';
 import { scheduleOf } from './schedule.js';
 import { deploySpecOf, orderSpecChange, orderSpecOf } from './spec.js';
 
@@ -43,6 +44,8 @@ export interface RenewDeps {
    */
   exclusive: <T>(section: () => Promise<T>) => Promise<T>;
   signal?: AbortSignal;
+  /** The CA's rate limits as one budget for every runner (rate-budget.ts); absent: none taken. */
+  budget?: RateBudget;
 }
 
 export interface RenewRequest {
@@ -165,6 +168,22 @@ async function renewOne(cert: ManagedCertificate, request: RenewRequest, deps: R
     const outcome: CertificateOutcome = { ...base, ...describeDecision(decision), action: decision.due ? 'would-renew' : 'not-due', durationMs: Date.now() - started };
     if (!request.plan && !decision.due) await recordSchedule(cert, outcome, nextLook(decision, state, current, now), deps);
     return outcome;
+  }
+
+  // Before any hook runs: a certificate the budget holds back waits for a unit, not counted as a
+  // failure. A renewal inside the CA's ARI window is exempt (Let's Encrypt exempts those).
+  if (deps.budget && cert.ca.rateLimits && decision.reason !== 'ari-window') {
+    const ca = await deps.issuers.get(cert.ca);
+    const taken = await takeOrderBudget(deps.budget, { ca: cert.ca.directoryUrl, account: ca.accountUrl ?? '', limits: cert.ca.rateLimits, domains: cert.domains, now });
+    if (!taken.granted) {
+      if (state !== loaded) await store.saveState(cert.name, { ...state, lastRunAt: new Date(now).toISOString() });
+      const at = new Date(taken.retryAt).toISOString();
+      const explanation = `due (${decision.explanation}), but the CA's rate budget is used up (${describeLimit(taken.bucket, taken.limit, taken.windowMs)}): ordering at ${at}, when a unit frees`;
+      log.info(explanation);
+      const outcome: CertificateOutcome = { ...base, action: 'not-due', reason: 'rate-budget', explanation, nextRenewalAt: at, durationMs: Date.now() - started };
+      await recordSchedule(cert, outcome, taken.retryAt, deps);
+      return outcome;
+    }
   }
 
   log.info(`renewing: ${decision.explanation}`);

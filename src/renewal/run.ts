@@ -86,7 +86,7 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
     problems.push(`${what}: ${describeError(err)}`);
     hooks.logger.error(problems.at(-1)!);
   };
-  const deps = { ...hooks, ...ports, store: store.certificates, specHash, policy: settings.policy, exclusive: oneAtATime() };
+  const deps = { ...hooks, ...ports, store: store.certificates, specHash, policy: settings.policy, exclusive: oneAtATime(), budget: store.budget };
   const look = (configured: ManagedCertificate, lease?: Lease) => {
     const cert = forThisRunner(configured);
     if (options.deployOnly && configured.hosts?.length) return Promise.resolve(agentsDeploy(configured));

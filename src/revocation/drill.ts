@@ -23,6 +23,7 @@ import type { CertificateOutcome } from '../renewal/renew-certificate.js';
 import { runRenew, type RenewRunHooks } from '../renewal/run.js';
 import { selectAffected, type AffectedCriteria } from './affected.js';
 import { blastRadius, type BlastRadius } from './blast-radius.js';
+import { budgetTime, type ReplacementPlan } from './plan.js';
 import { recordId } from './record.js';
 import type { StateStore } from '../store/ports.js';
 
@@ -91,6 +92,8 @@ export interface DrillResult {
   blastRadius: BlastRadius;
   /** Where the measurement was written. */
   recordPath: string;
+  /** How long the set takes at the CA's rate limits (plan.ts budgetTime); absent: no limits configured. */
+  rateBudget?: ReplacementPlan['rateBudget'];
 }
 
 export async function runDrill(settings: RenewSettings, options: DrillOptions, hooks: DrillHooks): Promise<DrillResult> {
@@ -115,7 +118,8 @@ export async function runDrill(settings: RenewSettings, options: DrillOptions, h
       ...(replaced ? { replacedBy: { serialNumber: o.serialNumber!, ...(o.fingerprintSha256 ? { fingerprintSha256: o.fingerprintSha256 } : {}), ...(o.notAfter ? { notAfter: o.notAfter } : {}) } } : {}),
       secondsToReplace: replaced ? round(seconds) : null,
       verifiedServed: replaced && verifying.has(o.name),
-      ...(o.error ? { error: o.error } : {}),
+      // Held back by the CA's rate budget: not an error, but why it is not replaced yet.
+      ...(o.error ? { error: o.error } : o.reason === 'rate-budget' ? { error: o.explanation } : {}),
       ...(o.errorExitCode !== undefined ? { errorExitCode: o.errorExitCode } : {}),
       ...(o.errorHint ? { errorHint: o.errorHint } : {}),
     };
@@ -171,6 +175,8 @@ export async function runDrill(settings: RenewSettings, options: DrillOptions, h
     blastRadius: blastRadius(affected),
     recordPath,
   };
+  const rateBudget = budgetTime(settings, affected);
+  if (rateBudget) result.rateBudget = rateBudget;
   // Only a rehearsal becomes the report's "last drill": an incident's replacement is recorded on its own.
   await runs.writeRecord(kind, id, result, { latest: options.purpose === 'drill' });
   return result;

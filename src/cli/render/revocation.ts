@@ -44,6 +44,7 @@ export function renderDrill(result: DrillResult, format: 'table' | 'json', oneLi
   lines.push(`${result.purpose === 'drill' ? 'drill' : 'replacement'} ${result.id}: ${s.replaced} of ${s.affected} replaced${s.failed ? `, ${s.failed} NOT replaced` : ''}; affected set found in ${seconds(result.identifySeconds)}`);
   if (s.secondsToReplace) lines.push(`time to replace: median ${seconds(s.secondsToReplace.median)}, p95 ${seconds(s.secondsToReplace.p95)}, slowest ${seconds(s.secondsToReplace.max)}`);
   lines.push(s.withinDeadlines.map((d) => `${percent(d.share)} within ${hours(d.hours)}`).join(', '));
+  if (result.rateBudget) lines.push(rateBudgetLine(result.rateBudget, result.purpose === 'drill' ? 'drill' : 'replace'));
   lines.push(...blastRadiusLines(result.blastRadius));
   lines.push(`recorded in ${result.recordPath}${result.purpose === 'drill' ? ' (read by certfleet report)' : ''}`);
   return text(lines);
@@ -60,6 +61,7 @@ export function renderPlan(plan: ReplacementPlan, command: 'drill' | 'replace', 
   );
   lines.push('');
   lines.push(`dry run: ${plan.certificates.length} certificate(s) would be ${command === 'drill' ? 'drilled' : 'replaced'}; nothing was changed`);
+  if (plan.rateBudget) lines.push(rateBudgetLine(plan.rateBudget, command));
   lines.push(...blastRadiusLines(plan.blastRadius));
   return text(lines);
 }
@@ -94,6 +96,14 @@ export function renderRevoke(result: RevokeRunResult, format: 'table' | 'json', 
   lines.push(...blastRadiusLines(result.blastRadius));
   if (result.recordPath) lines.push(`recorded in ${result.recordPath}`);
   return text(lines);
+}
+
+/** "at your CA's limits, replacing 40,000 certificates takes 67 hours (new orders per account)" */
+export function rateBudgetLine(b: NonNullable<ReplacementPlan['rateBudget']>, command: 'drill' | 'replace'): string {
+  const what = `${command === 'drill' ? 'drilling' : 'replacing'} ${b.certificates.toLocaleString('en-US')} certificate(s)`;
+  if (b.hours === 0) return `at your CA's limits, ${what} fits in the rate budget now`;
+  const by = b.limitedBy === 'new-orders' ? 'new orders per account' : `certificates per registered domain: ${b.limitedBy?.slice('registered-domain:'.length) ?? ''}`;
+  return `at your CA's limits, ${what} takes ${Math.ceil(b.hours).toLocaleString('en-US')} hours (limited by ${by})`;
 }
 
 function blastRadiusLines(b: BlastRadius): string[] {
