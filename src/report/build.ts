@@ -12,6 +12,7 @@ import { deadlinesAt } from './deadlines.js';
 import { compare, evaluateDeadline, type EvaluationContext } from './evaluate-deadline.js';
 import type { ManagedCertificateState, ReportInput } from './inputs.js';
 import { REPORT_SCHEMA_VERSION, type CadenceProbe, type EffectiveSchedule, type FindingCount, type FleetSummary, type ReadinessReport } from './model.js';
+import { assessFleetHosts } from './fleet-hosts.js';
 import { assessRevocation } from './revocation.js';
 
 export interface BuildOptions {
@@ -38,7 +39,7 @@ export function buildReport(input: ReportInput, options: BuildOptions): Readines
   const cadence = cadenceProbes(timeline, fleet, unmatched, evaluated.map((d) => d.report.maxValidityDays));
   const actions = rankActions(fleet, evaluated, revocation, cadence, asOfDay);
 
-  return {
+  const report: ReadinessReport = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     asOf: asOf.toISOString(),
     timelineUpdated: timeline.updated,
@@ -51,6 +52,10 @@ export function buildReport(input: ReportInput, options: BuildOptions): Readines
     keys: input.inventory.keys.filter((k) => k.findings.length > 0).map((k) => ({ path: k.path, findings: k.findings })),
     certificates: fleet.map((a) => a.cert),
   };
+  // Only from a store that records per-host deployments: the file store's report stays as it was.
+  const fleetHosts = input.hostsWithoutAgent ? assessFleetHosts(input.drill, input.hostsWithoutAgent, revocation.deadlines) : undefined;
+  if (fleetHosts) report.fleetHosts = fleetHosts;
+  return report;
 }
 
 /**

@@ -56,6 +56,18 @@ export interface DrillCertificateResult {
   automated: boolean;
   /** Seconds from the drill's start until the replacement was confirmed served; null: not replaced. */
   secondsToReplace: number | null;
+  /** A certificate its spec's hosts serve (store.postgres): each host's part at the drill's end. */
+  hosts?: DrillHostResult[];
+}
+
+/** One host's part in replacing a certificate (src/fleet/await-deployed.ts HostConfirmation). */
+export interface DrillHostResult {
+  host: string;
+  status: 'deployed' | 'failed' | 'not-reporting';
+  version?: string;
+  /** Seconds from the drill's start until the host confirmed it deployed (deployed only). */
+  seconds?: number;
+  detail?: string;
 }
 
 /** `<stateDir>/drills/latest.json`: what a rehearsal of a mass replacement measured. */
@@ -73,4 +85,6 @@ export interface ReportInput {
   inventory: InventoryResult;
   managed?: ManagedCertificateState[];
   drill?: DrillSummary;
+  /** Hosts some spec names that never reported a deployment; given only by a store with per-host deployments (PostgreSQL). */
+  hostsWithoutAgent?: string[];
 }

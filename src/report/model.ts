@@ -4,6 +4,7 @@
  * and findings (shared, not copied), so a renderer never needs the inventory itself. Changing a
  * field's meaning needs a schemaVersion bump; adding fields does not.
  */
+import type { FleetHostsReadiness } from './fleet-hosts.js';
 import type { CertificateSource, Finding, ManagedBy, Severity } from '../inventory/model.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -252,4 +253,6 @@ export interface ReadinessReport {
   findings: FindingCount[];
   keys: KeyFindings[];
   certificates: AssessedCertificate[];
+  /** Per host (the shared store only, when there is something to say): the last drill's hosts, and hosts without an agent. */
+  fleetHosts?: FleetHostsReadiness;
 }

@@ -58,6 +58,17 @@ const drillSchema = z.object({
       name: z.string().optional(),
       automated: z.boolean(),
       secondsToReplace: z.number().nonnegative().nullable(),
+      hosts: z
+        .array(
+          z.object({
+            host: z.string().min(1),
+            status: z.enum(['deployed', 'failed', 'not-reporting']),
+            version: z.string().optional(),
+            seconds: z.number().nonnegative().optional(),
+            detail: z.string().optional(),
+          }),
+        )
+        .optional(),
     }),
   ),
 });
@@ -65,10 +76,11 @@ const drillSchema = z.object({
 export interface StateInputs {
   managed?: ManagedCertificateState[];
   drill?: DrillSummary;
+  hostsWithoutAgent?: string[];
 }
 
 /** What the configured store holds, read through its run records (the CLI's way: either store). */
-export async function readStoredState(store: Pick<StateStore, 'kind' | 'location' | 'runs'>): Promise<StateInputs> {
+export async function readStoredState(store: Pick<StateStore, 'kind' | 'location' | 'runs' | 'deployments'>): Promise<StateInputs> {
   // Named as the files are on the file store, so its messages are what they always were.
   const onFiles = store.kind === 'file';
   const summaryAt = onFiles ? join(store.location, SUMMARY_FILE) : `the managed-certificates summary in ${store.location}`;
@@ -76,6 +88,8 @@ export async function readStoredState(store: Pick<StateStore, 'kind' | 'location
   const out: StateInputs = {};
   addManaged(out, await readValue(() => store.runs.readSummary(), summaryAt));
   addDrill(out, await readValue(() => store.runs.latestRecord('drill'), drillAt));
+  // The shared store's per-host records (the file store has none: its report is what it was).
+  if (store.deployments) out.hostsWithoutAgent = await store.deployments.hostsWithoutReports();
   return out;
 }
 

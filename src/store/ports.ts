@@ -334,6 +334,8 @@ export interface DeploymentRecords {
   record(name: string, host: string, outcome: DeploymentOutcome): Promise<void>;
   /** Every host's last report on a certificate, by host. */
   forCertificate(name: string): Promise<Array<HostDeployment & { host: string }>>;
+  /** Hosts some active spec names that have never reported a deployment of anything (no agent there yet: the manual tail), sorted: one query. */
+  hostsWithoutReports(): Promise<string[]>;
 }
 
 /** What status and the metrics need of one certificate, read with many others: never a key, never a version's other files. */

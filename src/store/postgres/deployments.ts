@@ -52,6 +52,20 @@ export class PostgresDeployments implements DeploymentRecords {
     );
     return rows.map((r) => ({ host: r.host, ...deployment(r) }));
   }
+
+  async hostsWithoutReports(): Promise<string[]> {
+    // Any report counts, failed or of another certificate: the host has an agent, just not a good day.
+    const { rows } = await this.db.query<{ host: string }>(
+      `SELECT host FROM (
+         SELECT h.host FROM certificates c
+          CROSS JOIN LATERAL jsonb_array_elements_text(CASE jsonb_typeof(c.spec->'entry'->'hosts') WHEN 'array' THEN c.spec->'entry'->'hosts' ELSE '[]' END) AS h(host)
+          WHERE c.archived_at IS NULL AND c.spec IS NOT NULL
+         EXCEPT
+         SELECT host FROM deployments
+       ) silent ORDER BY host COLLATE "C"`,
+    );
+    return rows.map((r) => r.host);
+  }
 }
 
 function deployment(row: DeploymentRow): HostDeployment {
