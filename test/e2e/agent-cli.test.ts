@@ -17,7 +17,7 @@ import { stringify } from 'yaml';
 import type { AgentResult } from '../../src/fleet/agent.js';
 import type { RenewRunResult } from '../../src/renewal/run.js';
 import { runCli } from '../helpers/cli.js';
-import { queryDatabase, startStoreAndCa, stopStoreAndCa } from '../helpers/store-and-ca.js';
+import { queryDatabase, startStoreAndCa, stopStoreAndCa, storeConfig } from '../helpers/store-and-ca.js';
 import type { RunningPebble } from '../helpers/pebble.js';
 import type { RunningPostgres } from '../helpers/postgres.js';
 
@@ -49,11 +49,7 @@ function writeSpecs(home: string, withHosts: boolean): void {
 function configDir(name: string): string {
   const home = join(dir, name);
   mkdirSync(join(home, 'certificates.d'), { recursive: true });
-  const config = {
-    stateDir: join(home, 'state'),
-    store: { postgres: { urlEnv: 'CERTFLEET_TEST_DB' }, encryptionKeyFile: join(dir, 'store.key') },
-    acme: { server: pebble.directoryUrl, caBundle: join(dir, 'pebble-https-ca.pem'), account: { acceptTermsOfService: true } },
-  };
+  const config = storeConfig(pebble, dir, join(home, 'state'));
   writeFileSync(join(home, 'certfleet.config.yaml'), stringify(config));
   return join(home, 'certfleet.config.yaml');
 }

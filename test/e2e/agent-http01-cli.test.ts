@@ -6,18 +6,17 @@
  * against the agent, the agent deploys it, and no answer is left in challenge_tokens. A runner on
  * another store (whose answers that agent cannot see) gets the CA's refusal, cleanly.
  */
-import { randomBytes, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { RenewRunResult } from '../../src/renewal/run.js';
 import { runCli } from '../helpers/cli.js';
+import { queryDatabase, startStoreAndCa, stopStoreAndCa, storeConfig } from '../helpers/store-and-ca.js';
 import { endAll, startCli, waitUntil, type CliProcess } from '../helpers/cli-process.js';
-import { startPebble, type RunningPebble } from '../helpers/pebble.js';
-import { tempDir } from '../helpers/pki.js';
-import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import type { RunningPebble } from '../helpers/pebble.js';
+import type { RunningPostgres } from '../helpers/postgres.js';
 
 let pebble: RunningPebble;
 let postgres: RunningPostgres;
@@ -35,32 +34,17 @@ function configDir(name: string, domain: string): string {
   mkdirSync(join(home, 'certificates.d'), { recursive: true });
   const challenge = { type: 'http-01', agents: true };
   writeFileSync(join(home, 'certificates.d', 'web.yaml'), stringify([{ name: 'web', domains: [domain], challenge, hosts: ['a'], deploy }]));
-  const config = {
-    stateDir: join(home, 'state'),
-    store: { postgres: { urlEnv: 'CERTFLEET_TEST_DB' }, encryptionKeyFile: join(dir, 'store.key') },
-    acme: { server: pebble.directoryUrl, caBundle: join(dir, 'pebble-https-ca.pem'), account: { acceptTermsOfService: true } },
-  };
+  const config = storeConfig(pebble, dir, join(home, 'state'));
   writeFileSync(join(home, 'certfleet.config.yaml'), stringify(config));
   return join(home, 'certfleet.config.yaml');
 }
 
-async function query<T extends object>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const query = queryDatabase;
 
 const cli = (config: string, database: string, args: string[]) => runCli(['--config', config, ...args], { env: { CERTFLEET_TEST_DB: database }, timeoutMs: 60_000 });
 
 beforeAll(async () => {
-  [pebble, postgres] = await Promise.all([startPebble(), startPostgres()]);
-  dir = tempDir('certfleet-agent-http01-');
-  writeFileSync(join(dir, 'pebble-https-ca.pem'), pebble.caBundle);
-  writeFileSync(join(dir, 'store.key'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  ({ pebble, postgres, dir } = await startStoreAndCa('certfleet-agent-http01-'));
   fleetDb = await postgres.createDatabase('agent_http01');
   fleetConfig = configDir('fleet', 'web.example.test');
   expect((await cli(fleetConfig, fleetDb, ['store', 'migrate'])).code).toBe(0);
@@ -76,8 +60,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   endAll();
-  await postgres?.stop();
-  await pebble?.stop();
+  await stopStoreAndCa({ pebble, postgres });
 });
 
 describe('certfleet agent --http-01-listen', () => {

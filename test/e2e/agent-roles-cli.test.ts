@@ -15,7 +15,7 @@ import type { RenewRunResult } from '../../src/renewal/run.js';
 import { runCli } from '../helpers/cli.js';
 import type { RunningPebble } from '../helpers/pebble.js';
 import type { RunningPostgres } from '../helpers/postgres.js';
-import { queryDatabase, startStoreAndCa, stopStoreAndCa } from '../helpers/store-and-ca.js';
+import { queryDatabase, startStoreAndCa, stopStoreAndCa, storeConfig } from '../helpers/store-and-ca.js';
 
 let pebble: RunningPebble;
 let postgres: RunningPostgres;
@@ -39,11 +39,7 @@ function configDir(): string {
     deploy: { cert: `/srv/tls/${name}.pem`, fullchain: `/srv/tls/${name}-fullchain.pem`, key: `/srv/tls/${name}.key`, createDirectories: true },
   });
   writeFileSync(join(home, 'certificates.d', 'fleet.yaml'), stringify([spec('web', 'a'), spec('bee', 'b')]));
-  const config = {
-    stateDir: join(home, 'state'),
-    store: { postgres: { urlEnv: 'CERTFLEET_TEST_DB' }, encryptionKeyFile: join(dir, 'store.key') },
-    acme: { server: pebble.directoryUrl, caBundle: join(dir, 'pebble-https-ca.pem'), account: { acceptTermsOfService: true } },
-  };
+  const config = storeConfig(pebble, dir, join(home, 'state'));
   writeFileSync(join(home, 'certfleet.config.yaml'), stringify(config));
   return join(home, 'certfleet.config.yaml');
 }

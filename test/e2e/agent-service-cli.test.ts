@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { RenewRunResult } from '../../src/renewal/run.js';
 import { runCli } from '../helpers/cli.js';
-import { queryDatabase, startStoreAndCa } from '../helpers/store-and-ca.js';
+import { queryDatabase, startStoreAndCa, storeConfig } from '../helpers/store-and-ca.js';
 import { endAll, startCli, waitUntil } from '../helpers/cli-process.js';
 import type { RunningPebble } from '../helpers/pebble.js';
 import { freeTcpPort } from '../helpers/ports.js';
@@ -40,11 +40,7 @@ function configDir(): string {
   mkdirSync(join(home, 'certificates.d'), { recursive: true });
   const challenge = { type: 'http-01', standalone: { port: pebble.httpPort, address: '127.0.0.1' } };
   writeFileSync(join(home, 'certificates.d', 'web.yaml'), stringify([{ name: 'web', domains: ['web.example.test'], challenge, hosts: ['a', 'b'], deploy }]));
-  const config = {
-    stateDir: join(home, 'state'),
-    store: { postgres: { urlEnv: 'CERTFLEET_TEST_DB' }, encryptionKeyFile: join(dir, 'store.key') },
-    acme: { server: pebble.directoryUrl, caBundle: join(dir, 'pebble-https-ca.pem'), account: { acceptTermsOfService: true } },
-  };
+  const config = storeConfig(pebble, dir, join(home, 'state'));
   writeFileSync(join(home, 'certfleet.config.yaml'), stringify(config));
   return join(home, 'certfleet.config.yaml');
 }

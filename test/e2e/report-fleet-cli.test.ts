@@ -7,34 +7,28 @@
  *   the slowest hosts, b (web, not reporting) and c (edge) in the manual tail, and c as a host
  *   without an agent (b reported before it stopped: it has one); the summary says the same.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { ReadinessReport } from '../../src/report/model.js';
 import { runCli } from '../helpers/cli.js';
+import { queryDatabase, startStoreAndCa, stopStoreAndCa, storeConfig } from '../helpers/store-and-ca.js';
 import { endAll, startCli, waitUntil, type CliProcess } from '../helpers/cli-process.js';
-import { startPebble, type RunningPebble } from '../helpers/pebble.js';
-import { tempDir } from '../helpers/pki.js';
-import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import type { RunningPebble } from '../helpers/pebble.js';
+import type { RunningPostgres } from '../helpers/postgres.js';
 
 let pebble: RunningPebble;
 let postgres: RunningPostgres;
 let dir: string;
 
 beforeAll(async () => {
-  [pebble, postgres] = await Promise.all([startPebble(), startPostgres()]);
-  dir = tempDir('certfleet-report-fleet-');
-  writeFileSync(join(dir, 'pebble-https-ca.pem'), pebble.caBundle);
-  writeFileSync(join(dir, 'store.key'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  ({ pebble, postgres, dir } = await startStoreAndCa('certfleet-report-fleet-'));
 }, 60_000);
 
 afterAll(async () => {
   endAll();
-  await postgres?.stop();
-  await pebble?.stop();
+  await stopStoreAndCa({ pebble, postgres });
 });
 
 function deployTo(name: string) {
@@ -54,24 +48,12 @@ function configDir(): string {
       { name: 'edge', domains: ['edge.example.test'], challenge, hosts: ['c'], deploy: deployTo('edge') },
     ]),
   );
-  const config = {
-    stateDir: join(home, 'state'),
-    store: { postgres: { urlEnv: 'CERTFLEET_TEST_DB' }, encryptionKeyFile: join(dir, 'store.key') },
-    acme: { server: pebble.directoryUrl, caBundle: join(dir, 'pebble-https-ca.pem'), account: { acceptTermsOfService: true } },
-  };
+  const config = storeConfig(pebble, dir, join(home, 'state'));
   writeFileSync(join(home, 'certfleet.config.yaml'), stringify(config));
   return join(home, 'certfleet.config.yaml');
 }
 
-async function query<T extends object>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const query = queryDatabase;
 
 describe('report: the fleet per host', () => {
   it('shows the last drill per host, the manual tail and the hosts without an agent', async () => {

@@ -12,36 +12,30 @@
  * - b's agent started again: the same `revoke` orders nothing new, waits for b, and revokes the
  *   certificate the first run replaced (not the replacement), exit 0.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { HostConfirmation } from '../../src/fleet/await-deployed.js';
 import type { DrillResult } from '../../src/revocation/drill.js';
 import type { RevokeRunResult } from '../../src/revocation/revoke.js';
 import { runCli } from '../helpers/cli.js';
+import { queryDatabase, startStoreAndCa, stopStoreAndCa, storeConfig } from '../helpers/store-and-ca.js';
 import { endAll, startCli, waitUntil, type CliProcess } from '../helpers/cli-process.js';
-import { startPebble, type RunningPebble } from '../helpers/pebble.js';
-import { tempDir } from '../helpers/pki.js';
-import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import type { RunningPebble } from '../helpers/pebble.js';
+import type { RunningPostgres } from '../helpers/postgres.js';
 
 let pebble: RunningPebble;
 let postgres: RunningPostgres;
 let dir: string;
 
 beforeAll(async () => {
-  [pebble, postgres] = await Promise.all([startPebble(), startPostgres()]);
-  dir = tempDir('certfleet-revoke-fleet-');
-  writeFileSync(join(dir, 'pebble-https-ca.pem'), pebble.caBundle);
-  writeFileSync(join(dir, 'store.key'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  ({ pebble, postgres, dir } = await startStoreAndCa('certfleet-revoke-fleet-'));
 }, 60_000);
 
 afterAll(async () => {
   endAll();
-  await postgres?.stop();
-  await pebble?.stop();
+  await stopStoreAndCa({ pebble, postgres });
 });
 
 // Absolute paths, under each agent's --root: the runner deploys nothing itself.
@@ -55,24 +49,12 @@ function configDir(): string {
   // No hosts: the runner deploys it itself, as before.
   const local = { fullchain: join(home, 'tls', 'api.pem'), key: join(home, 'tls', 'api.key'), createDirectories: true };
   writeFileSync(join(home, 'certificates.d', 'api.yaml'), stringify([{ name: 'api', domains: ['api.example.test'], challenge, deploy: local }]));
-  const config = {
-    stateDir: join(home, 'state'),
-    store: { postgres: { urlEnv: 'CERTFLEET_TEST_DB' }, encryptionKeyFile: join(dir, 'store.key') },
-    acme: { server: pebble.directoryUrl, caBundle: join(dir, 'pebble-https-ca.pem'), account: { acceptTermsOfService: true } },
-  };
+  const config = storeConfig(pebble, dir, join(home, 'state'));
   writeFileSync(join(home, 'certfleet.config.yaml'), stringify(config));
   return join(home, 'certfleet.config.yaml');
 }
 
-async function query<T extends object>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const query = queryDatabase;
 
 /** Pebble's management API names a serial without leading zeros; certfleet writes whole bytes ("068c…"). */
 const atPebble = (serial: string) => serial.replace(/^0+/, '');

@@ -13,7 +13,7 @@ import { stringify } from 'yaml';
 import type { RenewRunResult } from '../../src/renewal/run.js';
 import type { StatusResult } from '../../src/renewal/status.js';
 import { runCli } from '../helpers/cli.js';
-import { startStoreAndCa, stopStoreAndCa } from '../helpers/store-and-ca.js';
+import { startStoreAndCa, stopStoreAndCa, storeConfig } from '../helpers/store-and-ca.js';
 import type { RunningPebble } from '../helpers/pebble.js';
 import type { RunningPostgres } from '../helpers/postgres.js';
 
@@ -39,11 +39,7 @@ const needsSecret = () =>
 function configDir(name: string, web?: object[]): string {
   const home = join(dir, name);
   mkdirSync(join(home, 'certificates.d'), { recursive: true });
-  const config = {
-    stateDir: join(home, 'state'),
-    store: { postgres: { urlEnv: 'CERTFLEET_TEST_DB' }, encryptionKeyFile: join(dir, 'store.key') },
-    acme: { server: pebble.directoryUrl, caBundle: join(dir, 'pebble-https-ca.pem'), account: { acceptTermsOfService: true } },
-  };
+  const config = storeConfig(pebble, dir, join(home, 'state'));
   writeFileSync(join(home, 'certfleet.config.yaml'), stringify(config));
   if (web) writeFileSync(join(home, 'certificates.d', 'web.yaml'), stringify(web));
   return join(home, 'certfleet.config.yaml');

@@ -41,3 +41,15 @@ export async function queryDatabase<T extends object>(url: string, sql: string, 
     await client.end();
   }
 }
+
+/**
+ * A config's main file for the PostgreSQL store of these tests: the database URL from
+ * CERTFLEET_TEST_DB (each test passes its own database there), the key and Pebble's CA from `dir`.
+ */
+export function storeConfig(pebble: RunningPebble, dir: string, stateDir: string) {
+  return {
+    stateDir,
+    store: { postgres: { urlEnv: 'CERTFLEET_TEST_DB' }, encryptionKeyFile: join(dir, 'store.key') },
+    acme: { server: pebble.directoryUrl, caBundle: join(dir, 'pebble-https-ca.pem'), account: { acceptTermsOfService: true } },
+  };
+}

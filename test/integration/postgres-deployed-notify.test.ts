@@ -5,71 +5,24 @@
  * the safety re-read and the deadline an hour away, the wait still ends as soon as both hosts
  * reported (without the trigger it would hang until the test's timeout).
  */
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { awaitDeployed, DEPLOYED_CHANNEL, type HostProgress } from '../../src/fleet/await-deployed.js';
 import { recordingLogger } from '../../src/logger.js';
-import type { IssuedVersion, StoredSpec } from '../../src/store/ports.js';
-import { createPool } from '../../src/store/postgres/connection.js';
-import { dataKey, keyring } from '../../src/store/postgres/encryption.js';
-import { migrate } from '../../src/store/postgres/migrations.js';
-import { PostgresStateStore } from '../../src/store/postgres/state-store.js';
-import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import type { PostgresStateStore } from '../../src/store/postgres/state-store.js';
+import { usePostgresStores, hostSpec, applySpecs, addCurrent } from '../helpers/postgres-stores.js';
 
-let server: RunningPostgres;
-const stores: PostgresStateStore[] = [];
-const clients: pg.Client[] = [];
-let databases = 0;
-const ring = keyring(dataKey(randomBytes(32)));
-
-beforeAll(async () => {
-  server = await startPostgres();
-});
-
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close().catch(() => undefined);
-  for (const c of clients.splice(0)) await c.end().catch(() => undefined);
-});
-
-afterAll(async () => {
-  await server?.stop();
-});
-
-async function openStore(): Promise<{ store: PostgresStateStore; url: string }> {
-  const url = await server.createDatabase(`n${++databases}`);
-  const c = createPool(url);
-  try {
-    await migrate(c.pool);
-  } finally {
-    await c.close();
-  }
-  const store = await PostgresStateStore.open({ url, keyring: ring });
-  stores.push(store);
-  return { store, url };
-}
-
-function spec(name: string, hosts: string[]): StoredSpec {
-  return { name, entry: { name, domains: [`${name}.example.org`], challenge: { type: 'http-01' }, hosts }, baseDir: '/etc/certfleet', where: `certificates (${name})`, file: '/etc/certfleet/certfleet.config.yaml' };
-}
+const { openStore, client } = usePostgresStores('n');
 
 async function withCurrent(store: PostgresStateStore, name: string, id: string): Promise<void> {
-  async function* once() {
-    yield [spec(name, ['a', 'b'])];
-  }
-  await store.specs.apply(once(), { fingerprint: id, sharedHash: 'shared', appliedBy: 'test', dryRun: false });
-  const version: IssuedVersion = { id, serialNumber: id, notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2026-03-01T00:00:00.000Z', domains: ['x.example.org'], issuedAt: '2026-01-01T00:00:00.000Z' };
-  await store.certificates.addVersion(name, version, { certPem: 'C\n', chainPem: '', fullchainPem: 'C\n', keyPem: '' });
-  await store.certificates.setCurrent(name, id);
+  await applySpecs(store, [hostSpec(name, ['a', 'b'])], id);
+  await addCurrent(store, name, id);
 }
 
 describe('certfleet_deployed (PostgreSQL)', () => {
   it('notifies the certificate name on every deployment report, first and later', async () => {
     const { store, url } = await openStore();
     await withCurrent(store, 'web', 'v1');
-    const listener = new pg.Client({ connectionString: url });
-    await listener.connect();
-    clients.push(listener);
+    const listener = await client(url);
     const heard: string[] = [];
     listener.on('notification', (n) => {
       if (n.channel === DEPLOYED_CHANNEL) heard.push(n.payload ?? '');

@@ -5,74 +5,12 @@
  * last deployed, the rows gone with the certificate, and the notification a current-version change
  * sends on `certfleet_current`.
  */
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { IssuedVersion, StoredSpec } from '../../src/store/ports.js';
-import { createPool } from '../../src/store/postgres/connection.js';
-import { dataKey, keyring } from '../../src/store/postgres/encryption.js';
-import { migrate } from '../../src/store/postgres/migrations.js';
-import { PostgresStateStore } from '../../src/store/postgres/state-store.js';
-import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { describe, expect, it } from 'vitest';
+import { usePostgresStores, hostSpec, applySpecs, addCurrent } from '../helpers/postgres-stores.js';
 
-let server: RunningPostgres;
-const stores: PostgresStateStore[] = [];
-const clients: pg.Client[] = [];
-let databases = 0;
-const ring = keyring(dataKey(randomBytes(32)));
-
-beforeAll(async () => {
-  server = await startPostgres();
-});
-
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close().catch(() => undefined);
-  for (const c of clients.splice(0)) await c.end().catch(() => undefined);
-});
-
-afterAll(async () => {
-  await server?.stop();
-});
-
-async function openStore(): Promise<{ store: PostgresStateStore; url: string }> {
-  const url = await server.createDatabase(`d${++databases}`);
-  const c = createPool(url);
-  try {
-    await migrate(c.pool);
-  } finally {
-    await c.close();
-  }
-  const store = await PostgresStateStore.open({ url, keyring: ring });
-  stores.push(store);
-  return { store, url };
-}
-
-async function client(url: string): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  clients.push(c);
-  return c;
-}
-
-function spec(name: string, hosts?: string[]): StoredSpec {
-  return { name, entry: { name, domains: [`${name}.example.org`], challenge: { type: 'http-01' }, ...(hosts ? { hosts } : {}) }, baseDir: '/etc/certfleet', where: `certificates (${name})`, file: '/etc/certfleet/certfleet.config.yaml' };
-}
-
-async function apply(store: PostgresStateStore, specs: StoredSpec[], fingerprint: string): Promise<void> {
-  async function* once() {
-    yield specs;
-  }
-  await store.specs.apply(once(), { fingerprint, sharedHash: 'shared', appliedBy: 'test', dryRun: false });
-}
-
-function version(id: string): IssuedVersion {
-  return { id, serialNumber: id, notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2026-03-01T00:00:00.000Z', domains: ['x.example.org'], issuedAt: '2026-01-01T00:00:00.000Z' };
-}
-
-async function addCurrent(store: PostgresStateStore, name: string, id: string): Promise<void> {
-  await store.certificates.addVersion(name, version(id), { certPem: 'C\n', chainPem: '', fullchainPem: 'C\n', keyPem: '' });
-  await store.certificates.setCurrent(name, id);
-}
+const { openStore, client } = usePostgresStores('d');
+const spec = hostSpec;
+const apply = applySpecs;
 
 describe('DeploymentRecords (PostgreSQL)', () => {
   it('assigns by the spec hosts, keeps each host report apart, and keeps when a host last deployed through a failure', async () => {
