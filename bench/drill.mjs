@@ -6,7 +6,9 @@
 //   revoke: ONE `certfleet revoke --all --yes` over the same 100: replace first, then revoke each
 //           replaced certificate; revocations confirmed by Pebble's management API.
 //
-//   node bench/drill.mjs [--count N] [--concurrency N]
+//   node bench/drill.mjs [--count N] [--concurrency N] [--drill-only]
+//
+// --drill-only: the drill's figures, no revoke (bench/fleet-drill.mjs's baseline).
 //
 // Needs dist/ (npm run build) and Debian `pebble`. Everything listens on 127.0.0.1; every process
 // started here is stopped by its PID, also on errors.
@@ -89,6 +91,7 @@ async function main() {
       `the drill itself took ${((seconds / DAY_SECONDS) * 100).toFixed(4)}% of 24 h`,
   );
 
+  if (args.includes('--drill-only')) return;
   const rv = await certfleet([...common, 'revoke', '--all', '--yes', '--concurrency', String(CONCURRENCY), '--format', 'json', '--quiet']);
   const revoked = json(rv, 'revoke');
   if (rv.status !== 0 || revoked.summary.revoked !== COUNT) throw new Error(`revoke revoked ${revoked.summary.revoked} of ${COUNT} (exit ${rv.status}):\n${rv.stderr.slice(-2000)}`);

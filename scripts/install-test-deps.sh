@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs and a fresh machine lacks: Debian packages for the real parts
-# the tests drive (nginx, Pebble, BIND, PostgreSQL, Chromium, promtool, systemd-analyze; openssl and keytool to build keystores;
+# the tests drive (nginx, Pebble, BIND, PowerDNS, PostgreSQL, Chromium, promtool, systemd-analyze; openssl and keytool to build keystores;
 # ca-certificates, ca-certificates-java and postgresql-common for their real files)
 # and the npm packages.
 # Idempotent and quiet when everything is there.
@@ -14,6 +14,9 @@ command -v keytool >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v pebble >/dev/null 2>&1 || need+=(pebble)                             # ACME server (+ pebble-challtestsrv)
 command -v named >/dev/null 2>&1 || [ -x /usr/sbin/named ] || need+=(bind9)    # RFC 2136 dns-01
 command -v nsupdate >/dev/null 2>&1 || need+=(bind9-dnsutils)                  # dig, nsupdate for dns-01 tests
+[ -x /usr/sbin/pdns_server ] || need+=(pdns-server)                             # PowerDNS (its HTTP API) for the pdns provider
+compgen -G '/usr/lib/*/pdns/libgsqlite3backend.so' >/dev/null || need+=(pdns-backend-sqlite3)   # its sqlite3 backend
+command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)                          # loads the PowerDNS schema into the test's database
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql) # PostgreSQL store tests (15 on bookworm)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)                        # report HTML in a real browser
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)                      # report Prometheus output check
@@ -35,7 +38,7 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   # Debian may start these on install; the tests run their own instances on loopback.
   if command -v systemctl >/dev/null 2>&1; then
-    for unit in nginx named prometheus; do systemctl stop "$unit" >/dev/null 2>&1 || true; done
+    for unit in nginx named pdns prometheus; do systemctl stop "$unit" >/dev/null 2>&1 || true; done
   fi
   # Installing postgresql creates and starts Debian's own cluster (<version>/main, port 5432), under
   # systemd or directly. Stop that cluster, and only when this run installed it (a cluster that was

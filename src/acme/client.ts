@@ -314,7 +314,17 @@ export class AcmeClient {
   async authorization(url: string): Promise<AcmeAuthorization> {
     const resp = await this.postAsAccount(url, null, 'reading an authorization');
     this.expect(resp, [200], 'reading an authorization', url);
-    return parseAuthorization(resp.data, url, this.thumbprint, this.retryAfter(resp));
+    const meta = (await this.directory()).meta;
+    const persist =
+      this.account === undefined
+        ? undefined
+        : {
+            accountUrl: this.account,
+            ...(meta.accountHashPrefix === undefined ? {} : { accountHashPrefix: meta.accountHashPrefix }),
+            ...(meta.issuerDomainNames === undefined ? {} : { directoryIssuerDomainNames: meta.issuerDomainNames }),
+            caaIdentities: meta.caaIdentities,
+          };
+    return parseAuthorization(resp.data, url, this.thumbprint, this.retryAfter(resp), persist);
   }
 
   async getOrder(url: string): Promise<AcmeOrder> {

@@ -72,6 +72,9 @@ export interface DirectoryMeta {
   profiles: Record<string, string> | undefined;
   /** Whether the CA offers ACME Renewal Information. */
   renewalInfo: boolean;
+  /** dns-persist-01 (draft-ietf-acme-dns-persist-02 3.2, 4.1): the issuer domain names to pre-provision with, and the hashed accounturi's prefix. */
+  issuerDomainNames: string[] | undefined;
+  accountHashPrefix: string | undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -110,6 +113,8 @@ export function parseDirectory(body: unknown, directoryUrl: string): AcmeDirecto
       externalAccountRequired: meta.externalAccountRequired === true,
       profiles,
       renewalInfo: renewalInfo !== undefined,
+      issuerDomainNames: Array.isArray(meta.issuerDomainNames) ? meta.issuerDomainNames.filter((v): v is string => typeof v === 'string') : undefined,
+      accountHashPrefix: stringOrUndefined(meta.accountHashPrefix),
     },
   };
 }

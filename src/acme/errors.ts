@@ -152,6 +152,8 @@ export class AcmeValidationError extends AcmeError {
       code: 'acme-validation',
       hint: challengeType === 'dns-01'
         ? 'check that the TXT record is visible on every authoritative server for the name'
+        : challengeType === 'dns-persist-01'
+          ? 'check the _validation-persist record against the one `certfleet dns persist-record NAME` prints'
         : challengeType
           ? `check that the CA can reach this host for ${challengeType} (DNS points here, port open, nothing in between answers instead)`
           : undefined,

@@ -11,6 +11,7 @@ import { silentLogger } from '../logger.js';
 import type { AcmeClient, OrderRequest, WaitOptions } from './client.js';
 import { AcmeError } from './errors.js';
 import { CA_REQUEST_CONCURRENCY, eachBounded, SOLVER_CONCURRENCY } from './fan-out.js';
+import { checkIssuedCertificate } from './issued-check.js';
 import type { AcmeAuthorization, AcmeChallenge } from './resources.js';
 
 export interface IssueRequest extends OrderRequest {
@@ -26,6 +27,8 @@ export interface IssueOptions {
   signal?: AbortSignal;
   /** Limits for waiting on authorizations and on the order (each). */
   wait?: WaitOptions;
+  /** The clock the issued certificate's validity is checked against (issued-check.ts); default the system's. */
+  now?: () => Date;
 }
 
 export interface IssuedCertificate {
@@ -38,7 +41,8 @@ export interface IssuedCertificate {
   elapsedMs: number;
 }
 
-const defaultPreference: ChallengeType[] = ['http-01', 'dns-01', 'tls-alpn-01'];
+// dns-persist-01 last: it is chosen when it is the challenge configured (one solver per certificate).
+const defaultPreference: ChallengeType[] = ['http-01', 'dns-01', 'tls-alpn-01', 'dns-persist-01'];
 
 interface ChosenChallenge {
   authorization: AcmeAuthorization;
@@ -102,6 +106,8 @@ export async function issueCertificate(client: AcmeClient, request: IssueRequest
   const finalized = await client.finalize(ready, request.csrDer);
   const valid = finalized.status === 'valid' && finalized.certificateUrl ? finalized : await client.waitForOrder(order.url, { ...wait, first: finalized });
   const certificatePem = await client.downloadCertificate(valid);
+  // Nothing the CA sent leaves here (to be stored, deployed) unless it is what was ordered.
+  checkIssuedCertificate(certificatePem, { orderUrl: order.url, identifiers: request.identifiers, csrDer: request.csrDer, now: options.now?.() ?? new Date() });
   const elapsedMs = performance.now() - started;
   logger.info('certificate issued', { order: order.url, identifiers: order.identifiers, ms: Math.round(elapsedMs) });
   return { orderUrl: order.url, certificatePem, profile: valid.profile, elapsedMs };

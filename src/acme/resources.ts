@@ -6,6 +6,7 @@
 import type { ChallengeTask, ChallengeType } from '../challenges/types.js';
 import { AcmeError, type AcmeProblem } from './errors.js';
 import { optionalProblem } from './http-values.js';
+import { issuerDomainNames as normalizeIssuerNames } from '../challenges/dns-persist-01/record.js';
 import { dnsTxtValue, keyAuthorization } from './key-authorization.js';
 
 export type OrderStatus = 'pending' | 'ready' | 'processing' | 'valid' | 'invalid';
@@ -61,6 +62,51 @@ export interface NewOrder extends AcmeOrder {
 
 const solvableTypes = new Set<string>(['http-01', 'dns-01', 'tls-alpn-01']);
 
+/** What a dns-persist-01 challenge needs besides its own fields: the account it binds and the CA's hash prefix. */
+export interface PersistAccount {
+  accountUrl: string;
+  /** The directory's meta.accountHashPrefix (draft -02); absent: the -01 accounturi (the account URL). */
+  accountHashPrefix?: string;
+  /** The directory's meta.issuerDomainNames (D) and caaIdentities (I), for the consistency rules of draft -02 3.2. */
+  directoryIssuerDomainNames?: readonly string[];
+  caaIdentities?: readonly string[];
+}
+
+/**
+ * A dns-persist-01 challenge has no token; its issuer domain names are `issuerDomainNames`
+ * (draft-ietf-acme-dns-persist-02 3.1) or `issuer-domain-names` (-00/-01). Checked here: an empty
+ * or over-long list makes the challenge malformed (3.1), so it is left for another type.
+ */
+function persistChallenge(raw: Record<string, unknown>, identifier: string, wildcard: boolean, thumbprint: string, account: PersistAccount | undefined): AcmeChallenge | undefined {
+  const names = raw.issuerDomainNames ?? raw['issuer-domain-names'];
+  if (account === undefined || typeof raw.url !== 'string' || !Array.isArray(names)) return undefined;
+  let issuerDomainNames: string[];
+  try {
+    issuerDomainNames = normalizeIssuerNames(names, `the dns-persist-01 challenge ${raw.url}`);
+    // Draft -02 3.2: every directory name (D) is in the challenge (C), and C is within caaIdentities (I) when given; else malformed.
+    const d = account.directoryIssuerDomainNames?.length ? normalizeIssuerNames(account.directoryIssuerDomainNames, 'the directory') : [];
+    const i = account.caaIdentities?.length ? account.caaIdentities.map((n) => n.toLowerCase().replace(/\.$/, '')) : undefined;
+    if (d.some((n) => !issuerDomainNames.includes(n)) || (i !== undefined && issuerDomainNames.some((n) => !i.includes(n)))) return undefined;
+  } catch {
+    return undefined;
+  }
+  return {
+    type: 'dns-persist-01',
+    url: raw.url,
+    status: (str(raw.status) ?? 'pending') as ChallengeStatus,
+    task: {
+      type: 'dns-persist-01',
+      domain: identifier,
+      wildcard,
+      token: '',
+      keyAuthorization: '',
+      dnsTxtValue: '',
+      persist: { issuerDomainNames, accountUrl: account.accountUrl, thumbprint, ...(account.accountHashPrefix === undefined ? {} : { accountHashPrefix: account.accountHashPrefix }) },
+    },
+    error: optionalProblem(raw.error),
+  };
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -94,7 +140,7 @@ export function parseOrder(body: unknown, url: string, retryAfterSeconds?: numbe
   };
 }
 
-export function parseAuthorization(body: unknown, url: string, thumbprint: string, retryAfterSeconds?: number): AcmeAuthorization {
+export function parseAuthorization(body: unknown, url: string, thumbprint: string, retryAfterSeconds?: number, persistAccount?: PersistAccount): AcmeAuthorization {
   if (!isRecord(body) || typeof body.status !== 'string') throw malformed('authorization', url);
   const identifier = identifierValue(body.identifier);
   if (identifier === undefined) throw malformed('authorization', url);
@@ -103,6 +149,12 @@ export function parseAuthorization(body: unknown, url: string, thumbprint: strin
   const otherChallengeTypes: string[] = [];
   for (const raw of Array.isArray(body.challenges) ? body.challenges : []) {
     if (!isRecord(raw) || typeof raw.type !== 'string' || typeof raw.url !== 'string') continue;
+    if (raw.type === 'dns-persist-01') {
+      const persist = persistChallenge(raw, identifier, wildcard, thumbprint, persistAccount);
+      if (persist) challenges.push(persist);
+      else otherChallengeTypes.push(raw.type);
+      continue;
+    }
     const token = str(raw.token);
     if (!solvableTypes.has(raw.type) || token === undefined) {
       otherChallengeTypes.push(raw.type);

@@ -5,7 +5,21 @@
  */
 import type { Logger } from '../logger.js';
 
-export type ChallengeType = 'http-01' | 'dns-01' | 'tls-alpn-01';
+export type ChallengeType = 'http-01' | 'dns-01' | 'tls-alpn-01' | 'dns-persist-01';
+
+/**
+ * What a dns-persist-01 challenge binds (draft-ietf-acme-dns-persist-02): the CA's issuer domain
+ * names (the challenge's issuerDomainNames, -01's issuer-domain-names) and the account the record
+ * must name. It has no token: the record is the same for every order.
+ */
+export interface PersistChallengeData {
+  issuerDomainNames: string[];
+  accountUrl: string;
+  /** The account key's RFC 7638 thumbprint (base64url). */
+  thumbprint: string;
+  /** The directory's meta.accountHashPrefix (-02's hashed accounturi); absent: the -01 form. */
+  accountHashPrefix?: string;
+}
 
 export interface ChallengeTask {
   type: ChallengeType;
@@ -18,6 +32,8 @@ export interface ChallengeTask {
   keyAuthorization: string;
   /** dns-01 TXT record value: base64url(SHA-256(keyAuthorization)). */
   dnsTxtValue: string;
+  /** dns-persist-01 only (token, keyAuthorization and dnsTxtValue are then empty). */
+  persist?: PersistChallengeData;
 }
 
 export interface SolverContext {

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { defineAgentCommand } from './commands/agent.js';
 import { defineApplyCommand } from './commands/apply.js';
+import { defineDnsCommands } from './commands/dns.js';
 import { defineInventoryCommand } from './commands/inventory.js';
 import { defineLogCommand } from './commands/log.js';
 import { defineRenewCommands } from './commands/renew.js';
@@ -47,6 +48,7 @@ export async function main(argv: string[]): Promise<void> {
   defineApplyCommand(program);
   defineAgentCommand(program);
   defineStoreCommands(program);
+  defineDnsCommands(program);
 
   try {
     await program.parseAsync(argv);

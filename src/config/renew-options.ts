@@ -20,6 +20,7 @@ import { checkDeployFileNotDirectory, checkDistinctDeployFiles, deployFileKinds,
 import { resolveDomainName } from './domain-names.js';
 import { parseDuration } from './duration.js';
 import { checkProgram, type ProgramLookup } from './executables.js';
+import { canonicalHostName } from './host-names.js';
 import type { ResolvedStoreSettings } from '../store/open-store.js';
 import type { AcmeSection, StoreSection } from './renew-schema.js';
 import type { CertfleetConfig } from './schema.js';
@@ -96,8 +97,8 @@ async function resolveAll(specs: SpecSource): Promise<ManagedCertificate[]> {
 
 /**
  * The `store` section as the run opens it (store/open-store.ts). Its secrets (urlEnv, urlFile, the
- * keys) are read when the store is opened, not here, so the settings never hold them; the schema
- * already refused a postgres store without a key.
+ * keys) are read when the store is opened, not here, so the settings never hold them; opening
+ * refuses a postgres store without a key, except for an agent (open-store.ts).
  */
 export function resolveStore(section: StoreSection | undefined, baseDir: string): ResolvedStoreSettings | undefined {
   if (section?.postgres === undefined) return undefined;
@@ -139,7 +140,8 @@ async function resolveCertificate(
     }),
     verifyTimeoutMs: entry.verifyTimeout ? parseDuration(entry.verifyTimeout) : 15_000,
     verifyCa: ca.caBundlePem ? [Buffer.from(ca.caBundlePem)] : [],
-    ...(entry.hosts ? { hosts: entry.hosts } : {}),
+    // In the store's form (host-names.ts), as apply stores them and agents ask for them.
+    ...(entry.hosts ? { hosts: entry.hosts.map(canonicalHostName) } : {}),
   };
   const d = entry.deploy;
   if (d) {

@@ -8,6 +8,7 @@ import { postgresConfigSchema } from '../store/postgres/config-schema.js';
 import { storeEncryptionConfigSchema } from '../store/postgres/encryption.js';
 import { keyTypes } from '../x509/generate-key.js';
 import { duration } from './duration.js';
+import { canonicalHostName, hostNameProblem } from './host-names.js';
 
 const argv = z.array(z.string().min(1)).min(1, 'a command is an argv array with at least the program');
 const commandList = z.array(argv);
@@ -96,15 +97,25 @@ const certificateSchema = z
      * The hosts that serve it (order once, deploy everywhere): the runner orders it, each host's
      * `certfleet agent --host NAME` deploys it. Needs store.postgres (agents read the shared store).
      */
-    hosts: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/, 'a host name: letters, digits, dot, dash and underscore')).min(1, 'name at least one host, or leave hosts out').optional(),
+    hosts: z.array(z.string()).min(1, 'name at least one host, or leave hosts out').optional(),
   })
   .superRefine((c, ctx) => {
+    // Twice in any case: `Web-1` and `web-1` are one host (host-names.ts).
+    const canonical = c.hosts?.map(canonicalHostName);
     c.hosts?.forEach((h, j) => {
-      if (c.hosts!.indexOf(h) !== j) ctx.addIssue({ code: 'custom', path: ['hosts', j], message: `"${h}" is listed twice` });
+      const problem = hostNameProblem(h);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['hosts', j], message: `"${h}" ${problem}` });
+      else if (canonical!.indexOf(canonical![j]!) !== j) ctx.addIssue({ code: 'custom', path: ['hosts', j], message: `"${h}" is listed twice` });
     });
     // A CA validates a wildcard only through DNS (RFC 8555 §7.1.3, Let's Encrypt's rule): caught
     // here, naming the certificate and the name, rather than as an order the CA refuses.
     if (c.challenge.type === 'dns-01') return;
+    // dns-persist-01 validates a wildcard through its base name's record, which must say policy=wildcard.
+    if (c.challenge.type === 'dns-persist-01') {
+      const wildcard = c.domains.findIndex((d) => d.trim().startsWith('*.'));
+      if (wildcard >= 0 && c.challenge.policy !== 'wildcard') ctx.addIssue({ code: 'custom', path: ['challenge', 'policy'], message: `"${c.domains[wildcard]}" is a wildcard name: dns-persist-01 validates it only with policy: wildcard` });
+      return;
+    }
     c.domains.forEach((d, j) => {
       if (d.trim().startsWith('*.')) {
         ctx.addIssue({ code: 'custom', path: ['domains', j], message: `"${d}" is a wildcard name: only a dns-01 challenge can validate it (this certificate's challenge is ${c.challenge.type})` });
@@ -128,8 +139,9 @@ export const certificatesSchema = z.array(certificateSchema).superRefine((list, 
 
 /**
  * Where renew keeps its state: without `postgres`, the state directory (stateDir) as always. The
- * PostgreSQL store holds private keys encrypted, so it cannot be configured without a key (caught
- * here, with the other config errors, before anything connects). A key without `postgres` is for
+ * PostgreSQL store holds private keys encrypted: every command that opens it needs the key (refused
+ * when the store is opened, before anything connects: open-store.ts), except an agent that reads the
+ * keys wrapped to its host, whose config may leave it out. A key without `postgres` is for
  * `--store URL`, which names the database on the command line but never carries the key.
  */
 export const storeSectionSchema = z
@@ -145,14 +157,6 @@ export const storeSectionSchema = z
   .superRefine((s, ctx) => {
     if (s.encryptionKeyFile !== undefined && s.encryptionKeyEnv !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['encryptionKeyEnv'], message: 'give one of encryptionKeyFile or encryptionKeyEnv, not both' });
-    }
-    const keyed = s.encryptionKeyFile !== undefined || s.encryptionKeyEnv !== undefined;
-    if (s.postgres !== undefined && !keyed) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [],
-        message: 'the PostgreSQL store keeps private keys encrypted and needs a key: set encryptionKeyFile (generate one with `openssl rand -hex 32`) or encryptionKeyEnv',
-      });
     }
   });
 

@@ -15,9 +15,11 @@ import type { Issuers } from '../renewal/ports.js';
 import { fileDeployer, handshakeVerifier, processRunner } from '../renewal/real-ports.js';
 import { renewCertificate, type RenewDeps } from '../renewal/renew-certificate.js';
 import type { RenewalPolicy } from '../renewal/decision.js';
-import type { DeploymentRecords, HostAssignment, StateStore } from '../store/ports.js';
+import { hostKeyRecords, type DeploymentRecords, type HostAssignment, type StateStore } from '../store/ports.js';
+import type { AgentKey } from './agent-key.js';
 import { underRoot } from './deploy-root.js';
 import { stageLocally } from './stage-local.js';
+import { filesForHost } from './version-key.js';
 
 export const AGENT_SCHEMA_VERSION = 1;
 
@@ -53,6 +55,8 @@ export interface AgentOnceInput {
   shared: StateStore & { deployments: DeploymentRecords };
   /** The agent's own state directory (a FileStateStore): the per-host deploy journal. */
   local: StateStore;
+  /** This agent's key pair (agent-key.ts): keys wrapped to it need no data key. Absent: the data key only. */
+  hostKey?: AgentKey;
 }
 
 export interface AgentIo {
@@ -134,9 +138,15 @@ async function deployOne(a: HostAssignment, input: AgentOnceInput, deps: RenewDe
   let serialNumber: string | undefined;
   try {
     const cert: ManagedCertificate = underRoot(await input.specs.resolve(checkedEntry(a.spec)), input.root);
-    const current = await input.shared.certificates.readVersion(name, currentVersion);
-    serialNumber = current.version.serialNumber;
-    await stageLocally(input.local.certificates, name, current, io.now(), (m) => io.logger.warn(`${name}: ${m}`));
+    const stored = await input.shared.certificates.readVersion(name, currentVersion);
+    serialNumber = stored.version.serialNumber;
+    const { files, via, requested } = await filesForHost(name, stored, { host: input.host, own: input.hostKey, records: hostKeyRecords(input.shared) });
+    io.logger.info(
+      via === 'host-key'
+        ? `${name}: private key unwrapped with host ${input.host}'s own key`
+        : `${name}: private key decrypted with the store's data key (none wrapped to this agent's key${requested ? '; the next certfleet renew wraps it' : ''})`,
+    );
+    await stageLocally(input.local.certificates, name, { version: stored.version, files }, io.now(), (m) => io.logger.warn(`${name}: ${m}`));
     const outcome = await renewCertificate(cert, { force: false, plan: false, deployOnly: true }, deps);
     if (outcome.action !== 'deployed') return await failed(name, currentVersion, serialNumber, outcome.error ?? outcome.explanation, input, io);
     await input.shared.deployments.record(name, input.host, { status: 'deployed', version: currentVersion });

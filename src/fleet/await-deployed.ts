@@ -1,10 +1,15 @@
 /**
- * "Replaced" across a fleet means confirmed served on every host the certificate belongs to: after
+ * "Replaced" across a fleet means confirmed served on every host the certificate belongs to: once
  * the runner made a version current, wait until each host of its spec reports that version
  * deployed (ports.ts `DeploymentRecords`), or the deadline. Woken by the store (LISTEN
  * `certfleet_deployed`, migration 005's trigger on `deployments`), not by polling; a slow safety
  * re-read every 30 s covers a lost notification, and the connection coming back after an outage
  * re-reads everything (what was sent meanwhile is lost).
+ *
+ * The watch begins before the first order and certificates join it one by one, each as soon as its
+ * order made it current: in an incident that orders for hours at the CA's rate limits, the hosts'
+ * reports are seen (and shown) as they come, not after the last order. Each wake reads every
+ * certificate it concerns in one batch (`replacementStatus`), not two queries per certificate.
  *
  * A host that reported a failure is not final: its agent retries, so the wait goes on, and the
  * failure is what is said of it at the deadline. A host that never reported the version is
@@ -13,18 +18,19 @@
  */
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { changeFeed, type DeploymentRecords, type HostDeployment } from '../store/ports.js';
+import { changeFeed, type DeploymentRecords, type ReplacementStatus } from '../store/ports.js';
 
 /** The channel migration 005's trigger notifies, with the certificate's name. */
 export const DEPLOYED_CHANNEL = 'certfleet_deployed';
 export const SAFETY_REREAD_MS = 30_000;
 export const DEFAULT_FLEET_WAIT_MS = 30 * 60_000;
 
-/** A certificate whose replacement `version` must be deployed on every one of `hosts`. */
+/** A certificate whose replacement must be deployed on every one of `hosts`. */
 export interface FleetTarget {
   name: string;
-  version: string;
   hosts: readonly string[];
+  /** The version they must deploy; absent: the certificate's current version when it is first read (the one its order just made current). */
+  version?: string;
 }
 
 export type HostStatus = 'deployed' | 'failed' | 'not-reporting';
@@ -60,7 +66,7 @@ export interface FleetConfirmation {
 }
 
 export interface FleetWaitStore {
-  deployments: Pick<DeploymentRecords, 'forCertificate'>;
+  deployments: Pick<DeploymentRecords, 'replacementStatus'>;
 }
 
 export interface FleetWaitIo {
@@ -70,24 +76,49 @@ export interface FleetWaitIo {
   setTimer: (ms: number, fire: () => void) => () => void;
   logger: Logger;
   onProgress?: (event: HostProgress) => void;
+  /** A certificate every host of which deployed its version, as soon as the last one is seen (before `finish` too). */
+  onComplete?: (confirmation: FleetConfirmation) => void;
 }
 
 export interface FleetWaitOptions {
   /** Epoch ms the times are measured from (the command's start). */
   startedAt: number;
-  /** How long to wait from now before the hosts still pending are reported as such. */
-  waitMs: number;
   safetyRereadMs?: number;
+}
+
+/** Waiting for the hosts of certificates that join while the orders go on. */
+export interface DeployedWatch {
+  /** Wait for `target`'s hosts from now on: read at once, then whenever the store says a host reported. A name already added is ignored. */
+  add(target: FleetTarget): void;
+  /**
+   * Nothing more will be added: wait until every host of every certificate deployed its version,
+   * or `waitMs` from now; then stop listening. A certificate whose version could not be read (none
+   * is current) is left out.
+   */
+  finish(waitMs: number): Promise<FleetConfirmation[]>;
+  /** Stop listening and reading without a result (the command ended early); harmless after `finish`. */
+  close(): Promise<void>;
 }
 
 type Seen = { status: 'deployed'; seconds: number } | { status: 'failed'; detail: string };
 
-export async function awaitDeployed(targets: readonly FleetTarget[], store: FleetWaitStore, options: FleetWaitOptions, io: FleetWaitIo): Promise<FleetConfirmation[]> {
-  const deadline = io.now() + options.waitMs;
-  const byName = new Map(targets.map((t) => [t.name, t]));
-  const seen = new Map(targets.map((t) => [t.name, new Map<string, Seen>()]));
-  const dirty = new Set<string>();
+interface Watched {
+  name: string;
+  hosts: readonly string[];
+  /** Undefined until the first read resolved it. */
+  version: string | undefined;
+  /** No version is current: nothing to wait for. */
+  dropped: boolean;
+  seen: Map<string, Seen>;
+}
+
+/** Listens before it returns: a host reporting between a certificate's order and its first read is not missed. */
+export async function watchDeployed(store: FleetWaitStore, options: FleetWaitOptions, io: FleetWaitIo): Promise<DeployedWatch> {
+  const watched = new Map<string, Watched>();
+  const toRead = new Set<string>();
   let rereadAll = false;
+  let deadline: number | undefined;
+  let stopped = false;
   let wake: (() => void) | undefined;
   const poke = () => {
     const w = wake;
@@ -95,66 +126,78 @@ export async function awaitDeployed(targets: readonly FleetTarget[], store: Flee
     w?.();
   };
 
-  const done = (t: FleetTarget) => t.hosts.every((h) => seen.get(t.name)!.get(h)?.status === 'deployed');
-  const open = () => targets.filter((t) => !done(t));
+  const done = (w: Watched) => w.version !== undefined && w.hosts.every((h) => w.seen.get(h)?.status === 'deployed');
+  const open = () => [...watched.values()].filter((w) => !w.dropped && !done(w));
 
-  const read = async (t: FleetTarget) => {
-    let reports: Array<HostDeployment & { host: string }>;
-    try {
-      reports = await store.deployments.forCertificate(t.name);
-    } catch (err) {
-      // The store gone for a moment is no reason to give up the wait: the next read tries again.
-      io.logger.warn(`${t.name}: could not read the hosts' deployments: ${describeError(err)}`);
-      return;
+  const take = (w: Watched, status: ReplacementStatus | undefined) => {
+    if (w.version === undefined) {
+      if (status?.currentVersion === undefined) {
+        w.dropped = true;
+        return;
+      }
+      w.version = status.currentVersion;
     }
-    const mine = seen.get(t.name)!;
-    for (const r of reports) {
-      if (!t.hosts.includes(r.host) || r.version !== t.version) continue;
-      const before = mine.get(r.host);
+    for (const r of status?.hosts ?? []) {
+      if (!w.hosts.includes(r.host) || r.version !== w.version) continue;
+      const before = w.seen.get(r.host);
       if (before?.status === 'deployed') continue; // confirmed: a later attempt of the same version changes nothing of that
       const seconds = round((io.now() - options.startedAt) / 1000);
       if (r.status === 'deployed') {
-        mine.set(r.host, { status: 'deployed', seconds });
-        io.onProgress?.({ certificate: t.name, host: r.host, status: 'deployed', version: t.version, seconds });
+        w.seen.set(r.host, { status: 'deployed', seconds });
+        io.onProgress?.({ certificate: w.name, host: r.host, status: 'deployed', version: w.version, seconds });
       } else {
         const detail = r.detail ?? 'no reason given';
         if (before?.status === 'failed' && before.detail === detail) continue;
-        mine.set(r.host, { status: 'failed', detail });
-        io.onProgress?.({ certificate: t.name, host: r.host, status: 'failed', version: t.version, seconds, detail });
+        w.seen.set(r.host, { status: 'failed', detail });
+        io.onProgress?.({ certificate: w.name, host: r.host, status: 'failed', version: w.version, seconds, detail });
       }
     }
+    if (done(w)) io.onComplete?.(confirmation(w));
+  };
+
+  const read = async (names: readonly string[]) => {
+    let status: Map<string, ReplacementStatus>;
+    try {
+      status = await store.deployments.replacementStatus(names);
+    } catch (err) {
+      // The store gone for a moment is no reason to give up the wait: the next wake reads them again.
+      io.logger.warn(`could not read the hosts' deployments of ${names.length === 1 ? names[0] : `${names.length} certificates`}: ${describeError(err)}`);
+      return;
+    }
+    for (const name of names) take(watched.get(name)!, status.get(name));
   };
 
   const feed = changeFeed(store);
-  // Listening before the first read: a host reporting between the two is not missed.
   let wasDown = false;
-  const subscription =
-    feed && targets.length > 0
-      ? await feed.listen(
-          DEPLOYED_CHANNEL,
-          {
-            message: (name) => {
-              if (!byName.has(name)) return;
-              dirty.add(name);
-              poke();
-            },
-            connection: (up) => {
-              if (!up) wasDown = true;
-              else if (wasDown) {
-                wasDown = false;
-                rereadAll = true;
-                poke();
-              }
-            },
+  const subscription = feed
+    ? await feed.listen(
+        DEPLOYED_CHANNEL,
+        {
+          message: (name) => {
+            const w = watched.get(name);
+            if (w === undefined || done(w)) return;
+            toRead.add(name);
+            poke();
           },
-          io.logger,
-        )
-      : undefined;
-  try {
-    for (const t of targets) await read(t);
-    while (open().length > 0 && io.now() < deadline) {
-      if (dirty.size === 0 && !rereadAll) {
-        const ms = Math.min(deadline - io.now(), options.safetyRereadMs ?? SAFETY_REREAD_MS);
+          connection: (up) => {
+            if (!up) wasDown = true;
+            else if (wasDown) {
+              wasDown = false;
+              rereadAll = true;
+              poke();
+            }
+          },
+        },
+        io.logger,
+      )
+    : undefined;
+
+  const loop = async () => {
+    for (;;) {
+      if (stopped || (deadline !== undefined && (open().length === 0 || io.now() >= deadline))) return;
+      if (toRead.size === 0 && !rereadAll) {
+        const safety = options.safetyRereadMs ?? SAFETY_REREAD_MS;
+        const ms = deadline === undefined ? safety : Math.min(deadline - io.now(), safety);
         await new Promise<void>((resolve) => {
           const cancel = io.setTimer(ms, () => {
             wake = undefined;
@@ -166,30 +209,60 @@ export async function awaitDeployed(targets: readonly FleetTarget[], store: Flee
             resolve();
           };
         });
+        continue; // what woke it may be the end (finish, close, the deadline)
       }
-      const names = rereadAll ? open().map((t) => t.name) : [...dirty];
+      const names = new Set(toRead);
+      if (rereadAll) for (const w of open()) names.add(w.name);
       rereadAll = false;
-      dirty.clear();
-      for (const name of names) {
-        const t = byName.get(name)!;
-        if (!done(t)) await read(t);
-      }
+      toRead.clear();
+      const due = [...names].filter((n) => {
+        const w = watched.get(n)!;
+        return !w.dropped && !done(w);
+      });
+      if (due.length > 0) await read(due);
     }
-  } finally {
-    wake = undefined;
-    await subscription?.close();
-  }
-
-  return targets.map((t) => {
-    const mine = seen.get(t.name)!;
-    const hosts = t.hosts.map((host): HostConfirmation => {
-      const s = mine.get(host);
-      if (s?.status === 'deployed') return { host, status: 'deployed', version: t.version, seconds: s.seconds };
-      if (s?.status === 'failed') return { host, status: 'failed', version: t.version, detail: s.detail };
-      return { host, status: 'not-reporting', version: t.version, detail: 'its agent has not reported this version (is certfleet agent running there?)' };
-    });
-    return { name: t.name, version: t.version, complete: hosts.every((h) => h.status === 'deployed'), hosts };
+  };
+  // Held until finish or close; a progress callback that throws ends the wait and is thrown by finish.
+  let failure: { err: unknown } | undefined;
+  const running = loop().catch((err: unknown) => {
+    failure = { err };
   });
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    stopped = true;
+    poke();
+    closed ??= running.then(() => subscription?.close());
+    return closed;
+  };
+
+  return {
+    add(target) {
+      if (stopped || watched.has(target.name)) return;
+      watched.set(target.name, { name: target.name, hosts: target.hosts, version: target.version, dropped: false, seen: new Map() });
+      toRead.add(target.name);
+      poke();
+    },
+    async finish(waitMs) {
+      deadline = io.now() + waitMs;
+      poke();
+      await running;
+      await close();
+      if (failure) throw failure.err;
+      return [...watched.values()].flatMap((w) => (w.version === undefined ? [] : [confirmation(w)]));
+    },
+    close,
+  };
+}
+
+function confirmation(w: Watched): FleetConfirmation {
+  const version = w.version!;
+  const hosts = w.hosts.map((host): HostConfirmation => {
+    const s = w.seen.get(host);
+    if (s?.status === 'deployed') return { host, status: 'deployed', version, seconds: s.seconds };
+    if (s?.status === 'failed') return { host, status: 'failed', version, detail: s.detail };
+    return { host, status: 'not-reporting', version, detail: 'its agent has not reported this version (is certfleet agent running there?)' };
+  });
+  return { name: w.name, version, complete: hosts.every((h) => h.status === 'deployed'), hosts };
 }
 
 /** What a confirmation that is not complete says, in one line: "b not reporting; c failed: disk full". */

@@ -1,11 +1,10 @@
 /**
- * One way a long-running command's HTTP listener (the agent's /metrics, its http-01 answers)
- * starts and stops: bound before the command goes on (an address that cannot be bound is the
- * user's error, naming the flag), a later error on a listening server only logged (it concerns one
- * connection at most), and close() never held up by idle keep-alive sockets.
+ * One way a long-running command's listener (the agent's /metrics, its http-01 and tls-alpn-01
+ * answers) starts and stops: bound before the command goes on (an address that cannot be bound is
+ * the user's error, naming the flag), a later error on a listening server only logged (it concerns
+ * one connection at most), and close() never held up by idle keep-alive or half-open sockets.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
@@ -20,7 +19,17 @@ export interface ListeningServer {
   close(): Promise<void>;
 }
 
-export async function listenServer(server: Server, at: ListenAddress, flag: string, logger: Pick<Logger, 'warn'> | undefined): Promise<ListeningServer> {
+/** An HTTP server closes its own connections; a TLS server's are tracked here to be closed. */
+type ClosableServer = Server & { closeAllConnections?: () => void };
+
+export async function listenServer(server: ClosableServer, at: ListenAddress, flag: string, logger: Pick<Logger, 'warn'> | undefined): Promise<ListeningServer> {
+  const sockets = new Set<Socket>();
+  if (server.closeAllConnections === undefined) {
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
+  }
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) =>
       reject(
@@ -41,7 +50,8 @@ export async function listenServer(server: Server, at: ListenAddress, flag: stri
     address: { host: bound.address, port: bound.port },
     close: () =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
+        if (server.closeAllConnections) server.closeAllConnections();
+        else for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
   };

@@ -11,6 +11,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { CertificateEntry, SpecSource } from '../config/certificate-files.js';
+import { inlineChallengeSecrets } from '../challenges/config.js';
+import { canonicalHostName } from '../config/host-names.js';
 import { ConfigError } from '../errors.js';
 import type { ApplySummary, SpecRecords, StoredSpec } from '../store/ports.js';
 import type { RenewSettings } from './managed.js';
@@ -63,13 +65,16 @@ function* batches(entries: readonly CertificateEntry[]): Iterable<StoredSpec[]> 
 function toStored(e: CertificateEntry): StoredSpec {
   refuseInlineSecrets(e);
   // As written: each runner checks it again with its own schema (checkedEntry) and applies the defaults itself.
-  return { name: e.entry.name, entry: e.written as Record<string, unknown>, baseDir: e.baseDir, where: e.where, file: e.file };
+  // But hosts in the store's form: the agents' lookups and row-level security compare them byte for byte.
+  const written = e.written as Record<string, unknown>;
+  const entry = e.entry.hosts ? { ...written, hosts: e.entry.hosts.map(canonicalHostName) } : written;
+  return { name: e.entry.name, entry, baseDir: e.baseDir, where: e.where, file: e.file };
 }
 
 /** The secrets a certificate entry can hold inline (each also has an Env and a File form). */
 function refuseInlineSecrets({ entry, where }: CertificateEntry): void {
   const inline: string[] = [];
-  if (entry.challenge.type === 'dns-01' && 'tsig' in entry.challenge && entry.challenge.tsig?.secret !== undefined) inline.push('challenge.tsig.secret (use secretEnv or secretFile)');
+  inline.push(...inlineChallengeSecrets(entry.challenge));
   if (entry.acme?.account?.eab?.hmacKey !== undefined) inline.push('acme.account.eab.hmacKey (use hmacKeyEnv or hmacKeyFile)');
   if (inline.length > 0) {
     throw new ConfigError(`${where}: ${inline.join(' and ')}: with store.postgres the specs are kept in the database, where an inline secret would be readable by anyone who can read the table`, 'name the secret by an environment variable or a file each runner has');

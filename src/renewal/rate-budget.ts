@@ -28,17 +28,48 @@ export interface OrderBudgetRequest {
  */
 export async function takeOrderBudget(budget: RateBudget, request: OrderBudgetRequest): Promise<BudgetAnswer> {
   const { ca, account, limits, now } = request;
-  const takes: Array<{ account: string; bucket: string; limit: number; windowMs: number }> = [];
-  if (limits.perRegisteredDomain) {
-    // The CA counts a registered domain's certificates across all accounts: no account in the key.
-    for (const domain of registeredDomains(request.domains)) takes.push({ account: '', bucket: `registered-domain:${domain}`, ...limits.perRegisteredDomain });
-  }
-  if (limits.newOrders) takes.push({ account, bucket: 'new-orders', ...limits.newOrders });
-  for (const t of takes) {
+  for (const t of orderBuckets(limits, account, registeredDomains(request.domains))) {
     const answer = await budget.take({ ca, account: t.account, bucket: t.bucket, limit: t.limit, windowMs: t.windowMs, now });
     if (!answer.granted) return { granted: false, retryAt: answer.retryAt, bucket: t.bucket, limit: t.limit, windowMs: t.windowMs };
   }
   return { granted: true };
+}
+
+/** The buckets an order takes from, scarcest first: the one place their keys are spelled. */
+function orderBuckets<A extends string | undefined>(limits: RateLimits, account: A, domains: readonly string[]): Array<{ account: A | ''; bucket: string; limit: number; windowMs: number }> {
+  const buckets: Array<{ account: A | ''; bucket: string; limit: number; windowMs: number }> = [];
+  if (limits.perRegisteredDomain) {
+    // The CA counts a registered domain's certificates across all accounts: no account in the key.
+    for (const domain of domains) buckets.push({ account: '', bucket: `registered-domain:${domain}`, ...limits.perRegisteredDomain });
+  }
+  if (limits.newOrders) buckets.push({ account, bucket: 'new-orders', ...limits.newOrders });
+  return buckets;
+}
+
+/** What is taken now of the buckets a set of orders would take from (the shape replacementHours reads). */
+export interface UsedBudget {
+  newOrders?: number;
+  perRegisteredDomain: Map<string, number>;
+}
+
+/**
+ * Read (never take) what is used now of a CA's buckets: its account's new orders and each of
+ * `domains` (registered domains). `account` absent: every account the store has for the CA (a
+ * report has none at hand; see BudgetKey).
+ */
+export async function readUsedBudget(budget: Pick<RateBudget, 'usage'>, request: { ca: string; account?: string; limits: RateLimits; domains: Iterable<string>; now: number }): Promise<UsedBudget> {
+  const buckets = orderBuckets(request.limits, request.account, [...request.domains]);
+  const usage = await budget.usage(
+    buckets.map((b) => ({ ca: request.ca, ...(b.account !== undefined ? { account: b.account } : {}), bucket: b.bucket, windowMs: b.windowMs })),
+    request.now,
+  );
+  const used: UsedBudget = { perRegisteredDomain: new Map() };
+  buckets.forEach((b, i) => {
+    const n = usage[i]?.used ?? 0;
+    if (b.bucket === 'new-orders') used.newOrders = n;
+    else used.perRegisteredDomain.set(b.bucket.slice('registered-domain:'.length), n);
+  });
+  return used;
 }
 
 /**

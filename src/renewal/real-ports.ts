@@ -17,7 +17,7 @@ export class AcmeIssuers implements Issuers {
   constructor(
     accounts: AccountRecords,
     logger: Logger,
-    now: () => Date,
+    private readonly now: () => Date,
     /** The environment exec hooks start from (the CLI passes its own). */
     private readonly hookEnv: Readonly<Record<string, string | undefined>>,
     /** The store's challenge answers, for http-01 `agents: true` (the agents serve them). */
@@ -28,7 +28,7 @@ export class AcmeIssuers implements Issuers {
 
   async get(ca: CaSettings): Promise<CaPort> {
     const client = await this.clients.get(ca);
-    const { hookEnv, challengeTokens } = this;
+    const { hookEnv, challengeTokens, now } = this;
     return {
       accountUrl: client.accountUrl,
       offersRenewalInfo: async () => (await client.directoryMeta()).renewalInfo,
@@ -39,7 +39,7 @@ export class AcmeIssuers implements Issuers {
           const issued = await issueCertificate(
             client,
             { identifiers: cert.domains, csrDer, ...(cert.ca.profile ? { profile: cert.ca.profile } : {}), ...(replaces ? { replaces } : {}) },
-            { solvers: { [cert.challenge.type]: solver }, logger, ...(signal ? { signal } : {}) },
+            { solvers: { [cert.challenge.type]: solver }, logger, now, ...(signal ? { signal } : {}) },
           );
           return issued.certificatePem;
         } finally {

@@ -7,7 +7,7 @@ import { mapConcurrently, oneAtATime } from '../concurrency.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { FileStateStore } from '../store/file-state-store.js';
-import { fenced, LeaseLostError, type Lease, type StateStore } from '../store/ports.js';
+import { fenced, hostKeyRecords, LeaseLostError, type Lease, type StateStore } from '../store/ports.js';
 import type { SpecSource } from '../config/certificate-files.js';
 import { applyIfChanged, type ApplyResult } from './apply-specs.js';
 import { workFromStore } from './store-work.js';
@@ -99,6 +99,8 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
     if (store.specs && settings.specs) {
       // The shared store: the specs are the store's (applied from this config first when it changed), the work is claimed.
       if (!options.plan) applied = await applyIfChanged(settings, store.specs, owner);
+      // Hosts registered (or added to a spec) since their certificates' current versions were stored get their wrapped keys.
+      if (!options.plan) await wrapForNewHosts(store, hooks.logger).catch(problem('the keys of newly registered hosts were not wrapped'));
       const work = await workFromStore({
         specs: store.specs,
         settings: settings as RenewSettings & { specs: SpecSource },
@@ -141,6 +143,11 @@ export async function runRenew(settings: RenewSettings, options: RenewRunOptions
       durationMs: Date.now() - t0,
     },
   };
+}
+
+async function wrapForNewHosts(store: StateStore, logger: RenewRunHooks['logger']): Promise<void> {
+  const wrapped = (await hostKeyRecords(store)?.wrapMissing()) ?? 0;
+  if (wrapped > 0) logger.info(`wrapped ${wrapped} current private key(s) to hosts registered since they were stored`);
 }
 
 /**

@@ -12,7 +12,8 @@ import { deadlinesAt } from './deadlines.js';
 import { compare, evaluateDeadline, type EvaluationContext } from './evaluate-deadline.js';
 import type { ManagedCertificateState, ReportInput } from './inputs.js';
 import { REPORT_SCHEMA_VERSION, type CadenceProbe, type EffectiveSchedule, type FindingCount, type FleetSummary, type ReadinessReport } from './model.js';
-import { assessFleetHosts } from './fleet-hosts.js';
+import { agentsOf, assessFleetHosts } from './fleet-hosts.js';
+import { assessRateBudget, RATE_BUDGET_FINDING, type RateBudgetReadiness } from './rate-budget.js';
 import { assessRevocation } from './revocation.js';
 
 export interface BuildOptions {
@@ -38,6 +39,7 @@ export function buildReport(input: ReportInput, options: BuildOptions): Readines
   const evaluated = deadlinesAt(timeline, asOf, fleet).map((spec) => evaluateDeadline(spec, fleet, context));
   const cadence = cadenceProbes(timeline, fleet, unmatched, evaluated.map((d) => d.report.maxValidityDays));
   const actions = rankActions(fleet, evaluated, revocation, cadence, asOfDay);
+  const rateBudget = input.rateBudget?.length ? assessRateBudget(input.rateBudget, timeline) : undefined;
 
   const report: ReadinessReport = {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -48,13 +50,15 @@ export function buildReport(input: ReportInput, options: BuildOptions): Readines
     cadence,
     revocation,
     actions,
-    findings: findingCounts(input),
+    findings: findingCounts(input, rateBudget),
     keys: input.inventory.keys.filter((k) => k.findings.length > 0).map((k) => ({ path: k.path, findings: k.findings })),
     certificates: fleet.map((a) => a.cert),
   };
   // Only from a store that records per-host deployments: the file store's report stays as it was.
-  const fleetHosts = input.hostsWithoutAgent ? assessFleetHosts(input.drill, input.hostsWithoutAgent, revocation.deadlines) : undefined;
+  const agents = input.agentSigns ? agentsOf(input.agentSigns.hosts, input.agentSigns.readAt ?? asOfMs) : input.hostsWithoutAgent ? { without: input.hostsWithoutAgent, silent: undefined } : undefined;
+  const fleetHosts = agents ? assessFleetHosts(input.drill, agents.without, revocation.deadlines, agents.silent) : undefined;
   if (fleetHosts) report.fleetHosts = fleetHosts;
+  if (rateBudget) report.rateBudget = rateBudget;
   return report;
 }
 
@@ -108,8 +112,12 @@ function fleetSummary(input: ReportInput, fleet: Assessed[], unmatched: ManagedC
   return summary;
 }
 
-/** Findings of certificates and keys, by id: worst severity first, then most frequent. */
-function findingCounts(input: ReportInput): FindingCount[] {
+/**
+ * Findings of certificates and keys, and of the CAs' rate budgets (one per CA that misses a
+ * revocation window), by id: worst severity first, then most frequent. Counted together, so
+ * --fail-on and every renderer's findings treat a rate-budget finding as any other.
+ */
+function findingCounts(input: ReportInput, rateBudget: RateBudgetReadiness | undefined): FindingCount[] {
   const titles = new Map<string, string>(Object.values(findingKinds).map((k) => [k.id, k.title]));
   const counts = new Map<string, FindingCount>();
   for (const record of [...input.inventory.certificates, ...input.inventory.keys]) {
@@ -119,6 +127,13 @@ function findingCounts(input: ReportInput): FindingCount[] {
       entry.count++;
       counts.set(key, entry);
     }
+  }
+  for (const ca of rateBudget?.cas ?? []) {
+    if (!ca.finding) continue;
+    const key = `${RATE_BUDGET_FINDING}\u0000${ca.finding.severity}`;
+    const entry = counts.get(key) ?? { id: RATE_BUDGET_FINDING, severity: ca.finding.severity, title: "Replacing the CA's certificates at its rate limits takes longer than a revocation window", count: 0 };
+    entry.count++;
+    counts.set(key, entry);
   }
   return [...counts.values()].sort((a, b) => severityRank[b.severity] - severityRank[a.severity] || b.count - a.count || compare(a.id, b.id));
 }

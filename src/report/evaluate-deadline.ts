@@ -192,7 +192,7 @@ function dcvNeeds(a: Assessed): (name: string) => DcvName | null {
   if (a.managed) {
     const challenge = a.managed.challenge;
     return (name) => {
-      if (name.startsWith('*.') && challenge.type !== 'dns-01') return entry(name, 'dns-01', `wildcard validated with ${challenge.type}, which cannot validate wildcards`);
+      if (name.startsWith('*.') && challenge.type !== 'dns-01' && challenge.type !== 'dns-persist-01') return entry(name, 'dns-01', `wildcard validated with ${challenge.type}, which cannot validate wildcards`);
       if (challenge.lastError) return entry(name, 'fix-challenge', `the last ${challenge.type} validation failed: ${challenge.lastError}`);
       return null;
     };

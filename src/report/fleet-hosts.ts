@@ -2,9 +2,12 @@
  * Incident readiness per host (issue 11): what the last drill measured of the certificates that
  * several hosts serve, and which hosts have no agent at all. A certificate counts as replaced when
  * every one of its hosts confirmed the new version deployed, at its slowest host's time; a host
- * still pending or failed at the drill's end is the manual tail: someone has to go and look. Pure:
- * the drill record and the store's list in, data out.
+ * still pending or failed at the drill's end is the manual tail: someone has to go and look; so is
+ * a host whose agent fell silent (its heartbeats stopped). Pure: the drill record and the store's
+ * lists in, data out.
  */
+import { agentLiveness } from '../fleet/agent-silence.js';
+import type { HostSignsOfLife } from '../store/ports.js';
 import { compare } from './evaluate-deadline.js';
 import type { DrillSummary } from './inputs.js';
 
@@ -26,18 +29,42 @@ export interface FleetHostsReadiness {
     /** Hosts that had not confirmed every certificate by the drill's end: what each still lacks. */
     manualTail: Array<{ host: string; certificates: Array<{ name: string; status: 'failed' | 'not-reporting'; detail?: string }> }>;
   };
-  /** Hosts named by some spec that never reported a deployment: no agent runs there. */
+  /** Hosts named by some spec whose agent was never heard from (no heartbeat, no report): no agent runs there. */
   hostsWithoutAgent: string[];
+  /**
+   * Hosts whose agent was heard from, but not lately (fleet/agent-silence.ts): dead, stopped or cut
+   * off from the store, since its last sign of life. Given only by a store that keeps heartbeats.
+   */
+  silentAgents?: SilentAgent[];
+}
+
+export interface SilentAgent {
+  host: string;
+  /** Its last heartbeat or report (ISO 8601). */
+  since: string;
+}
+
+/** A store's signs of life of every host its specs name, sorted into never heard from and silent at `asOfMs`. */
+export function agentsOf(signs: readonly HostSignsOfLife[], asOfMs: number): { without: string[]; silent: SilentAgent[] } {
+  const without: string[] = [];
+  const silent: SilentAgent[] = [];
+  for (const s of signs) {
+    const l = agentLiveness(s, asOfMs);
+    if (l.state === 'never') without.push(s.host);
+    else if (l.state === 'silent') silent.push({ host: s.host, since: l.lastSeen });
+  }
+  return { without, silent: silent.sort((a, b) => compare(a.host, b.host)) };
 }
 
 export function assessFleetHosts(
   drill: DrillSummary | undefined,
   hostsWithoutAgent: readonly string[],
   deadlines: ReadonlyArray<{ id: string; hours: number }>,
+  silentAgents?: readonly SilentAgent[],
 ): FleetHostsReadiness | undefined {
   const onHosts = (drill?.certificates ?? []).filter((c) => c.hosts !== undefined && c.hosts.length > 0);
-  if (onHosts.length === 0 && hostsWithoutAgent.length === 0) return undefined;
-  const result: FleetHostsReadiness = { hostsWithoutAgent: [...hostsWithoutAgent].sort(compare) };
+  if (onHosts.length === 0 && hostsWithoutAgent.length === 0 && !silentAgents?.length) return undefined;
+  const result: FleetHostsReadiness = { hostsWithoutAgent: [...hostsWithoutAgent].sort(compare), ...(silentAgents ? { silentAgents: [...silentAgents] } : {}) };
   if (!drill || onHosts.length === 0) return result;
 
   const slowestOf = new Map<string, { seconds: number; certificate: string }>();

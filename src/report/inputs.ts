@@ -7,6 +7,8 @@
  */
 import type { ChallengeType } from '../challenges/types.js';
 import type { InventoryResult } from '../inventory/model.js';
+import type { HostSignsOfLife } from '../store/ports.js';
+import type { RateBudgetInput } from './rate-budget.js';
 
 export interface RenewalSchedule {
   /** How often `certfleet renew` runs (the cron or timer period), in minutes. Unknown: assumed daily. */
@@ -87,4 +89,13 @@ export interface ReportInput {
   drill?: DrillSummary;
   /** Hosts some spec names that never reported a deployment; given only by a store with per-host deployments (PostgreSQL). */
   hostsWithoutAgent?: string[];
+  /**
+   * Every host some spec names with its agent's last heartbeat and report; given by a store that
+   * keeps heartbeats, and then used instead of hostsWithoutAgent. Silence is judged at `readAt`
+   * (epoch ms: when they were read; default the report's as-of time): an agent is silent now or
+   * not, whatever date the deadlines are looked at from.
+   */
+  agentSigns?: { hosts: HostSignsOfLife[]; readAt?: number };
+  /** The configured certificates by CA with limits, and their budget now (rate-budget-read.ts); absent or empty: no CA limits to check. */
+  rateBudget?: RateBudgetInput[];
 }

@@ -5,6 +5,7 @@
  * field's meaning needs a schemaVersion bump; adding fields does not.
  */
 import type { FleetHostsReadiness } from './fleet-hosts.js';
+import type { RateBudgetReadiness } from './rate-budget.js';
 import type { CertificateSource, Finding, ManagedBy, Severity } from '../inventory/model.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -250,9 +251,12 @@ export interface ReadinessReport {
   cadence: CadenceProbe[];
   revocation: RevocationReadiness;
   actions: ReportAction[];
+  /** Findings of certificates and keys (the inventory's), and of the CAs' rate budgets (rateBudget), by id and severity. */
   findings: FindingCount[];
   keys: KeyFindings[];
   certificates: AssessedCertificate[];
   /** Per host (the shared store only, when there is something to say): the last drill's hosts, and hosts without an agent. */
   fleetHosts?: FleetHostsReadiness;
+  /** Per CA with rate limits (configured certificates only): the time to replace them at the limits against the revocation windows. */
+  rateBudget?: RateBudgetReadiness;
 }

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { parseJsonAs } from '../config/parse-json.js';
 import { CertfleetError, ConfigError } from '../errors.js';
 import { SUMMARY_FILE } from '../store/file-run-records.js';
-import type { StateStore } from '../store/ports.js';
+import { agentHeartbeats, type HostSignsOfLife, type StateStore } from '../store/ports.js';
 import type { DrillSummary, ManagedCertificateState } from './inputs.js';
 
 const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'a date and time (ISO 8601)');
@@ -36,7 +36,7 @@ const managedSchema = z.object({
         fixedDaysAfterIssuance: z.number().positive().optional(),
       }),
       challenge: z.object({
-        type: z.enum(['http-01', 'dns-01', 'tls-alpn-01']),
+        type: z.enum(['http-01', 'dns-01', 'tls-alpn-01', 'dns-persist-01']),
         lastValidatedAt: isoTime.optional(),
         lastError: z.string().optional(),
       }),
@@ -77,10 +77,12 @@ export interface StateInputs {
   managed?: ManagedCertificateState[];
   drill?: DrillSummary;
   hostsWithoutAgent?: string[];
+  agentSigns?: { hosts: HostSignsOfLife[]; readAt?: number };
 }
 
 /** What the configured store holds, read through its run records (the CLI's way: either store). */
-export async function readStoredState(store: Pick<StateStore, 'kind' | 'location' | 'runs' | 'deployments'>): Promise<StateInputs> {
+/** `readAt`: now (epoch ms), when the agents' heartbeats are judged (report's inputs.ts `agentSigns`). */
+export async function readStoredState(store: Pick<StateStore, 'kind' | 'location' | 'runs' | 'deployments'>, readAt?: number): Promise<StateInputs> {
   // Named as the files are on the file store, so its messages are what they always were.
   const onFiles = store.kind === 'file';
   const summaryAt = onFiles ? join(store.location, SUMMARY_FILE) : `the managed-certificates summary in ${store.location}`;
@@ -89,7 +91,10 @@ export async function readStoredState(store: Pick<StateStore, 'kind' | 'location
   addManaged(out, await readValue(() => store.runs.readSummary(), summaryAt));
   addDrill(out, await readValue(() => store.runs.latestRecord('drill'), drillAt));
   // The shared store's per-host records (the file store has none: its report is what it was).
-  if (store.deployments) out.hostsWithoutAgent = await store.deployments.hostsWithoutReports();
+  // With heartbeats, an idle agent is not taken for a missing one, nor a dead one for a live one.
+  const heartbeats = agentHeartbeats(store);
+  if (heartbeats) out.agentSigns = { hosts: await heartbeats.fleetHosts(), ...(readAt !== undefined ? { readAt } : {}) };
+  else if (store.deployments) out.hostsWithoutAgent = await store.deployments.hostsWithoutReports();
   return out;
 }
 

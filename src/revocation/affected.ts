@@ -4,9 +4,10 @@
  * a key knows the key. Each criterion narrows the managed set; together they are ANDed, and within
  * one criterion (several --serial) ORed, the way a `find` expression reads.
  */
+import { mapConcurrently } from '../concurrency.js';
 import { describeError, UsageError } from '../errors.js';
 import { selectCertificates, type ManagedCertificate, type RenewSettings } from '../renewal/managed.js';
-import type { CertificateRecords } from '../store/ports.js';
+import { batchReads, type CertificateRecords, type CertificateStatusFacts } from '../store/ports.js';
 import { parseCertificate, type CertificateInfo } from '../x509/certificate.js';
 import { findPemBlocks } from '../x509/pem.js';
 
@@ -59,8 +60,52 @@ export async function selectAffected(settings: RenewSettings, store: Certificate
     throw new UsageError(`say which certificates to ${verb}: names, --serial, --serials-from, --domain, --issuer, --key, or --all`);
   }
   const affected = await findAffected(settings, store, criteria);
-  if (affected.length === 0) throw new UsageError(`no managed certificate matches the selection: nothing to ${verb}`);
+  const replaced = await checkSerials(settings, store, criteria.serials, affected);
+  if (affected.length === 0) {
+    if (replaced.length > 0 && replaced.length === new Set(criteria.serials.map(normaliseSerial)).size) {
+      throw new UsageError(`every serial selected is of a certificate already replaced (${listed(replaced.map((r) => `${r.serial}: ${r.name}`))}): nothing to ${verb}`);
+    }
+    throw new UsageError(`no managed certificate matches the selection: nothing to ${verb}`);
+  }
   return affected;
+}
+
+/**
+ * A serial that is no certificate of ours is an error before anything is ordered: from a CA's
+ * list it is a certificate this tool does not manage, which someone must replace by hand, and a
+ * typo must not shrink the set in silence. A serial of an earlier version is not an error: that
+ * certificate was already replaced (a rerun after part of the set was done), and is not selected,
+ * since the selection matches current certificates. Costs one read of versions per managed
+ * certificate, only when some serial matched no current certificate.
+ */
+async function checkSerials(settings: RenewSettings, store: CertificateRecords, serials: readonly string[], affected: readonly AffectedCertificate[]): Promise<Array<{ serial: string; name: string }>> {
+  const current = new Set(affected.flatMap((a) => (a.current ? [normaliseSerial(a.current.serialNumber)] : [])));
+  const unmatched = new Map<string, string>();
+  for (const s of serials) if (!current.has(normaliseSerial(s))) unmatched.set(normaliseSerial(s), s);
+  if (unmatched.size === 0) return [];
+  const found = new Map<string, string>();
+  const unreadable: string[] = [];
+  await mapConcurrently(settings.certificates, 8, async (c) => {
+    const versions = await store.versions(c.name).catch(() => {
+      unreadable.push(c.name);
+      return [];
+    });
+    for (const v of versions) {
+      const n = normaliseSerial(v.serialNumber);
+      if (unmatched.has(n)) found.set(n, c.name);
+    }
+  });
+  const unknown = [...unmatched].filter(([n]) => !found.has(n)).map(([, written]) => written);
+  if (unknown.length > 0) {
+    const damaged = unreadable.length ? ` (the versions of ${listed(unreadable.sort())} could not be read)` : '';
+    throw new UsageError(`${unknown.length} serial(s) selected match no certificate certfleet manages, current or earlier: ${listed(unknown)}${damaged}`, 'nothing was ordered or revoked. Check the list for typos; a certificate certfleet does not manage must be replaced by hand: take its serial out of the selection and run again');
+  }
+  return [...found].map(([serial, name]) => ({ serial: unmatched.get(serial)!, name }));
+}
+
+/** At most ten, then how many more: an incident's list can be long. */
+function listed(items: readonly string[]): string {
+  return items.slice(0, 10).join(', ') + (items.length > 10 ? `, +${items.length - 10} more` : '');
 }
 
 /** The managed certificates matching every given criterion (all of them when none is given). */
@@ -71,31 +116,45 @@ export async function findAffected(settings: RenewSettings, store: CertificateRe
   const domainMatchers = criteria.domains.map(domainMatcher);
   const issuer = criteria.issuer?.toLowerCase();
 
+  const candidates = domainMatchers.length ? named.filter((cert) => cert.domains.some((d) => domainMatchers.some((m) => m(d.toLowerCase())))) : named;
   const out: AffectedCertificate[] = [];
-  for (const cert of named) {
-    if (domainMatchers.length && !cert.domains.some((d) => domainMatchers.some((m) => m(d.toLowerCase())))) continue;
-    const affected = await describe(cert, store);
-    const current = affected.current;
-    // A criterion about the certificate itself cannot match one that was never issued.
-    if (serials.size && !(current && serials.has(normaliseSerial(current.serialNumber)))) continue;
-    if (keys.size && !(current && keys.has(current.publicKeyFingerprintSha256))) continue;
-    if (issuer !== undefined && !(current && current.issuer.toLowerCase().includes(issuer))) continue;
-    out.push(affected);
+  // The shared store reads current certificates a page at a time, and no key with them: a fleet's
+  // selection is a query per page, not one per certificate each decrypting a key nobody needs.
+  const batch = batchReads(store);
+  for (let i = 0; i < candidates.length; i += SELECTION_PAGE) {
+    const page = candidates.slice(i, i + SELECTION_PAGE);
+    const facts = batch ? await batch.statusPage(page.map((c) => c.name), () => undefined).then(currentPems, () => undefined) : undefined;
+    for (const cert of page) {
+      const affected = await describe(cert, facts ? () => Promise.resolve(facts.get(cert.name)) : () => store.current(cert.name).then((c) => c && { versionId: c.version.id, certPem: c.files.certPem }));
+      const current = affected.current;
+      // A criterion about the certificate itself cannot match one that was never issued.
+      if (serials.size && !(current && serials.has(normaliseSerial(current.serialNumber)))) continue;
+      if (keys.size && !(current && keys.has(current.publicKeyFingerprintSha256))) continue;
+      if (issuer !== undefined && !(current && current.issuer.toLowerCase().includes(issuer))) continue;
+      out.push(affected);
+    }
   }
   return out;
 }
 
-async function describe(cert: ManagedCertificate, store: CertificateRecords): Promise<AffectedCertificate> {
+/** Certificates read at once from a store with batch reads (as status pages them). */
+const SELECTION_PAGE = 500;
+
+function currentPems(facts: Map<string, CertificateStatusFacts>): Map<string, { versionId: string; certPem: string }> {
+  return new Map([...facts].flatMap(([name, f]) => (f.current ? [[name, { versionId: f.current.version.id, certPem: f.current.certPem }] as const] : [])));
+}
+
+async function describe(cert: ManagedCertificate, readCurrent: () => Promise<{ versionId: string; certPem: string } | undefined>): Promise<AffectedCertificate> {
   const base = { name: cert.name, domains: cert.domains, ca: cert.ca.directoryUrl, hosts: [...new Set(cert.verify.map((v) => v.sni ?? v.host))] };
   let info: CertificateInfo;
   let versionId: string;
   try {
-    const stored = await store.current(cert.name);
+    const stored = await readCurrent();
     if (!stored) return base;
-    const leaf = findPemBlocks(stored.files.certPem).find((b) => b.type === 'CERTIFICATE');
+    const leaf = findPemBlocks(stored.certPem).find((b) => b.type === 'CERTIFICATE');
     if (!leaf) throw new Error('no certificate in cert.pem');
     info = parseCertificate(leaf.der).info;
-    versionId = stored.version.id;
+    versionId = stored.versionId;
   } catch (err) {
     // One damaged version must not stop an incident response for the whole fleet: this one is
     // reported (a replacement still works: renew treats it as missing), the others go on.

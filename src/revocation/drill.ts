@@ -14,18 +14,20 @@
  * Nothing is revoked, so a drill is safe on production (it is an early renewal); a drill in a test
  * environment is the same command with that environment's config.
  */
-import type { HostConfirmation } from '../fleet/await-deployed.js';
+import type { FleetConfirmation, HostConfirmation } from '../fleet/await-deployed.js';
 import { pendingHosts } from '../fleet/await-deployed.js';
-import { confirmReplacements, type FleetWaitSettings } from '../fleet/confirm-replacements.js';
+import { startConfirmations, type FleetWaitSettings } from '../fleet/confirm-replacements.js';
 import { shippedTimeline } from '../policy/timeline.js';
 import type { RenewSettings } from '../renewal/managed.js';
 import type { CertificateOutcome } from '../renewal/renew-certificate.js';
 import { runRenew, type RenewRunHooks } from '../renewal/run.js';
 import { selectAffected, type AffectedCriteria } from './affected.js';
 import { blastRadius, type BlastRadius } from './blast-radius.js';
-import { budgetTime, type ReplacementPlan } from './plan.js';
+import { fleetView, type FleetView } from './fleet-view.js';
+import type { ReplacementPlan } from './plan.js';
+import { budgetTime } from './rate-budget-time.js';
 import { recordId } from './record.js';
-import type { StateStore } from '../store/ports.js';
+import { agentHeartbeats, type StateStore } from '../store/ports.js';
 
 export const DRILL_SCHEMA_VERSION = 1;
 
@@ -43,6 +45,8 @@ export type DrillHooks = Omit<RenewRunHooks, 'onCertificate' | 'store'> & {
   store: StateStore;
   /** Waiting for the hosts of certificates whose spec names them (defaults: 30 min, real timers, no progress). */
   fleet?: FleetWaitSettings;
+  /** The per-host view of the affected set, once selected and before anything is ordered (shared store only). */
+  onFleetView?: (view: FleetView) => void;
 };
 
 export interface DrillCertificate {
@@ -92,8 +96,10 @@ export interface DrillResult {
   blastRadius: BlastRadius;
   /** Where the measurement was written. */
   recordPath: string;
-  /** How long the set takes at the CA's rate limits (plan.ts budgetTime); absent: no limits configured. */
+  /** How long the set takes at the CA's rate limits, from what was left when it began (rate-budget-time.ts budgetTime); absent: no limits configured. */
   rateBudget?: ReplacementPlan['rateBudget'];
+  /** The per-host view of the affected set as it was before ordering (fleet-view.ts); absent on the file store. */
+  fleet?: FleetView;
 }
 
 export async function runDrill(settings: RenewSettings, options: DrillOptions, hooks: DrillHooks): Promise<DrillResult> {
@@ -101,13 +107,21 @@ export async function runDrill(settings: RenewSettings, options: DrillOptions, h
   const t0 = performance.now();
   const affected = await selectAffected(settings, hooks.store.certificates, options.criteria, options.purpose === 'drill' ? 'drill' : 'replace');
   const identifySeconds = (performance.now() - t0) / 1000;
+  // What was left of the budget when the drill began: its own orders are taken from it next.
+  const rateBudget = await budgetTime(settings, affected, { budget: hooks.store.budget, now: started.getTime() });
+  const view = await fleetView(settings, affected, hooks.store.deployments, agentHeartbeats(hooks.store));
+  if (view) hooks.onFleetView?.(view);
   const byName = new Map(affected.map((a) => [a.name, a]));
   const verifying = new Set(settings.certificates.filter((c) => c.verify.length > 0).map((c) => c.name));
   const hostsOf = new Map(settings.certificates.flatMap((c) => (c.hosts?.length ? [[c.name, c.hosts] as const] : [])));
   const startedMs = started.getTime();
   let done = 0;
 
-  const results: DrillCertificate[] = [];
+  const results = new Map<string, DrillCertificate>();
+  const report = (result: DrillCertificate) => {
+    results.set(result.name, result);
+    hooks.onCertificate?.(result, ++done, affected.length);
+  };
   const toResult = (o: CertificateOutcome, seconds: number): DrillCertificate => {
     const before = byName.get(o.name)?.current;
     const replaced = o.action === 'renewed' && o.serialNumber !== undefined;
@@ -124,39 +138,39 @@ export async function runDrill(settings: RenewSettings, options: DrillOptions, h
       ...(o.errorHint ? { errorHint: o.errorHint } : {}),
     };
   };
-  await runRenew(
-    settings,
-    { names: affected.map((a) => a.name), force: true, plan: false, concurrency: options.concurrency, lockWaitMs: options.lockWaitMs },
-    {
-      ...hooks,
-      onCertificate: (outcome, _done, total) => {
-        const result = toResult(outcome, (performance.now() - t0) / 1000);
-        results.push(result);
-        // Ordered is not replaced for a certificate its hosts deploy: said once they confirmed it (below).
-        if (!(hostsOf.has(result.name) && result.replacedBy)) hooks.onCertificate?.(result, ++done, total);
+  // Listening from the start: a certificate its hosts confirm while later ones are still being ordered is replaced (and said) then.
+  const confirmations = await startConfirmations(hooks.store, startedMs, affected.some((a) => hostsOf.has(a.name)), {
+    now: () => hooks.now().getTime(),
+    logger: hooks.logger,
+    ...(hooks.fleet ? { fleet: hooks.fleet } : {}),
+    onConfirmed: (c) => report(onHosts(results.get(c.name)!, c)),
+  });
+  try {
+    await runRenew(
+      settings,
+      { names: affected.map((a) => a.name), force: true, plan: false, concurrency: options.concurrency, lockWaitMs: options.lockWaitMs },
+      {
+        ...hooks,
+        onCertificate: (outcome) => {
+          const result = toResult(outcome, (performance.now() - t0) / 1000);
+          const hosts = hostsOf.get(result.name);
+          // Ordered is not replaced for a certificate its hosts deploy: said once they confirmed it.
+          if (hosts && result.replacedBy) {
+            results.set(result.name, result);
+            confirmations.add({ name: result.name, hosts });
+          } else report(result);
+        },
       },
-    },
-  );
-  const onHosts = results.filter((r) => hostsOf.has(r.name) && r.replacedBy).map((r) => ({ name: r.name, hosts: hostsOf.get(r.name)! }));
-  const confirmations = await confirmReplacements(onHosts, hooks.store, startedMs, { now: () => hooks.now().getTime(), logger: hooks.logger, ...(hooks.fleet ? { fleet: hooks.fleet } : {}) });
-  for (const { name } of onHosts) {
-    const i = results.findIndex((r) => r.name === name);
-    const r = results[i]!;
-    const c = confirmations.get(name);
-    const slowest = c?.complete ? Math.max(...c.hosts.map((h) => h.seconds ?? 0)) : undefined;
-    results[i] = {
-      ...r,
-      secondsToReplace: slowest === undefined ? null : round(Math.max(slowest, r.secondsToReplace ?? 0)),
-      verifiedServed: slowest !== undefined && r.verifiedServed,
-      ...(c ? { hosts: c.hosts } : {}),
-      ...(slowest === undefined ? { error: `ordered, but not confirmed deployed on every host: ${c ? pendingHosts(c) : 'the version its hosts must deploy could not be read'}` } : {}),
-    };
-    hooks.onCertificate?.(results[i], ++done, affected.length);
+    );
+    const confirmed = await confirmations.finish();
+    // The ones not confirmed on every host by the deadline (the confirmed ones were reported as they were).
+    for (const r of [...results.values()]) if (hostsOf.has(r.name) && r.replacedBy && !confirmed.get(r.name)?.complete) report(onHosts(r, confirmed.get(r.name)));
+  } finally {
+    await confirmations.close();
   }
   const finished = hooks.now();
   // In the order the operator configured them, not the order they finished.
-  const order = new Map(affected.map((a, i) => [a.name, i]));
-  results.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
+  const certificates = affected.flatMap((a) => results.get(a.name) ?? []);
 
   const id = recordId(started);
   const runs = hooks.store.runs;
@@ -170,16 +184,28 @@ export async function runDrill(settings: RenewSettings, options: DrillOptions, h
     finishedAt: finished.toISOString(),
     identifySeconds: round(identifySeconds),
     shareAutomated: 1,
-    certificates: results,
-    summary: summarise(results),
+    certificates,
+    summary: summarise(certificates),
     blastRadius: blastRadius(affected),
     recordPath,
   };
-  const rateBudget = budgetTime(settings, affected);
   if (rateBudget) result.rateBudget = rateBudget;
+  if (view) result.fleet = view;
   // Only a rehearsal becomes the report's "last drill": an incident's replacement is recorded on its own.
   await runs.writeRecord(kind, id, result, { latest: options.purpose === 'drill' });
   return result;
+}
+
+/** An ordered certificate its hosts deploy, with their part: replaced when every host confirmed, at the slowest one's time. */
+function onHosts(r: DrillCertificate, c: FleetConfirmation | undefined): DrillCertificate {
+  const slowest = c?.complete ? Math.max(...c.hosts.map((h) => h.seconds ?? 0)) : undefined;
+  return {
+    ...r,
+    secondsToReplace: slowest === undefined ? null : round(Math.max(slowest, r.secondsToReplace ?? 0)),
+    verifiedServed: slowest !== undefined && r.verifiedServed,
+    ...(c ? { hosts: c.hosts } : {}),
+    ...(slowest === undefined ? { error: `ordered, but not confirmed deployed on every host: ${c ? pendingHosts(c) : 'the version its hosts must deploy could not be read'}` } : {}),
+  };
 }
 
 function summarise(results: readonly DrillCertificate[]): DrillResult['summary'] {

@@ -18,18 +18,19 @@ import { mapConcurrently } from '../concurrency.js';
 import { describeError } from '../errors.js';
 import type { FleetConfirmation, HostConfirmation } from '../fleet/await-deployed.js';
 import { pendingHosts } from '../fleet/await-deployed.js';
-import { confirmReplacements, type FleetWaitSettings, type ReplacedOnHosts } from '../fleet/confirm-replacements.js';
+import { startConfirmations, type FleetWaitSettings } from '../fleet/confirm-replacements.js';
 import { AcmeClients } from '../renewal/acme-clients.js';
 import type { ManagedCertificate, RenewSettings } from '../renewal/managed.js';
 import type { CertificateOutcome } from '../renewal/renew-certificate.js';
 import { askRenewalInfoNow } from '../renewal/renewal-info.js';
 import { runRenew, type RenewRunHooks } from '../renewal/run.js';
-import type { CertificateRecords, StateStore } from '../store/ports.js';
+import { agentHeartbeats, type CertificateRecords, type StateStore } from '../store/ports.js';
 import { withLease } from '../store/with-lease.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { findPemBlocks } from '../x509/pem.js';
 import { describeVersion, selectAffected, type AffectedCertificate, type AffectedCriteria } from './affected.js';
 import { blastRadius, type BlastRadius } from './blast-radius.js';
+import { fleetView, type FleetView } from './fleet-view.js';
 import { recordId } from './record.js';
 
 export const REVOKE_SCHEMA_VERSION = 1;
@@ -80,6 +81,8 @@ export interface RevokeRunResult {
    * from record to record, so a later revoke of them still revokes the version that was replaced.
    */
   stillAwaiting?: AwaitingRevocation[];
+  /** The per-host view of the affected set as it was before ordering (fleet-view.ts); absent on the file store. */
+  fleet?: FleetView;
 }
 
 /** A certificate whose replacement `awaiting.version` its hosts had not all confirmed: `awaiting.oldVersion` is still to revoke. */
@@ -95,6 +98,8 @@ export type RevokeHooks = Omit<RenewRunHooks, 'onCertificate' | 'store'> & {
   store: StateStore;
   /** Waiting for the hosts of certificates whose spec names them (defaults: 30 min, real timers, no progress). */
   fleet?: FleetWaitSettings;
+  /** The per-host view of the affected set, once selected and before anything is ordered or revoked (shared store only). */
+  onFleetView?: (view: FleetView) => void;
 };
 
 export async function runRevoke(settings: RenewSettings, options: RevokeRunOptions, hooks: RevokeHooks): Promise<RevokeRunResult> {
@@ -102,6 +107,8 @@ export async function runRevoke(settings: RenewSettings, options: RevokeRunOptio
   const t0 = Date.now();
   const stateStore = hooks.store;
   const affected = await selectAffected(settings, stateStore.certificates, options.criteria, 'revoke');
+  const view = await fleetView(settings, affected, stateStore.deployments, agentHeartbeats(stateStore));
+  if (view) hooks.onFleetView?.(view);
 
   const earlier = options.dryRun ? [] : await awaitingBefore(stateStore);
   let outcomes: RevokeOutcome[];
@@ -110,23 +117,32 @@ export async function runRevoke(settings: RenewSettings, options: RevokeRunOptio
   } else if (!options.replace) {
     outcomes = await revokeAll(settings, stateStore, affected, undefined, new Map(), options, hooks);
   } else {
-    const resumed = await resume(settings, stateStore, affected, earlier, hooks);
-    const replacements = await replaceAll(settings, affected.filter((a) => !resumed.has(a.name)), options, hooks);
-    const onHosts: ReplacedOnHosts[] = [];
-    const selection = affected.map((a) => {
-      const hosts = settings.certificates.find((c) => c.name === a.name)?.hosts;
-      const earlier = resumed.get(a.name);
-      if (earlier) {
-        // The replacement is the current version already: wait for it, then revoke what it replaced.
-        replacements.set(a.name, { name: a.name, action: 'renewed', serialNumber: a.current!.serialNumber, notAfter: a.current!.notAfter, reason: 'resumed', explanation: 'ordered by an earlier revoke run', durationMs: 0 });
-        onHosts.push({ name: a.name, hosts: hosts!, version: earlier.awaiting.version });
-        return { ...a, current: earlier.old };
-      }
-      if (hosts?.length && replacements.get(a.name)?.action === 'renewed') onHosts.push({ name: a.name, hosts });
-      return a;
+    const hostsOf = new Map(settings.certificates.flatMap((c) => (c.hosts?.length ? [[c.name, c.hosts] as const] : [])));
+    // Listening from the start: the hosts' reports are shown as they come while later certificates are still being ordered.
+    const confirmer = await startConfirmations(stateStore, started.getTime(), affected.some((a) => hostsOf.has(a.name)), {
+      now: () => hooks.now().getTime(),
+      logger: hooks.logger,
+      ...(hooks.fleet ? { fleet: hooks.fleet } : {}),
     });
-    const confirmations = await confirmReplacements(onHosts, stateStore, started.getTime(), { now: () => hooks.now().getTime(), logger: hooks.logger, ...(hooks.fleet ? { fleet: hooks.fleet } : {}) });
-    outcomes = await revokeAll(settings, stateStore, selection, replacements, confirmations, options, hooks);
+    try {
+      const resumed = await resume(settings, stateStore, affected, earlier, hooks);
+      // The replacement is the current version already: wait for it, then revoke what it replaced.
+      for (const [name, left] of resumed) confirmer.add({ name, hosts: hostsOf.get(name)!, version: left.awaiting.version });
+      const replacements = await replaceAll(settings, affected.filter((a) => !resumed.has(a.name)), options, hooks, (o) => {
+        const hosts = hostsOf.get(o.name);
+        if (hosts && o.action === 'renewed') confirmer.add({ name: o.name, hosts });
+      });
+      const selection = affected.map((a) => {
+        const earlier = resumed.get(a.name);
+        if (!earlier) return a;
+        replacements.set(a.name, { name: a.name, action: 'renewed', serialNumber: a.current!.serialNumber, notAfter: a.current!.notAfter, reason: 'resumed', explanation: 'ordered by an earlier revoke run', durationMs: 0 });
+        return { ...a, current: earlier.old };
+      });
+      const confirmations = await confirmer.finish();
+      outcomes = await revokeAll(settings, stateStore, selection, replacements, confirmations, options, hooks);
+    } finally {
+      await confirmer.close();
+    }
   }
 
   const count = (a: RevokeAction) => outcomes.filter((o) => o.action === a).length;
@@ -144,6 +160,7 @@ export async function runRevoke(settings: RenewSettings, options: RevokeRunOptio
   const selected = new Set(affected.map((a) => a.name));
   const carried = earlier.filter((e) => !selected.has(e.name));
   if (carried.length) result.stillAwaiting = carried;
+  if (view) result.fleet = view;
   if (!options.dryRun) {
     const id = recordId(started);
     result.recordPath = stateStore.runs.recordLocation('revocation', id);
@@ -153,7 +170,14 @@ export async function runRevoke(settings: RenewSettings, options: RevokeRunOptio
   return result;
 }
 
-async function replaceAll(settings: RenewSettings, affected: readonly AffectedCertificate[], options: RevokeRunOptions, hooks: RevokeHooks): Promise<Map<string, CertificateOutcome>> {
+/** `ordered` is told of each certificate as soon as its order is done (its hosts can start confirming it). */
+async function replaceAll(
+  settings: RenewSettings,
+  affected: readonly AffectedCertificate[],
+  options: RevokeRunOptions,
+  hooks: RevokeHooks,
+  ordered: (outcome: CertificateOutcome) => void,
+): Promise<Map<string, CertificateOutcome>> {
   if (affected.length === 0) return new Map(); // no names would mean every certificate to the renew run
   const run = await runRenew(
     settings,
@@ -166,7 +190,8 @@ async function replaceAll(settings: RenewSettings, affected: readonly AffectedCe
       concurrency: options.concurrency,
       lockWaitMs: options.lockWaitMs,
     },
-    withoutProgress(hooks),
+    // The renew run's own per-certificate callback is not revoke's (it reports per revocation): only the orders' ends are told.
+    { ...hooks, onCertificate: ordered },
   );
   return new Map(run.certificates.map((o) => [o.name, o]));
 }
@@ -305,12 +330,6 @@ async function revokeEarlierOnSameKey(
     }
   }
   return { revoked, failed };
-}
-
-/** The renew run's own per-certificate callback is not ours: revoke reports per revocation. */
-function withoutProgress(hooks: RevokeHooks): RenewRunHooks {
-  const { onCertificate: _ours, ...rest } = hooks;
-  return rest;
 }
 
 function serialOf(a: AffectedCertificate): Pick<RevokeOutcome, 'serialNumber' | 'fingerprintSha256'> {

@@ -4,7 +4,7 @@
  * 8.3; anything else is refused before it becomes a path.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
 import type { ChallengeToken, ChallengeTokens } from './ports.js';
@@ -40,5 +40,22 @@ export class FileChallengeTokens implements ChallengeTokens {
 
   async delete(token: string): Promise<void> {
     if (TOKEN.test(token)) await rm(this.path(token), { force: true });
+  }
+
+  /** A read of every answer: the directory holds only the answers of orders under way, a handful. */
+  async forIdentifier(identifier: string, type: ChallengeToken['type']): Promise<ChallengeToken | undefined> {
+    let names: string[];
+    try {
+      names = await readdir(join(this.stateDir, 'challenges'));
+    } catch {
+      return undefined;
+    }
+    let newest: ChallengeToken | undefined;
+    for (const name of names) {
+      if (!name.endsWith('.json')) continue;
+      const entry = await this.get(name.slice(0, -'.json'.length));
+      if (entry?.identifier === identifier && entry.type === type && (newest === undefined || entry.expiresAt > newest.expiresAt)) newest = entry;
+    }
+    return newest;
   }
 }

@@ -33,14 +33,23 @@ export interface OpenStoreIo {
   binaryVersion?: string;
 }
 
+export interface OpenStoreOptions {
+  /**
+   * 'optional': the PostgreSQL store opens without store.encryptionKeyFile/Env (an agent that reads
+   * the keys wrapped to its host); a key read under the data key is then a clear error. Default
+   * 'required': refused before connecting.
+   */
+  dataKey?: 'required' | 'optional';
+}
+
 /** The store the settings name, ready to use; the caller closes it. */
-export async function openStateStore(settings: Pick<RenewSettings, 'stateDir' | 'store'>, io: OpenStoreIo): Promise<StateStore> {
+export async function openStateStore(settings: Pick<RenewSettings, 'stateDir' | 'store'>, io: OpenStoreIo, options: OpenStoreOptions = {}): Promise<StateStore> {
   const store = settings.store;
   if (!store) {
     return new FileStateStore(settings.stateDir, { ...(io.lockWaitMs !== undefined ? { lockWaitMs: io.lockWaitMs } : {}), pid: io.pid, now: () => io.now().getTime() });
   }
   // The driver is loaded only for a PostgreSQL store: a file-store run (most cron runs) never pays for it.
-  return (await import('./postgres/open.js')).openPostgresStore(store, io);
+  return (await import('./postgres/open.js')).openPostgresStore(store, io, options);
 }
 
 export interface MigrateStoreResult extends MigrateResult {

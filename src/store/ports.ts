@@ -131,6 +131,11 @@ export interface ChallengeTokens {
   put(entry: ChallengeToken): Promise<void>;
   get(token: string): Promise<ChallengeToken | undefined>;
   delete(token: string): Promise<void>;
+  /**
+   * The newest unexpired answer of this type for a name (lower case), or undefined: tls-alpn-01 is
+   * asked for by the name in SNI, never by token. One indexed read, like get().
+   */
+  forIdentifier(identifier: string, type: ChallengeToken['type']): Promise<ChallengeToken | undefined>;
 }
 
 export interface ChallengeToken {
@@ -145,6 +150,31 @@ export interface ChallengeToken {
 /** A CA's rate limit as one budget shared by every runner: take one unit, or learn when one frees up. */
 export interface RateBudget {
   take(request: { ca: string; account: string; bucket: string; limit: number; windowMs: number; now: number }): Promise<{ granted: true } | { granted: false; retryAt: number }>;
+  /**
+   * What is taken of each bucket now, read only (nothing taken, nothing pruned): the units in the
+   * window ending at `now`, and when the oldest of them frees; one answer per key, in order.
+   */
+  usage(keys: readonly BudgetKey[], now: number): Promise<BudgetUsage[]>;
+}
+
+/** One bucket of the budget: what `take` counts under, with the window it counts over. */
+export interface BudgetKey {
+  ca: string;
+  /**
+   * Absent: every account's units of this CA and bucket together. The store keeps one account per
+   * CA, so that is its account's, plus, for a window after an account was replaced, the old one's:
+   * what is left is never overstated. A reader that has no account at hand (a report) asks so.
+   */
+  account?: string;
+  bucket: string;
+  windowMs: number;
+}
+
+export interface BudgetUsage {
+  /** Units taken in the window ending now. */
+  used: number;
+  /** Epoch ms when the oldest of them leaves the window; absent when none is taken. */
+  oldestFreesAt?: number;
 }
 
 /**
@@ -334,8 +364,12 @@ export interface DeploymentRecords {
   record(name: string, host: string, outcome: DeploymentOutcome): Promise<void>;
   /** Every host's last report on a certificate, by host. */
   forCertificate(name: string): Promise<Array<HostDeployment & { host: string }>>;
+  /** `forCertificate` and the current version of many certificates: one query per 500 names; a name the store holds no certificate for is absent. */
+  replacementStatus(names: readonly string[]): Promise<Map<string, ReplacementStatus>>;
   /** Hosts some active spec names that have never reported a deployment of anything (no agent there yet: the manual tail), sorted: one query. */
   hostsWithoutReports(): Promise<string[]>;
+  /** When each of these hosts' agent last reported anything (ISO 8601); a host that never reported is absent: one query. */
+  lastReports(hosts: readonly string[]): Promise<Map<string, string>>;
 }
 
 /** What status and the metrics need of one certificate, read with many others: never a key, never a version's other files. */
@@ -388,4 +422,110 @@ export interface ChangeFeed {
 /** The store's change feed, or undefined when it has none (the file store). */
 export function changeFeed(store: object): ChangeFeed | undefined {
   return typeof (store as Partial<ChangeFeed>).listen === 'function' ? (store as ChangeFeed) : undefined;
+}
+
+/** A host's registered public key (an agent's, store/key-wrap.ts). */
+export interface RegisteredHostKey {
+  host: string;
+  /** SubjectPublicKeyInfo PEM of an X25519 key. */
+  publicKeyPem: string;
+  /** SHA-256 of the SubjectPublicKeyInfo, hex. */
+  fingerprint: string;
+  createdAt: string;
+}
+
+/** A version's private key wrapped to one host, with the fingerprint of the host key it was wrapped to. */
+export interface WrappedHostKey {
+  fingerprint: string;
+  wrapped: Buffer;
+}
+
+/**
+ * Keys travel encrypted and are decrypted only by the agent that deploys them: each host's public
+ * key, and each version's private key wrapped to every registered host its certificate is assigned
+ * to. Runners wrap (they hold the data key); an agent reads its own host's rows only. The shared
+ * store only.
+ */
+export interface HostKeyRecords {
+  publicKey(host: string): Promise<RegisteredHostKey | undefined>;
+  /**
+   * Register `host`'s public key: kept as it is when one is registered already (an agent's first
+   * start), replaced with `replace` (the operator: the host's keys are wrapped anew by the next
+   * runner pass). Returns the key registered now and whether this call changed it.
+   */
+  register(host: string, publicKeyPem: string, options?: { replace?: boolean }): Promise<{ key: RegisteredHostKey; changed: boolean }>;
+  /** The version's key wrapped to `host`, or undefined when none was written. */
+  wrapped(name: string, version: string, host: string): Promise<WrappedHostKey | undefined>;
+  /**
+   * An agent that found no copy wrapped to its key asks the runners' next pass for one (only while
+   * `fingerprint` is its host's registered key). Whether the request was recorded.
+   */
+  requestWrap(host: string, fingerprint: string): Promise<boolean>;
+  /**
+   * The runner's pass, for each host that asked since its last one (or for `host` only, whatever it
+   * asked): every current version of an active certificate assigned to it that has no key wrapped
+   * to its registered key is wrapped now. Costs a read of the host keys when nobody asked. Returns
+   * how many keys it wrapped.
+   */
+  wrapMissing(options?: { host?: string }): Promise<number>;
+}
+
+/** The store's host keys, or undefined when it has none (the file store). */
+export function hostKeyRecords(store: object): HostKeyRecords | undefined {
+  const hostKeys = (store as { hostKeys?: Partial<HostKeyRecords> }).hostKeys;
+  return typeof hostKeys?.wrapMissing === 'function' ? (hostKeys as HostKeyRecords) : undefined;
+}
+
+/** What waiting for a fleet's replacement reads of one certificate (`DeploymentRecords.replacementStatus`). */
+export interface ReplacementStatus {
+  /** The version its hosts are to deploy now; undefined: none issued yet. */
+  currentVersion: string | undefined;
+  /** Every host's last report, by host. */
+  hosts: Array<HostDeployment & { host: string }>;
+}
+
+/** What an agent says of itself at every pass: that it is alive, where it runs, how often it wakes, what it answers. */
+export interface AgentHeartbeat {
+  host: string;
+  /** certfleet's version. */
+  agentVersion: string;
+  /** The machine's own hostname (--host may name it otherwise) and the agent's process id. */
+  hostname: string;
+  pid: number;
+  /** Its safety-pass interval (ms); absent for a single pass (--once). */
+  intervalMs?: number;
+  /** The challenge types it answers from the shared store (http-01, tls-alpn-01). */
+  listening: string[];
+}
+
+/** A heartbeat as the store keeps it: stamped with the store's clock (ISO 8601), as deployments are. */
+export interface SeenHeartbeat extends AgentHeartbeat {
+  seenAt: string;
+}
+
+/** What the store knows of a host's agent: its last deployment report and its last heartbeat, each absent when never. */
+export interface HostSignsOfLife {
+  host: string;
+  lastReport?: string;
+  heartbeat?: SeenHeartbeat;
+}
+
+/**
+ * Agents' heartbeats: an idle, healthy agent reports no deployment for days, and only its
+ * heartbeat tells it from a dead one. The shared store only (agents need it); an agent role writes
+ * its own host's row.
+ */
+export interface AgentHeartbeats {
+  /** Replace the host's heartbeat with this one, stamped now. */
+  beat(heartbeat: AgentHeartbeat): Promise<void>;
+  /** These hosts' last heartbeats; a host never heard from is absent: one query. */
+  forHosts(hosts: readonly string[]): Promise<Map<string, SeenHeartbeat>>;
+  /** Every host some active spec names, sorted, with its agent's signs of life: one query. */
+  fleetHosts(): Promise<HostSignsOfLife[]>;
+}
+
+/** The store's agents' heartbeats, or undefined when it keeps none (the file store). */
+export function agentHeartbeats(store: object): AgentHeartbeats | undefined {
+  const heartbeats = (store as { heartbeats?: Partial<AgentHeartbeats> }).heartbeats;
+  return typeof heartbeats?.fleetHosts === 'function' ? (heartbeats as AgentHeartbeats) : undefined;
 }

@@ -106,7 +106,7 @@ describe('report: the fleet per host', () => {
     expect(summary.code, summary.stderr).toBe(0);
     expect(summary.stdout).toMatch(/^Fleet$/m);
     expect(summary.stdout).toMatch(/^ {6}b: web not reporting$/m);
-    expect(summary.stdout).toMatch(/^ {2}hosts without an agent \(never reported a deployment\): c$/m);
+    expect(summary.stdout).toMatch(/^ {2}hosts without an agent \(never heard from\): c$/m);
 
     agents.get('a')!.kill('SIGTERM');
     await agents.get('a')!.exit;

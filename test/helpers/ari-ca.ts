@@ -13,7 +13,7 @@
  *    years) and any newOrder answer through `script`.
  *
  * It checks no signatures (the client's JWS is tested elsewhere); every authorization is valid from
- * the start. Certificates are real, issued by an intermediate with an AKI, for the order's names.
+ * the start. Certificates are real, issued by an intermediate with an AKI, for the order's names and the CSR's key.
  */
 import 'reflect-metadata';
 import { once } from 'node:events';
@@ -21,7 +21,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as x509 from '@peculiar/x509';
-import { chain, issue, type Issued } from './pki.js';
+import { chain, issueForCsr, type Issued } from './pki.js';
 
 export interface ScriptedAnswer {
   status: number;
@@ -226,7 +226,8 @@ export async function startAriCa(options: AriCaOptions = {}): Promise<AriCa> {
         const order = orders.get(Number(id))!;
         // Whole seconds: a certificate's times have no milliseconds.
         const notBefore = new Date(Math.floor((Date.now() - 60_000) / 1000) * 1000);
-        const leaf = await issue({ commonName: order.identifiers[0]!, sans: order.identifiers, notBefore, notAfter: new Date(notBefore.getTime() + validity) }, pki.intermediate);
+        const csr = Buffer.from(String(payload?.csr ?? ''), 'base64url');
+        const leaf = await issueForCsr(csr, { commonName: order.identifiers[0]!, sans: order.identifiers, notBefore, notAfter: new Date(notBefore.getTime() + validity) }, pki.intermediate);
         const certId = certIdOf(leaf);
         certificates.set(certId, { certId, identifiers: order.identifiers, account: order.account, notBefore: notBefore.getTime(), notAfter: notBefore.getTime() + validity, revoked: false });
         if (order.replaces) certificates.get(order.replaces)!.replacedBy = Number(id);

@@ -31,6 +31,8 @@ export interface BindOptions {
   zones?: string[];
   /** Extra zone-file lines per zone, relative to its origin: { 'example.test': ['www IN A 127.0.0.1'] }. */
   records?: Record<string, string[]>;
+  /** Zones no key may update (REFUSED): a CNAME target the TSIG key cannot write. */
+  readOnlyZones?: string[];
 }
 
 export interface RunningBind {
@@ -70,14 +72,14 @@ function zoneFile(zone: string, records: string[]): string {
   ].join('\n');
 }
 
-function namedConf(dir: string, port: number, zones: string[], updateKeys: TsigKey[], otherKey: TsigKey): string {
+function namedConf(dir: string, port: number, zones: string[], updateKeys: TsigKey[], otherKey: TsigKey, readOnlyZones: readonly string[] = []): string {
   const keyBlock = (k: TsigKey) => `key "${k.name}" { algorithm ${k.algorithm}; secret "${k.secret}"; };`;
   const zoneBlock = (zone: string) => `
 zone "${zone}" {
   type primary;
   file "${join(dir, `${zone}.zone`)}";
   journal "${join(dir, `${zone}.zone.jnl`)}";
-  allow-update { ${updateKeys.map((k) => `key "${k.name}";`).join(' ')} };
+  allow-update { ${readOnlyZones.includes(zone) ? 'none;' : updateKeys.map((k) => `key "${k.name}";`).join(' ')} };
 };`;
   return `
 options {
@@ -153,7 +155,7 @@ export async function startBind(options: BindOptions = {}): Promise<RunningBind>
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freeTcpUdpPort();
     const conf = join(dir, 'named.conf');
-    writeFileSync(conf, namedConf(dir, port, zones, updateKeys, otherKey));
+    writeFileSync(conf, namedConf(dir, port, zones, updateKeys, otherKey, options.readOnlyZones));
     // As root, named keeps root (no -u): it only touches this temp dir and a high port. Under
     // another user it runs as that user, which is all -u could give it anyway.
     const child = spawn(NAMED, ['-g', '-4', '-c', conf, '-n', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -3,12 +3,18 @@
  * behaviour: what it sends, how many at once, how it retries. It does not check signatures; it
  * checks nonces (each issued once, each usable once) and can reject good ones as badNonce on
  * demand. Every authorization is valid from the start, so one issuance is a fixed sequence:
- * newAccount, newOrder, authorizations, finalize, (order), certificate.
+ * newAccount, newOrder, authorizations, finalize, (order), certificate. With `dnsPersist` it is a
+ * dns-persist-01 CA instead (draft-ietf-acme-dns-persist-02): authorizations start pending, and
+ * answering the challenge validates the _validation-persist record on the test's BIND (dns-persist.ts).
+ * Finalization issues what a CA must: a leaf for the CSR's key and names, under the fake CA's own
+ * certificate (sent after it as the chain); `wrongLeaf` makes it send one fixed `fake.test` leaf with
+ * its own key instead, as a misbehaving CA would.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { issue } from './pki.js';
+import { validatePersistRecord, type PersistCa } from './dns-persist.js';
+import { issue, issueForCsr } from './pki.js';
 
 export interface FakeAcmeOptions {
   /** Decide, per signed request that carries a good nonce, whether to answer badNonce anyway. */
@@ -19,6 +25,14 @@ export interface FakeAcmeOptions {
   authorizationDelayMs?: number;
   /** Authorizations the orders start with: `valid`, or `pending` (answering the challenge makes it valid). */
   authorizationStatus?: 'valid' | 'pending';
+  /**
+   * Offer dns-persist-01 as draft-ietf-acme-dns-persist-02 defines it: the directory's meta carries
+   * issuerDomainNames and accountHashPrefix, authorizations start pending with one dns-persist-01
+   * challenge, and answering it looks the record up on `dnsServer` (BIND) and checks it (dns-persist.ts).
+   */
+  dnsPersist?: PersistCa;
+  /** Answer every certificate download with the same self-signed `fake.test` leaf, whatever was ordered. */
+  wrongLeaf?: boolean;
 }
 
 export interface SignedRequest {
@@ -36,6 +50,8 @@ export interface FakeAcme {
   readonly requests: Array<SignedRequest & { status: number; badNonce: boolean }>;
   /** Most requests (any method) that were in flight at once. */
   readonly maxInFlight: number;
+  /** Switch `wrongLeaf` on or off for the orders finalized from now on. */
+  wrongLeaf: boolean;
   close(): Promise<void>;
 }
 
@@ -43,18 +59,24 @@ interface Order {
   id: number;
   identifiers: string[];
   finalized: boolean;
+  /** The chain issued at finalization, leaf first. */
+  pem?: string;
 }
 
 export async function startFakeAcme(options: FakeAcmeOptions = {}): Promise<FakeAcme> {
-  const leaf = await issue({ commonName: 'fake.test', sans: ['fake.test'], days: 2 });
+  const caCert = await issue({ commonName: 'certfleet Fake ACME CA', ca: true, days: 30 });
+  const wrongLeaf = await issue({ commonName: 'fake.test', sans: ['fake.test'], days: 2 });
+  let sendWrongLeaf = options.wrongLeaf ?? false;
   const issued = new Set<string>();
   let nonceCounter = 0;
   const requests: Array<SignedRequest & { status: number; badNonce: boolean }> = [];
   let inFlight = 0;
   let maxInFlight = 0;
   let accountUrl: string | undefined;
+  /** The account key's public JWK, from the newAccount request (dns-persist-01 hashes its thumbprint). */
+  let accountJwk: Record<string, unknown> | undefined;
   const orders = new Map<number, Order>();
-  const authorizations = new Map<number, { identifier: string; status: string }>();
+  const authorizations = new Map<number, { identifier: string; status: string; challengeStatus?: string; error?: { type: string; detail: string; status: number } }>();
   let base = '';
 
   const nonce = () => {
@@ -86,7 +108,8 @@ export async function startFakeAcme(options: FakeAcmeOptions = {}): Promise<Fake
   const handle = async (req: IncomingMessage, res: ServerResponse, body: string): Promise<void> => {
     const url = new URL(req.url ?? '/', base);
     if (req.method === 'GET' && url.pathname === '/dir') {
-      send(res, 200, { newNonce: `${base}/new-nonce`, newAccount: `${base}/new-account`, newOrder: `${base}/new-order`, revokeCert: `${base}/revoke`, keyChange: `${base}/key-change` });
+      const meta = options.dnsPersist ? { meta: { issuerDomainNames: options.dnsPersist.issuerDomainNames, accountHashPrefix: options.dnsPersist.accountHashPrefix } } : {};
+      send(res, 200, { newNonce: `${base}/new-nonce`, newAccount: `${base}/new-account`, newOrder: `${base}/new-order`, revokeCert: `${base}/revoke`, keyChange: `${base}/key-change`, ...meta });
       return;
     }
     if (url.pathname === '/new-nonce') {
@@ -98,7 +121,7 @@ export async function startFakeAcme(options: FakeAcmeOptions = {}): Promise<Fake
       return;
     }
     const jws = JSON.parse(body) as { protected: string; payload: string };
-    const header = JSON.parse(Buffer.from(jws.protected, 'base64url').toString('utf8')) as { nonce?: string; url?: string };
+    const header = JSON.parse(Buffer.from(jws.protected, 'base64url').toString('utf8')) as { nonce?: string; url?: string; jwk?: Record<string, unknown> };
     const payload = jws.payload === '' ? null : (JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8')) as Record<string, unknown>);
     const [, kind = '', idText = ''] = url.pathname.split('/');
     const request: SignedRequest = { path: url.pathname, kind, postAsGet: payload === null };
@@ -124,6 +147,7 @@ export async function startFakeAcme(options: FakeAcmeOptions = {}): Promise<Fake
         }
         const created = accountUrl === undefined;
         accountUrl ??= `${base}/acct/1`;
+        accountJwk ??= header.jwk;
         record(created ? 201 : 200);
         send(res, created ? 201 : 200, { status: 'valid', contact: [] }, { Location: accountUrl });
         return;
@@ -136,7 +160,7 @@ export async function startFakeAcme(options: FakeAcmeOptions = {}): Promise<Fake
         const identifiers = ((payload?.identifiers ?? []) as Array<{ value: string }>).map((i) => i.value);
         const order: Order = { id: orders.size + 1, identifiers, finalized: false };
         orders.set(order.id, order);
-        identifiers.forEach((identifier, i) => authorizations.set(order.id * 100_000 + i, { identifier, status: options.authorizationStatus ?? 'valid' }));
+        identifiers.forEach((identifier, i) => authorizations.set(order.id * 100_000 + i, { identifier, status: options.authorizationStatus ?? (options.dnsPersist ? 'pending' : 'valid') }));
         record(201);
         send(res, 201, orderBody(order), { Location: `${base}/order/${order.id}` });
         return;
@@ -148,11 +172,24 @@ export async function startFakeAcme(options: FakeAcmeOptions = {}): Promise<Fake
         send(res, 200, {
           status: authz.status,
           identifier: { type: 'dns', value: authz.identifier },
-          challenges: [{ type: 'http-01', url: `${base}/chall/${id}`, token: `token-${id}`, status: authz.status }],
+          challenges: options.dnsPersist
+            ? [{ type: 'dns-persist-01', url: `${base}/chall/${id}`, status: authz.challengeStatus ?? 'pending', issuerDomainNames: options.dnsPersist.issuerDomainNames, ...(authz.error ? { error: authz.error } : {}) }]
+            : [{ type: 'http-01', url: `${base}/chall/${id}`, token: `token-${id}`, status: authz.status }],
         });
         return;
       }
       case 'chall': {
+        if (options.dnsPersist) {
+          const authz = authorizations.get(id)!;
+          // Section 4.2: look the record up afresh at each validation attempt; failures are problem documents (9.3.1).
+          const verdict = await validatePersistRecord(options.dnsPersist, authz.identifier, accountUrl ?? '', accountJwk ?? {});
+          authz.status = verdict.ok ? 'valid' : 'invalid';
+          authz.challengeStatus = authz.status;
+          if (!verdict.ok) authz.error = { type: `urn:ietf:params:acme:error:${verdict.type}`, detail: verdict.detail, status: verdict.type === 'malformed' ? 400 : 403 };
+          record(200);
+          send(res, 200, { type: 'dns-persist-01', status: authz.challengeStatus, issuerDomainNames: options.dnsPersist.issuerDomainNames, ...(authz.error ? { error: authz.error } : {}) });
+          return;
+        }
         authorizations.get(id)!.status = 'valid';
         record(200);
         send(res, 200, { type: 'http-01', status: 'valid', token: `token-${id}` });
@@ -164,6 +201,8 @@ export async function startFakeAcme(options: FakeAcmeOptions = {}): Promise<Fake
         return;
       case 'finalize': {
         const order = orders.get(id)!;
+        const csr = Buffer.from(String(payload?.csr ?? ''), 'base64url');
+        order.pem = sendWrongLeaf ? wrongLeaf.certPem : (await issueForCsr(csr, { days: 2 }, caCert)).certPem + caCert.certPem;
         order.finalized = true;
         record(200);
         send(res, 200, orderBody(order), { Location: `${base}/order/${id}` });
@@ -171,7 +210,7 @@ export async function startFakeAcme(options: FakeAcmeOptions = {}): Promise<Fake
       }
       case 'cert':
         record(200);
-        send(res, 200, leaf.certPem);
+        send(res, 200, orders.get(id)!.pem!);
         return;
       case 'revoke':
       case 'key-change':
@@ -205,6 +244,12 @@ export async function startFakeAcme(options: FakeAcmeOptions = {}): Promise<Fake
     requests,
     get maxInFlight() {
       return maxInFlight;
+    },
+    get wrongLeaf() {
+      return sendWrongLeaf;
+    },
+    set wrongLeaf(value: boolean) {
+      sendWrongLeaf = value;
     },
     async close() {
       server.closeAllConnections();

@@ -31,9 +31,9 @@ export function findNginx(): string {
 }
 
 
-function canConnect(port: number): Promise<boolean> {
+function canConnect(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = connect({ host, port });
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
@@ -42,8 +42,8 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** Start nginx with these `server { }` blocks inside `http { }`; resolves once every port listens. */
-export async function startNginxWith(servers: string, ports: number[]): Promise<RunningNginx> {
+/** Start nginx with these `server { }` blocks inside `http { }`; resolves once every port listens on `address` (a host of a simulated fleet: 127.0.0.x). */
+export async function startNginxWith(servers: string, ports: number[], address = '127.0.0.1'): Promise<RunningNginx> {
   const nginx = findNginx();
   const prefix = tempDir('certfleet-nginx-');
   mkdirSync(join(prefix, 'tmp'));
@@ -71,9 +71,9 @@ ${servers}
   const readLog = () => (existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : '');
   const deadline = Date.now() + 10_000;
   for (const port of ports) {
-    while (!(await canConnect(port))) {
+    while (!(await canConnect(port, address))) {
       if (child.exitCode !== null) throw new Error(`nginx exited (${child.exitCode}): ${stderr}${readLog()}`);
-      if (Date.now() > deadline) throw new Error(`nginx did not listen on 127.0.0.1:${port}: ${stderr}${readLog()}`);
+      if (Date.now() > deadline) throw new Error(`nginx did not listen on ${address}:${port}: ${stderr}${readLog()}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

@@ -70,17 +70,39 @@ async function withHash(key: CryptoKey, hash: string): Promise<CryptoKey> {
 
 /** Issue a certificate; `issuer` undefined makes it self-signed. */
 export async function issue(options: IssueOptions, issuer?: Issued): Promise<Issued> {
-  const hash = options.hash ?? 'SHA-256';
   const kind = options.key ?? 'ec-p256';
   const keys = (await webcrypto.subtle.generateKey(keyAlgorithm(kind, 'SHA-256'), true, ['sign', 'verify'])) as CryptoKeyPair;
+  const { cert, signingAlgorithm } = await certify(options, keys.publicKey, issuer ?? { keys, subject: `CN=${options.commonName}` });
+  const keyPem = KeyObject.from(keys.privateKey).export({ type: 'pkcs8', format: 'pem' }) as string;
+  return { cert, keys, certPem: cert.toString('pem') + '\n', keyPem, der: new Uint8Array(cert.rawData), signingAlgorithm };
+}
+
+/**
+ * What a CA issues at finalization: a leaf under `issuer` for the CSR's public key and, unless
+ * `options.sans` says otherwise, the CSR's names (its subjectAltName dNSName and iPAddress entries).
+ */
+export async function issueForCsr(csrDer: Uint8Array, options: Omit<IssueOptions, 'commonName' | 'key'> & { commonName?: string }, issuer: Issued): Promise<Pick<Issued, 'cert' | 'certPem' | 'der'>> {
+  const csr = new x509.Pkcs10CertificateRequest(new Uint8Array(csrDer));
+  const san = csr.getExtension('2.5.29.17');
+  const names = san ? new x509.SubjectAlternativeNameExtension(san.rawData).names.items : [];
+  const sans = options.sans ?? names.filter((n) => n.type === 'dns' || n.type === 'ip').map((n) => n.value);
+  const publicKey = await csr.publicKey.export(webcrypto as unknown as Crypto);
+  const { cert } = await certify({ ...options, commonName: options.commonName ?? sans[0] ?? 'leaf', sans }, publicKey, issuer);
+  return { cert, certPem: cert.toString('pem') + '\n', der: new Uint8Array(cert.rawData) };
+}
+
+/** Sign a certificate for `publicKey` with the issuer's key (itself, for a self-signed one). */
+async function certify(options: IssueOptions, publicKey: CryptoKey, issuer: Pick<Issued, 'keys'> & ({ cert: x509.X509Certificate } | { subject: string })): Promise<{ cert: x509.X509Certificate; signingAlgorithm: Algorithm & { hash?: string } }> {
+  const hash = options.hash ?? 'SHA-256';
   const now = Date.now();
   const notBefore = options.notBefore ?? new Date(now - 3_600_000);
   const notAfter = options.notAfter ?? new Date(notBefore.getTime() + (options.days ?? 30) * 86_400_000);
+  const selfSigned = !('cert' in issuer);
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(options.ca ?? false, undefined, true),
-    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    await x509.SubjectKeyIdentifierExtension.create(publicKey),
   ];
-  if (issuer) extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey));
+  if (!selfSigned) extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey));
   if (options.ca) {
     extensions.push(new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true));
   } else {
@@ -94,23 +116,21 @@ export async function issue(options: IssueOptions, issuer?: Issued): Promise<Iss
       ),
     );
   }
-  const signerKeys = issuer ? issuer.keys : keys;
-  const signingAlgorithm = signingFor(signerKeys, hash);
-  const signingKey = await withHash(signerKeys.privateKey, hash);
+  const signingAlgorithm = signingFor(issuer.keys, hash);
+  const signingKey = await withHash(issuer.keys.privateKey, hash);
   const serial = options.serial ?? (0x1000 + serialCounter++).toString(16).padStart(4, '0') + Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, '0');
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial,
     subject: `CN=${options.commonName}`,
-    issuer: issuer ? issuer.cert.subject : `CN=${options.commonName}`,
+    issuer: selfSigned ? issuer.subject : issuer.cert.subject,
     notBefore,
     notAfter,
     signingAlgorithm,
-    publicKey: keys.publicKey,
+    publicKey,
     signingKey,
     extensions,
   });
-  const keyPem = KeyObject.from(keys.privateKey).export({ type: 'pkcs8', format: 'pem' }) as string;
-  return { cert, keys, certPem: cert.toString('pem') + '\n', keyPem, der: new Uint8Array(cert.rawData), signingAlgorithm };
+  return { cert, signingAlgorithm };
 }
 
 /** A root, an intermediate under it, and a leaf under that: the usual public chain shape. */

@@ -73,12 +73,15 @@ export function recordedApi(exchanges: readonly Exchange[]): RecordedApi {
   };
 }
 
-/** Deps for a client under test: the recorded fetch, a fixed clock, sleeps recorded instead of waited. */
-export function recordedDeps(api: RecordedApi, now = new Date('2026-12-03T12:00:00Z')): ProviderDeps & { slept: number[] } {
+/**
+ * Deps for a client under test: the recorded fetch, sleeps recorded instead of waited, and a fixed
+ * clock, or with `clockFollowsSleeps` one that moves by the sleeps (signatures that cover a time).
+ */
+export function recordedDeps(api: RecordedApi, now = new Date('2026-12-03T12:00:00Z'), options: { clockFollowsSleeps?: boolean } = {}): ProviderDeps & { slept: number[] } {
   const slept: number[] = [];
   return {
     fetch: api.fetch,
-    now: () => now,
+    now: () => (options.clockFollowsSleeps ? new Date(now.getTime() + slept.reduce((sum, ms) => sum + ms, 0)) : now),
     sleep: async (ms) => {
       slept.push(ms);
     },

@@ -1,12 +1,12 @@
 /**
  * Migration 005's trigger against a real PostgreSQL 15: every report an agent writes to
  * `deployments` (insert, and the update of a later report) sends `certfleet_deployed` with the
- * certificate's name; and `awaitDeployed` over the real store's ChangeFeed is woken by it: with
+ * certificate's name; and `watchDeployed` over the real store's ChangeFeed is woken by it: with
  * the safety re-read and the deadline an hour away, the wait still ends as soon as both hosts
  * reported (without the trigger it would hang until the test's timeout).
  */
 import { describe, expect, it } from 'vitest';
-import { awaitDeployed, DEPLOYED_CHANNEL, type HostProgress } from '../../src/fleet/await-deployed.js';
+import { DEPLOYED_CHANNEL, watchDeployed, type HostProgress } from '../../src/fleet/await-deployed.js';
 import { recordingLogger } from '../../src/logger.js';
 import type { PostgresStateStore } from '../../src/store/postgres/state-store.js';
 import { usePostgresStores, hostSpec, applySpecs, addCurrent } from '../helpers/postgres-stores.js';
@@ -36,7 +36,7 @@ describe('certfleet_deployed (PostgreSQL)', () => {
     expect(heard).toEqual(['web', 'web', 'web']);
   });
 
-  it('wakes awaitDeployed through the store change feed, long before its safety re-read', async () => {
+  it('wakes watchDeployed through the store change feed, long before its safety re-read', async () => {
     const { store } = await openStore();
     await withCurrent(store, 'web', 'v2');
     const events: HostProgress[] = [];
@@ -45,15 +45,15 @@ describe('certfleet_deployed (PostgreSQL)', () => {
     let firstRead: Promise<unknown> | undefined;
     const watched = {
       deployments: {
-        forCertificate: (name: string) => {
-          const read = store.deployments.forCertificate(name);
+        replacementStatus: (names: readonly string[]) => {
+          const read = store.deployments.replacementStatus(names);
           firstRead ??= read;
           return read;
         },
       },
       listen: store.listen.bind(store),
     };
-    const wait = awaitDeployed([{ name: 'web', version: 'v2', hosts: ['a', 'b'] }], watched, { startedAt: Date.now(), waitMs: 3_600_000, safetyRereadMs: 3_600_000 }, {
+    const watch = await watchDeployed(watched, { startedAt: Date.now(), safetyRereadMs: 3_600_000 }, {
       now: Date.now,
       setTimer: (ms, fire) => {
         const t = setTimeout(fire, ms);
@@ -63,9 +63,11 @@ describe('certfleet_deployed (PostgreSQL)', () => {
       logger: recordingLogger(),
       onProgress: (e) => events.push(e),
     });
+    watch.add({ name: 'web', version: 'v2', hosts: ['a', 'b'] });
+    const wait = watch.finish(3_600_000);
     // Listening starts before the first read: once that read is done, only a notification can wake the wait.
     while (firstRead === undefined) await new Promise((resolve) => setImmediate(resolve));
-    expect(await firstRead).toEqual([]);
+    expect(await firstRead).toEqual(new Map([['web', { currentVersion: 'v2', hosts: [] }]]));
     await store.deployments.record('web', 'a', { status: 'deployed', version: 'v2' });
     await store.deployments.record('web', 'b', { status: 'deployed', version: 'v2' });
     const [web] = await wait;

@@ -39,7 +39,7 @@ async function versions(c: PostgresConnection): Promise<number[]> {
 /** Every migration's version: what a database migrated from empty records. */
 const ALL = MIGRATIONS.map((m) => m.version);
 
-const TABLES = ['account_keys_retired', 'accounts', 'agent_roles', 'applied_config', 'certfleet_schema', 'certificates', 'challenge_tokens', 'deployments', 'rate_budget', 'run_records', 'versions'];
+const TABLES = ['account_keys_retired', 'accounts', 'agent_heartbeats', 'agent_roles', 'applied_config', 'certfleet_schema', 'certificates', 'challenge_tokens', 'deployments', 'host_keys', 'rate_budget', 'run_records', 'version_host_keys', 'versions'];
 
 async function tables(c: PostgresConnection): Promise<string[]> {
   const { rows } = await c.pool.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");

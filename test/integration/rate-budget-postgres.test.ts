@@ -2,7 +2,8 @@
  * The CA's rate budget shared by two runners (two PostgresStateStores, two pools, as two hosts
  * would have) against a real PostgreSQL: eight due certificates renewed concurrently, four by each
  * runner, with a budget of five new orders: exactly five are ordered, the other three wait for
- * a unit (not due, reason rate-budget), none counted as failed.
+ * a unit (not due, reason rate-budget), none counted as failed. And the budget's read (usage),
+ * what drill, replace and report take what is left from.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -70,5 +71,58 @@ it('two runners taking from one budget never exceed its limit together', async (
     expect(ca.orders).toHaveLength(5);
   } finally {
     for (const r of runners) await r.close();
+  }
+});
+
+it('reads what is used of each bucket now (usage), per account or across the CA, and deletes nothing', async () => {
+  const url = await server.createDatabase('budget_usage');
+  const c = createPool(url);
+  try {
+    await migrate(c.pool);
+  } finally {
+    await c.close();
+  }
+  const store = await PostgresStateStore.open({ url, keyring: keyring(dataKey(randomBytes(32))) });
+  try {
+    const HOUR = 3_600_000;
+    const t0 = Date.parse('2026-12-01T00:00:00Z');
+    const ca = 'https://ca.example.test/directory';
+    const take = async (now: number, account: string, bucket = 'new-orders', windowMs = 3 * HOUR) =>
+      expect(await store.budget.take({ ca, account, bucket, limit: 300, windowMs, now })).toEqual({ granted: true });
+    await take(t0, 'acct-1');
+    await take(t0, 'acct-1'); // the same moment twice: one row, used 2
+    await take(t0 + HOUR, 'acct-1');
+    await take(t0 + 2 * HOUR, 'acct-2');
+    await take(t0 + 1, '', 'registered-domain:example.com', 168 * HOUR);
+    await store.budget.take({ ca: 'https://other.test/directory', account: 'acct-1', bucket: 'new-orders', limit: 300, windowMs: 3 * HOUR, now: t0 });
+
+    const keys = [
+      { ca, account: 'acct-1', bucket: 'new-orders', windowMs: 3 * HOUR },
+      { ca, bucket: 'new-orders', windowMs: 3 * HOUR },
+      { ca, account: '', bucket: 'registered-domain:example.com', windowMs: 168 * HOUR },
+      { ca, account: '', bucket: 'registered-domain:example.org', windowMs: 168 * HOUR },
+    ];
+    expect(await store.budget.usage(keys, t0 + 2 * HOUR)).toEqual([
+      { used: 3, oldestFreesAt: t0 + 3 * HOUR },
+      { used: 4, oldestFreesAt: t0 + 3 * HOUR },
+      { used: 1, oldestFreesAt: t0 + 1 + 168 * HOUR },
+      { used: 0 },
+    ]);
+    // At t0 + 3 h the first two have left the window (the boundary take uses).
+    expect(await store.budget.usage(keys.slice(0, 2), t0 + 3 * HOUR)).toEqual([
+      { used: 1, oldestFreesAt: t0 + 4 * HOUR },
+      { used: 2, oldestFreesAt: t0 + 4 * HOUR },
+    ]);
+    expect(await store.budget.usage([], t0)).toEqual([]);
+
+    const check = createPool(url);
+    try {
+      const { rows } = await check.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM rate_budget');
+      expect(rows[0]?.n).toBe(5); // taken: 6 units in 5 rows; none of them deleted by the reads
+    } finally {
+      await check.close();
+    }
+  } finally {
+    await store.close();
   }
 });

@@ -14,24 +14,14 @@
 import type { Logger } from '../../logger.js';
 import { describeFailure, runProgram } from '../../process/run-command.js';
 import { ChallengeError, abortReason } from '../errors.js';
-import { DnsClient } from '../dns/client.js';
-import { waitForTxt } from '../dns/propagation.js';
-import { ResolverClient, RESOLV_CONF, readSystemResolvers, type SystemResolvers } from '../dns/resolvers.js';
-import { formatServer, type DnsServer } from '../dns/transport.js';
-import { authoritativeServers, challengeRecordName, locateRecord, type DnsQuerier } from '../dns/zone.js';
+import type { SystemResolvers } from '../dns/resolvers.js';
+import { openRecordLookup, waitUntilVisible, type RecordLookupOptions } from '../dns/visibility.js';
+import { challengeRecordName, locateRecord } from '../dns/zone.js';
 import { assertTask, taskKey } from '../task.js';
 import type { ChallengeSolver, ChallengeTask, SolverContext } from '../types.js';
 
 /** How present() waits for the record after the hook: where the zone's name servers are found, and for how long. */
-export interface ExecPropagationOptions {
-  /** An authoritative server (config `server:`): asked without recursion for the zone and its NS, and checked itself. */
-  server?: DnsServer;
-  /** Recursive resolvers that find the zone's NS (config `resolver:`); default: the system's. Ignored with `server`. */
-  resolvers?: DnsServer[];
-  timeoutMs: number;
-  pollIntervalMs: number;
-  queryTimeoutMs: number;
-}
+export type ExecPropagationOptions = RecordLookupOptions;
 
 export interface ExecDnsSolverOptions {
   command: string[];
@@ -70,33 +60,16 @@ export class ExecDnsSolver implements ChallengeSolver {
   }
 
   private async waitForRecord(name: string, value: string, propagation: ExecPropagationOptions, context: SolverContext): Promise<void> {
-    const { client, via } = await this.lookupClient(propagation);
-    const record = await locateRecord(client, name, context.signal);
-    const servers = await authoritativeServers(client, record.zone, context.signal, context.logger, { includeAsked: propagation.server !== undefined });
-    context.logger.debug('dns-01: waiting for the TXT record on the authoritative servers', { name: record.name, zone: record.zone, servers: servers.map(formatServer), via });
-    await waitForTxt({
-      servers,
-      name: record.name,
+    const lookup = await openRecordLookup(propagation, this.options.systemResolvers);
+    const record = await locateRecord(lookup.client, name, context.signal);
+    await waitUntilVisible(lookup, {
+      record,
+      askedName: name,
       value,
-      timeoutMs: propagation.timeoutMs,
-      pollIntervalMs: propagation.pollIntervalMs,
-      queryTimeoutMs: propagation.queryTimeoutMs,
       signal: context.signal,
       logger: context.logger,
-      serversFrom: `the name servers of zone ${record.zone}${record.name === name ? '' : ` (${name} is a CNAME to ${record.name})`}, found through ${via}`,
       hint: 'check that the hook adds the record to the zone these servers serve; raise propagationTimeout if they are slow to get it, or set propagation: false if the hook waits by itself',
     });
-  }
-
-  /** The configured authoritative server, else the configured resolver, else the system's resolvers. */
-  private async lookupClient(propagation: ExecPropagationOptions): Promise<{ client: DnsQuerier; via: string }> {
-    const timeoutMs = propagation.queryTimeoutMs;
-    if (propagation.server) return { client: new DnsClient(propagation.server, { timeoutMs }), via: `server ${formatServer(propagation.server)}` };
-    if (propagation.resolvers && propagation.resolvers.length > 0) {
-      return { client: new ResolverClient(propagation.resolvers, { timeoutMs }), via: `resolver ${propagation.resolvers.map(formatServer).join(', ')}` };
-    }
-    const system = await (this.options.systemResolvers ?? readSystemResolvers())();
-    return { client: new ResolverClient(system, { timeoutMs }), via: `the system resolver ${system.map(formatServer).join(', ')} (${RESOLV_CONF})` };
   }
 
   async cleanup(task: ChallengeTask, context: SolverContext): Promise<void> {

@@ -22,6 +22,11 @@ export interface ProviderRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   headers?: Record<string, string>;
+  /**
+   * Headers made afresh for each attempt (signatures that cover a timestamp: OVH, SigV4), so a
+   * retry after Retry-After is not refused as a replay of a stale signature. Merged over `headers`.
+   */
+  signedHeaders?: () => Record<string, string> | Promise<Record<string, string>>;
   /** Sent as JSON unless a string (already encoded: the caller sets content-type). */
   body?: unknown;
   /** What the request is about, for messages: "creating TXT _acme-challenge.example.com in zone example.com". */
@@ -80,7 +85,8 @@ export async function providerRequest(provider: string, request: ProviderRequest
   for (let attempt = 0; ; attempt++) {
     let response: Response;
     try {
-      response = await deps.fetch(request.url, { method: request.method, headers, body, signal });
+      const attemptHeaders = request.signedHeaders ? { ...headers, ...(await request.signedHeaders()) } : headers;
+      response = await deps.fetch(request.url, { method: request.method, headers: attemptHeaders, body, signal });
     } catch (err) {
       if (signal.aborted) throw err;
       throw new DnsProviderError(provider, `${request.about}: cannot reach ${new URL(request.url).host}: ${(err as Error).message}`, { cause: err, hint: 'check the network path to the provider\'s API (and any proxy)' });

@@ -35,26 +35,64 @@ export async function findZone(client: DnsQuerier, name: string, signal: AbortSi
   throw new ChallengeError(`cannot find the zone of ${name}: ${client.label} answered ${what}`, {
     hint: client.recursive
       ? `check that resolver ${client.label} can resolve the domain (set \`resolver:\` to one that can, or \`server:\` to an authoritative server of the zone)`
-      : `check that ${client.label} is authoritative for the domain, or set \`zone:\``,
+      : `check that ${client.label} is authoritative for the domain, or set \`zone:\`; if the domain's DNS is elsewhere and its _acme-challenge a CNAME into a zone of ${client.label}, set \`resolver:\` to follow it`,
   });
 }
 
 const MAX_CNAMES = 8;
 
+/** Where a challenge's TXT record is written and read, as locateRecord() finds it. */
+export interface LocatedRecord {
+  /** The end of the CNAME chain (the asked name itself when it is no CNAME). */
+  name: string;
+  zone: string;
+  /** Every name followed, the asked name first and `name` last: one entry when there was no CNAME. */
+  chain: string[];
+}
+
+export interface LocateOptions {
+  /** Follow a CNAME at the asked name (default true); false: the record is the asked name (lego's LEGO_DISABLE_CNAME_SUPPORT). */
+  followCname?: boolean;
+  /** The zone to use for the record, as configured (`zone:`): no SOA lookup, but the chain is still followed. */
+  zone?: string;
+}
+
 /**
- * Where the TXT record for `name` is read: `name` itself, or the end of its CNAME chain when the
- * challenge is delegated (`_acme-challenge.www CNAME www.acme.example.net.`, as with acme-dns),
- * which is where a CA's resolver follows it to. Then the zone holding that name (findZone).
+ * Where the TXT record for `name` goes: `name` itself, or the end of its CNAME chain when the
+ * challenge is delegated (`_acme-challenge.www CNAME _acme-challenge.other.example.net.`, as with
+ * acme-dns), which is where a CA's resolver follows it to. Then the zone holding that name
+ * (findZone), unless one is given. One home for the rule: every dns-01 solver (rfc2136, exec, the
+ * providers) calls it. A hop whose answer holds no CNAME for the name (NODATA, NXDOMAIN, or a
+ * server that refuses: not its zone) ends the chain; a loop or a chain longer than 8 is an error.
  */
-export async function locateRecord(client: DnsQuerier, name: string, signal: AbortSignal): Promise<{ name: string; zone: string }> {
-  let current = absoluteName(name);
-  for (let hop = 0; hop <= MAX_CNAMES; hop++) {
-    const { message } = await client.query(current, 'SOA', signal);
-    const alias = stringRecords(message.answers, 'CNAME').find((r) => absoluteName(r.name) === current);
-    if (!alias) return { name: current, zone: await findZone(client, current, signal) };
-    current = absoluteName(alias.data);
+export async function locateRecord(client: DnsQuerier, name: string, signal: AbortSignal, options: LocateOptions = {}): Promise<LocatedRecord> {
+  const chain = [absoluteName(name)];
+  if (options.followCname !== false) {
+    for (;;) {
+      const current = chain[chain.length - 1] as string;
+      const { message } = await client.query(current, 'SOA', signal);
+      const alias = stringRecords(message.answers, 'CNAME').find((r) => absoluteName(r.name).toLowerCase() === current.toLowerCase());
+      if (!alias) break;
+      const target = absoluteName(alias.data);
+      if (chain.some((seen) => seen.toLowerCase() === target.toLowerCase())) {
+        throw new ChallengeError(`${chain[0]} is a CNAME loop: ${[...chain, target].join(' -> ')} (seen through ${client.label})`, {
+          hint: 'point the _acme-challenge CNAME at a name that holds TXT records, or set followCname: false to write the record at the name itself',
+        });
+      }
+      chain.push(target);
+      if (chain.length > MAX_CNAMES + 1) {
+        throw new ChallengeError(`${chain[0]} is a chain of more than ${MAX_CNAMES} CNAME records (seen through ${client.label})`, { hint: 'shorten the _acme-challenge CNAME chain' });
+      }
+    }
   }
-  throw new ChallengeError(`${name} is a chain of more than ${MAX_CNAMES} CNAME records (seen through ${client.label})`, { hint: 'check the _acme-challenge CNAME for a loop' });
+  const end = chain[chain.length - 1] as string;
+  const zone = options.zone !== undefined ? absoluteName(options.zone) : await findZone(client, end, signal);
+  return { name: end, zone, chain };
+}
+
+/** "_acme-challenge.a.example. is a CNAME to _acme-challenge.other.example.net." (through every hop), for logs and messages. */
+export function describeDelegation(record: LocatedRecord): string {
+  return `${record.chain[0]} is a CNAME to ${record.chain.slice(1).join(' -> ')}`;
 }
 
 /**

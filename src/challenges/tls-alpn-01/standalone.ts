@@ -29,6 +29,8 @@ function createAnswerServer(answers: TlsAnswers) {
   const acmeSockets = new WeakSet<object>();
   const server = createServer({
     minVersion: 'TLSv1.2',
+    // A validator's handshake takes milliseconds; Node's default of 120 s lets a silent client hold a socket.
+    handshakeTimeout: 10_000,
     ALPNCallback(this: unknown, { protocols }: { servername: string; protocols: string[] }) {
       if (!protocols.includes(ACME_TLS_ALPN)) return undefined; // fatal no_application_protocol alert
       if (typeof this === 'object' && this !== null) acmeSockets.add(this);
@@ -48,8 +50,9 @@ function createAnswerServer(answers: TlsAnswers) {
     socket.on('error', () => {});
     socket.end();
   });
-  // Refused handshakes are expected (scanners, wrong names); they concern nobody.
-  server.on('tlsClientError', () => {});
+  // Refused handshakes are expected (scanners, wrong names); they concern nobody. Node leaves the
+  // socket open after a handshake error or timeout, so it is closed here.
+  server.on('tlsClientError', (_err: Error, socket: TLSSocket) => socket.destroy());
   return server;
 }
 

@@ -2,57 +2,79 @@
 import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { canonicalHostName, hostNameProblem } from '../../config/host-names.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { parseDurationFlag } from '../../config/duration.js';
 import { runAgentOnce, type AgentCertificateOutcome, type AgentResult } from '../../fleet/agent.js';
+import { loadOrCreateAgentKey, registerAgentKey } from '../../fleet/agent-key.js';
 import { AgentLoop, DEFAULT_INTERVAL_MS } from '../../fleet/agent-loop.js';
+import { withHeartbeat } from '../../fleet/heartbeat.js';
 import { serveHttp01Answers, type Http01Server } from '../../fleet/http-01-server.js';
+import { serveTlsAlpn01Answers, type TlsAlpn01Server } from '../../fleet/tls-alpn-01-server.js';
 import type { Logger } from '../../logger.js';
 import { FileStateStore } from '../../store/file-state-store.js';
 import { openStateStore } from '../../store/open-store.js';
-import type { DeploymentRecords, StateStore } from '../../store/ports.js';
+import { agentHeartbeats, hostKeyRecords, type AgentHeartbeat, type DeploymentRecords, type StateStore } from '../../store/ports.js';
 import { runnerId } from '../../store/with-lease.js';
 import type { GlobalOptions } from '../main.js';
 import { parseListenAddress, serveMetrics, type ListenAddress, type MetricsServer } from '../metrics-server.js';
 import { writeOutput } from '../output.js';
+import { packageVersion } from '../version.js';
 import { renderAgentMetrics } from '../render/agent-metrics.js';
 import { escapeControls } from '../render/escape.js';
 import { commandStoreIo } from './command-store.js';
 import { loadManagedSettings } from './managed-settings.js';
 
-/** As renew-schema.ts checks the names in a spec's hosts: a host no spec could name is a typo. */
-const HOST_NAME = /^[A-Za-z0-9._-]+$/;
-
 export async function runAgent(flags: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
-  const host = typeof flags.host === 'string' ? flags.host : hostname();
-  if (!HOST_NAME.test(host)) throw new UsageError(`"${host}" is not a host name a spec's hosts: can hold (letters, digits, dot, dash and underscore)`, 'give --host with the name the specs use');
+  const given = typeof flags.host === 'string' ? flags.host : hostname();
+  // As renew-schema.ts checks the names in a spec's hosts: a host no spec could name is a typo.
+  const problem = hostNameProblem(given);
+  if (problem) throw new UsageError(`${typeof flags.host === 'string' ? '--host' : "this machine's hostname"} "${given}" ${problem}, so no spec's hosts: can name it`, 'give --host with the name the specs use');
+  const host = canonicalHostName(given);
   const once = flags.once === true;
-  if (once && (flags.interval !== undefined || flags.metricsListen !== undefined || flags.http01Listen !== undefined)) {
-    throw new UsageError('--interval, --metrics-listen and --http-01-listen are for the long-running agent: leave out --once');
+  if (once && (flags.interval !== undefined || flags.metricsListen !== undefined || flags.http01Listen !== undefined || flags.tlsAlpn01Listen !== undefined)) {
+    throw new UsageError('--interval, --metrics-listen, --tls-alpn-01-listen and --http-01-listen are for the long-running agent: leave out --once');
   }
   const intervalMs = typeof flags.interval === 'string' ? parseDurationFlag('--interval', flags.interval) : DEFAULT_INTERVAL_MS;
   if (intervalMs < 1000) throw new UsageError('--interval is at least 1s', 'the agent wakes on notifications; the interval is only its safety net (default 1h)');
   const metricsAt = typeof flags.metricsListen === 'string' ? parseListenAddress('--metrics-listen', flags.metricsListen) : undefined;
   const http01At = typeof flags.http01Listen === 'string' ? parseListenAddress('--http-01-listen', flags.http01Listen) : undefined;
+  const tlsAlpn01At = typeof flags.tlsAlpn01Listen === 'string' ? parseListenAddress('--tls-alpn-01-listen', flags.tlsAlpn01Listen) : undefined;
   const root = typeof flags.root === 'string' ? rootDir(flags.root) : undefined;
   const { settings, logger } = await loadManagedSettings(flags, globals, false, { lazyCertificates: true });
-  if (!settings.store) {
-    throw new UsageError('certfleet agent deploys what the shared store holds: the config needs store.postgres', 'configure store.postgres (and the encryption key) as the runners have it');
+  if (flags.printPublicKey !== true && !settings.store) {
+    throw new UsageError('certfleet agent deploys what the shared store holds: the config needs store.postgres', 'configure store.postgres as the runners have it');
+  }
+  const hostKey = loadOrCreateAgentKey(settings.stateDir, (m) => logger.warn(m));
+  if (hostKey.created) logger.info(`made this agent's key pair (${hostKey.path})`);
+  if (flags.printPublicKey === true) {
+    await writeOutput([hostKey.publicKeyPem], undefined);
+    return ExitCode.ok;
   }
   const io = commandStoreIo(logger);
-  const shared = await openStateStore(settings, io);
+  // The data key is optional here: the keys wrapped to this host's key need none.
+  const shared = await openStateStore(settings, io, { dataKey: 'optional' });
   let result: AgentResult;
   try {
     if (!shared.deployments) throw new UsageError(`the ${shared.kind} store keeps no per-host deployments`);
+    const hostKeys = hostKeyRecords(shared);
+    if (hostKeys) await registerAgentKey(host, hostKey, hostKeys, logger);
     const local = new FileStateStore(settings.stateDir, { pid: process.pid, now: () => Date.now() });
-    const input = { host, ...(root !== undefined ? { root } : {}), specs: settings.specs, policy: settings.policy, shared: shared as StateStore & { deployments: DeploymentRecords }, local };
+    const input = { host, ...(root !== undefined ? { root } : {}), specs: settings.specs, policy: settings.policy, shared: shared as StateStore & { deployments: DeploymentRecords }, local, hostKey };
     const agentIo = { now: () => new Date(), random: Math.random, logger, commandEnv: process.env, owner: runnerId(process.pid) };
+    // Every pass starts with a heartbeat (fleet/heartbeat.ts), the first and a --once run's too.
+    const heartbeats = agentHeartbeats(shared);
+    const heartbeat = heartbeatOf(host, once ? undefined : intervalMs, { http01At, tlsAlpn01At });
     try {
       if (!once) {
-        await runLongLived({ host, intervalMs, metricsAt, http01At, shared: input.shared, pass: (stop) => runAgentOnce(input, { ...agentIo, stop }) }, logger);
+        // A service waits: the spec naming it may be applied after it starts, and a notification wakes it then.
+        if ((await input.shared.deployments.assignedTo(host)).length === 0 && (await neverReported(host, input.shared.deployments))) logger.warn(unknownHost(host));
+        const pass = (stop: AbortSignal) => withHeartbeat(() => runAgentOnce(input, { ...agentIo, stop }), heartbeats, heartbeat, logger)();
+        await runLongLived({ host, intervalMs, metricsAt, http01At, tlsAlpn01At, shared: input.shared, pass }, logger);
         return ExitCode.ok;
       }
-      result = await runAgentOnce(input, agentIo);
+      result = await withHeartbeat(() => runAgentOnce(input, agentIo), heartbeats, heartbeat, logger)();
+      if (result.summary.assigned === 0 && (await neverReported(host, input.shared.deployments))) logger.warn(unknownHost(host));
     } finally {
       await local.close();
     }
@@ -65,7 +87,7 @@ export async function runAgent(flags: Record<string, unknown>, globals: GlobalOp
 
 /** The agent as a service: passes until SIGTERM or SIGINT, the pass under way finished first. */
 async function runLongLived(
-  options: { host: string; intervalMs: number; metricsAt: ListenAddress | undefined; http01At: ListenAddress | undefined; shared: StateStore & { deployments: DeploymentRecords }; pass: (stop: AbortSignal) => Promise<AgentResult> },
+  options: { host: string; intervalMs: number; metricsAt: ListenAddress | undefined; http01At: ListenAddress | undefined; tlsAlpn01At: ListenAddress | undefined; shared: StateStore & { deployments: DeploymentRecords }; pass: (stop: AbortSignal) => Promise<AgentResult> },
   logger: Logger,
 ): Promise<void> {
   const stopping = new AbortController();
@@ -90,10 +112,15 @@ async function runLongLived(
   );
   let metrics: MetricsServer | undefined;
   let http01: Http01Server | undefined;
+  let tlsAlpn01: TlsAlpn01Server | undefined;
   try {
     if (options.http01At) {
       http01 = await serveHttp01Answers(options.http01At, options.shared.challenges, logger);
       logger.info(`answering http-01 from the shared store on http://${hostLabel(http01.address.host)}:${http01.address.port}/.well-known/acme-challenge/`);
+    }
+    if (options.tlsAlpn01At) {
+      tlsAlpn01 = await serveTlsAlpn01Answers(options.tlsAlpn01At, options.shared.challenges, logger);
+      logger.info(`answering tls-alpn-01 from the shared store on ${hostLabel(tlsAlpn01.address.host)}:${tlsAlpn01.address.port} (ALPN acme-tls/1)`);
     }
     if (options.metricsAt) {
       metrics = await serveMetrics(options.metricsAt, () => [...renderAgentMetrics(loop.state)].join(''), logger);
@@ -107,7 +134,31 @@ async function runLongLived(
     process.off('SIGINT', stop);
     await metrics?.close();
     await http01?.close();
+    await tlsAlpn01?.close();
   }
+}
+
+/**
+ * A host no active spec names and whose agent never reported: a typo in --host or in a spec's
+ * hosts:, or an agent installed before its specs were applied. A warning, and exit 0: the second is
+ * normal when a host is provisioned (a timer's run failing until someone applies a spec would be an
+ * alert about nothing, a service exiting would not be there when the spec arrives), nothing was
+ * deployed or recorded, and the first shows up where the responder looks: the host the spec does
+ * name stays "never reported" in report and in the plan of replace/revoke/drill. A host that has
+ * reported before and has nothing now is not warned about: its certificates moved elsewhere.
+ */
+async function neverReported(host: string, deployments: DeploymentRecords): Promise<boolean> {
+  return !(await deployments.lastReports([host])).has(host);
+}
+
+function unknownHost(host: string): string {
+  return `no certificate is assigned to host ${host} and no agent has ever reported as ${host}: check hosts: in the specs (certfleet apply) and --host (default: this machine's hostname)`;
+}
+
+/** What this agent says of itself at each pass: --once has no interval; the listeners are the challenges it answers. */
+function heartbeatOf(host: string, intervalMs: number | undefined, listeners: { http01At: ListenAddress | undefined; tlsAlpn01At: ListenAddress | undefined }): AgentHeartbeat {
+  const listening = [...(listeners.http01At ? ['http-01'] : []), ...(listeners.tlsAlpn01At ? ['tls-alpn-01'] : [])];
+  return { host, agentVersion: packageVersion(), hostname: hostname(), pid: process.pid, ...(intervalMs !== undefined ? { intervalMs } : {}), listening };
 }
 
 function hostLabel(host: string): string {

@@ -4,7 +4,9 @@ import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { parseAsOf, resolveInventoryOptions, resolveTimeline } from '../../config/inventory-options.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { InventoryResult } from '../../inventory/model.js';
+import { certificateRateLimits } from '../../config/certificate-rate-limits.js';
 import { buildReport } from '../../report/build.js';
+import { readRateBudget } from '../../report/rate-budget-read.js';
 import { evaluateGate, parseMinScore, type FailOnSeverity } from '../../report/gate.js';
 import { readInventoryFile } from '../../report/read-inventory.js';
 import { readStoredState } from '../../report/state.js';
@@ -60,6 +62,8 @@ interface ReportRun {
 
 async function report(paths: string[], flags: Record<string, unknown>, globals: GlobalOptions, { loaded, asOf, failOn, minScores, outputs, store }: ReportRun): Promise<number> {
   const cwd = process.cwd();
+  // Before the scan: a certificates.d file the config cannot use is an error now, not after minutes of work.
+  const limited = await certificateRateLimits(loaded.config, loaded.filePath);
   let inventory: InventoryResult;
   if (typeof flags.inventory === 'string') {
     if (hasSources(paths, flags)) throw new UsageError('give either --inventory FILE or sources to scan, not both');
@@ -67,9 +71,12 @@ async function report(paths: string[], flags: Record<string, unknown>, globals: 
   } else {
     inventory = await scanNow(paths, flags, loaded, globals);
   }
-  const state = store ? await readStoredState(store) : {};
+  // Agents' silence as of now, whatever --as-of says (as the budget below).
+  const state = store ? await readStoredState(store, Date.now()) : {};
+  // The budget as it is now, whatever --as-of says: it is what an incident today would start from.
+  const rateBudget = await readRateBudget(limited, store?.budget, Date.now());
 
-  const report = buildReport({ inventory, ...state }, { asOf, timeline: resolveTimeline(loaded.config, loaded.filePath, cwd) });
+  const report = buildReport({ inventory, ...state, rateBudget }, { asOf, timeline: resolveTimeline(loaded.config, loaded.filePath, cwd) });
   // Before writing anything: an unknown deadline in --min-score is a usage error (exit 2).
   const gate = evaluateGate(report, { failOn, minScores });
 

@@ -7,16 +7,17 @@ import type { FleetWaitSettings } from '../../fleet/confirm-replacements.js';
 import type { Logger } from '../../logger.js';
 import type { RenewSettings } from '../../renewal/managed.js';
 import type { AffectedCriteria } from '../../revocation/affected.js';
+import type { FleetView } from '../../revocation/fleet-view.js';
 import { runDrill } from '../../revocation/drill.js';
 import { planReplacement } from '../../revocation/plan.js';
 import { runRevoke } from '../../revocation/revoke.js';
 import { parseSerialList } from '../../revocation/serial-list.js';
 import { openStateStore } from '../../store/open-store.js';
-import type { StateStore } from '../../store/ports.js';
+import { agentHeartbeats, type StateStore } from '../../store/ports.js';
 import type { GlobalOptions } from '../main.js';
 import { writeOutput } from '../output.js';
 import { escapeControlsKeepLines } from '../render/escape.js';
-import { renderDrill, renderHostProgress, renderPlan, renderRevoke } from '../render/revocation.js';
+import { renderDrill, renderFleetView, renderHostProgress, renderPlan, renderRevoke } from '../render/revocation.js';
 import { packageVersion } from '../version.js';
 import { durationFlag, loadManagedSettings } from './managed-settings.js';
 
@@ -81,10 +82,12 @@ async function run(command: 'revoke' | 'drill' | 'replace', store: StateStore, r
       (format === 'json' ? process.stdout : process.stderr).write(renderHostProgress(event, format));
     },
   };
-  const hooks = { now: () => new Date(), random: Math.random, logger, commandEnv: process.env, pid: process.pid, store, fleet };
+  // The per-host view, once the set is selected and before anything is ordered: stderr, so JSON stdout stays the result (and the progress lines).
+  const onFleetView = dryRun ? undefined : (view: FleetView) => process.stderr.write(renderFleetView(view));
+  const hooks = { now: () => new Date(), random: Math.random, logger, commandEnv: process.env, pid: process.pid, store, fleet, ...(onFleetView ? { onFleetView } : {}) };
 
   if ((command === 'drill' || command === 'replace') && dryRun) {
-    await writeOutput(renderPlan(await planReplacement(settings, store.certificates, criteria, command), command, format), undefined);
+    await writeOutput(renderPlan(await planReplacement(settings, store.certificates, criteria, command, store.deployments, { budget: store.budget, now: hooks.now().getTime() }, agentHeartbeats(store)), command, format), undefined);
     return ExitCode.ok;
   }
   if (command === 'drill' || command === 'replace') {

@@ -61,6 +61,7 @@ export function defineStoreCommands(program: Command): void {
   common(store.command('grant-agent').description("give a host's agent a PostgreSQL role of its own that sees only that host's certificates, keys and deployments"))
     .requiredOption('--host <host>', 'the host, as the specs name it in hosts:')
     .option('--role <name>', 'the login role (created when missing; default certfleet_agent_<host>)')
+    .option('--public-key <file>', "register (or replace) the host's agent key: the output of certfleet agent --print-public-key on the host; its current keys are wrapped to it now when the config names the data key")
     .addHelpText(
       'after',
       [

@@ -27,7 +27,12 @@ export function fleetHostsLines(r: ReadinessReport, c: Colors): string[] {
   if (f.hostsWithoutAgent.length) {
     const shown = f.hostsWithoutAgent.slice(0, MAX_TAIL).map(t).join(', ');
     const more = f.hostsWithoutAgent.length > MAX_TAIL ? ` and ${f.hostsWithoutAgent.length - MAX_TAIL} more` : '';
-    out.push(c.yellow(`  hosts without an agent (never reported a deployment): ${shown}${more}`));
+    out.push(c.yellow(`  hosts without an agent (never heard from): ${shown}${more}`));
+  }
+  if (f.silentAgents?.length) {
+    const shown = f.silentAgents.slice(0, MAX_TAIL).map((s) => `${t(s.host)} (since ${s.since})`).join(', ');
+    const more = f.silentAgents.length > MAX_TAIL ? ` and ${f.silentAgents.length - MAX_TAIL} more` : '';
+    out.push(c.yellow(`  agents silent (no heartbeat or report for 3 of their intervals, at least 3 h): ${shown}${more}`));
   }
   return out;
 }

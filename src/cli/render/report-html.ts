@@ -103,6 +103,11 @@ export function* renderReportHtml(r: ReadinessReport, options: HtmlOptions): Ite
   }
   for (const dep of rev.ocspDependencies.slice(0, MAX_ROWS)) yield `<li><strong>${h(dep.name)}</strong>: ${h(dep.reason)}</li>\n`;
   yield '</ul>\n';
+  if (r.rateBudget?.cas.length) {
+    yield '<h2>CA rate limits</h2>\n<ul class="reasons">\n';
+    for (const ca of r.rateBudget.cas) yield `<li>${ca.finding ? `<span class="yes">${h(ca.finding.severity)}</span>: ` : ''}${h(ca.message)}</li>\n`;
+    yield '</ul>\n';
+  }
 
   yield '<h2>Findings</h2>\n';
   if (r.findings.length === 0) yield '<p>None.</p>\n';

@@ -65,6 +65,10 @@ export function* renderReportMarkdown(r: ReadinessReport, options: MarkdownOptio
   }
   yield `- Projected share of the fleet replaced: ${rev.deadlines.map((d) => `${Math.round((rev.fleetWithin[d.id] ?? 0) * 100)}% within ${d.hours} h`).join(', ')}.\n`;
   for (const dep of rev.ocspDependencies.slice(0, MAX_ROWS)) yield `- **${md(dep.name)}**: ${md(dep.reason)}\n`;
+  if (r.rateBudget?.cas.length) {
+    yield '\n## CA rate limits\n\n';
+    for (const ca of r.rateBudget.cas) yield `- ${ca.finding ? `**${ca.finding.severity}**: ` : ''}${md(ca.message)}\n`;
+  }
 
   yield '\n## Findings\n\n';
   if (r.findings.length === 0) yield 'None.\n';

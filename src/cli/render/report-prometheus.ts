@@ -53,4 +53,10 @@ export function* renderReportPrometheus(r: ReadinessReport): Iterable<string> {
     yield family('certfleet_revocation_projected_replacement_seconds', 'Projected time to replace every certificate, from the last drill.');
     yield sample('certfleet_revocation_projected_replacement_seconds', {}, Math.round(r.revocation.projectedHours.fleet * 3600));
   }
+  if (r.rateBudget?.cas.length) {
+    yield family('certfleet_rate_budget_replacement_seconds', "Time to order a new certificate for every configured one at its CA's rate limits, from what is left of the budget now.");
+    for (const ca of r.rateBudget.cas) yield sample('certfleet_rate_budget_replacement_seconds', { ca: ca.ca }, Math.round(ca.hours * 3600));
+    yield family('certfleet_rate_budget_certificates', 'Configured certificates per CA with rate limits.');
+    for (const ca of r.rateBudget.cas) yield sample('certfleet_rate_budget_certificates', { ca: ca.ca }, ca.certificates);
+  }
 }

@@ -13,6 +13,7 @@ import type { Severity } from '../../inventory/model.js';
 import { findingKinds } from '../../policy/findings.js';
 import type { CertificateSource } from '../../inventory/model.js';
 import type { AssessedCertificate, ReadinessReport, ReportFinding, ViolatingCertificate } from '../../report/model.js';
+import { RATE_BUDGET_FINDING } from '../../report/rate-budget.js';
 import { deadlineTitle } from './report-text.js';
 
 export interface SarifOptions {
@@ -44,6 +45,17 @@ export function* renderReportSarif(r: ReadinessReport, options: SarifOptions): I
     defaultConfiguration: { level: levelOf[k.severity] },
     properties: { tags: ['certificate', 'tls'] },
   }));
+  if (r.rateBudget?.cas.some((ca) => ca.finding)) {
+    rules.push({
+      id: RATE_BUDGET_FINDING,
+      name: pascal(RATE_BUDGET_FINDING),
+      shortDescription: { text: "Replacing the CA's certificates at its rate limits takes longer than a revocation window" },
+      fullDescription: { text: "At the CA's rate limits (acme.rateLimits; Let's Encrypt's published limits by default), ordering a new certificate for every configured one of that CA takes longer than the Baseline Requirements' revocation windows (24 hours, 5 days; section 4.9.1.1)." },
+      help: { text: 'Ask the CA for a rate-limit exemption, or spread the certificates across accounts (a per-registered-domain limit counts across accounts: put more names in fewer certificates instead).' },
+      defaultConfiguration: { level: 'warning' },
+      properties: { tags: ['ca', 'rate-limit', 'revocation'] },
+    });
+  }
   const known = new Set(rules.map((rule) => rule.id));
   // Findings from a newer inventory than this certfleet knows still get a rule.
   for (const f of r.findings) {
@@ -130,6 +142,19 @@ export function* renderReportSarif(r: ReadinessReport, options: SarifOptions): I
         partialFingerprints: { 'certfleetKey/v1': `${k.path}:${f.id}` },
       });
     }
+  }
+  // A CA's budget has no file: it is located by the CA's directory URL.
+  for (const ca of r.rateBudget?.cas ?? []) {
+    if (!ca.finding) continue;
+    yield emit({
+      ruleId: RATE_BUDGET_FINDING,
+      ruleIndex: ruleIndex.get(RATE_BUDGET_FINDING),
+      level: levelOf[ca.finding.severity],
+      message: { text: ca.message },
+      locations: [{ logicalLocations: [{ name: ca.caName, fullyQualifiedName: ca.ca, kind: 'resource' }] }],
+      partialFingerprints: { 'certfleetCa/v1': `${ca.ca}:${RATE_BUDGET_FINDING}` },
+      properties: { hours: ca.hours, certificates: ca.certificates },
+    });
   }
   yield (first ? ']' : '\n      ]') + text.slice(at + marker.length) + '\n';
 }

@@ -7,6 +7,7 @@ import type { ReadinessReport } from '../../report/model.js';
 import { colors, paintSeverity, type Colors } from './colors.js';
 import { escapeControls as t } from './escape.js';
 import { fleetHostsLines } from './report-fleet.js';
+import { rateBudgetLines } from './report-rate-budget.js';
 import { deadlineTitle, fleetLine, revocationLine } from './report-text.js';
 
 export interface SummaryOptions {
@@ -57,6 +58,7 @@ export function renderReportSummary(r: ReadinessReport, options: SummaryOptions)
   if (r.findings.length) {
     out.push(`${c.bold('Findings')}: ${r.findings.map((f) => `${paintSeverity(c, f.severity, f.id)} ${f.count}`).join(', ')}`);
   }
+  out.push(...rateBudgetLines(r, c));
   out.push(...fleetHostsLines(r, c));
   out.push('', c.dim('All of it: --format json | markdown | html | csv | sarif | prometheus'));
   return out.join('\n') + '\n';

@@ -6,9 +6,12 @@
 import type { HostConfirmation, HostProgress } from '../../fleet/await-deployed.js';
 import type { BlastRadius, GroupCount } from '../../revocation/blast-radius.js';
 import type { DrillResult } from '../../revocation/drill.js';
+import type { FleetView } from '../../revocation/fleet-view.js';
+import { describeLimit } from '../../renewal/rate-budget.js';
 import type { ReplacementPlan } from '../../revocation/plan.js';
 import type { RevokeRunResult } from '../../revocation/revoke.js';
 import { escapeControls, escapeJsonControls } from './escape.js';
+import { fleetViewLines } from './fleet-view.js';
 
 const json = (value: unknown, oneLine = false) => [escapeJsonControls(oneLine ? JSON.stringify(value) : JSON.stringify(value, null, 2)) + '\n'];
 /** Lines of one-line text: a line feed inside a field cannot start a line of its own. */
@@ -24,6 +27,12 @@ export function renderHostProgress(event: HostProgress, format: 'table' | 'json'
     return escapeJsonControls(JSON.stringify({ certificate, host, status, version, seconds, ...(detail !== undefined ? { detail } : {}) })) + '\n';
   }
   return escapeControls(event.status === 'deployed' ? `${event.certificate}: ${event.host} deployed ${event.version} (${seconds(event.seconds)})` : `${event.certificate}: ${event.host} FAILED: ${event.detail ?? 'no reason given'}`) + '\n';
+}
+
+/** The per-host view before a real run starts: on stderr, whatever the format (the JSON result carries it as `fleet`). */
+export function renderFleetView(view: FleetView): string {
+  const lines = fleetViewLines(view);
+  return lines.length ? text(lines)[0]! : '';
 }
 
 /** "; hosts: a 4.2 s, b not reporting" */
@@ -62,6 +71,7 @@ export function renderPlan(plan: ReplacementPlan, command: 'drill' | 'replace', 
   lines.push('');
   lines.push(`dry run: ${plan.certificates.length} certificate(s) would be ${command === 'drill' ? 'drilled' : 'replaced'}; nothing was changed`);
   if (plan.rateBudget) lines.push(rateBudgetLine(plan.rateBudget, command));
+  if (plan.fleet) lines.push(...fleetViewLines(plan.fleet));
   lines.push(...blastRadiusLines(plan.blastRadius));
   return text(lines);
 }
@@ -93,17 +103,21 @@ export function renderRevoke(result: RevokeRunResult, format: 'table' | 'json', 
       ? `dry run: ${s.affected} certificate(s) selected; nothing was changed`
       : `${s.revoked} revoked, ${s.alreadyRevoked} already revoked, ${s.notRevoked} not revoked (${result.certificates.some((c) => c.awaiting) ? 'replacement failed or not yet deployed on every host' : 'replacement failed'}), ${s.failed} failed (${seconds(s.durationMs / 1000)})`,
   );
+  // A real run said it on stderr before it began (renderFleetView); a dry run's plan says it here.
+  if (result.dryRun && result.fleet) lines.push(...fleetViewLines(result.fleet));
   lines.push(...blastRadiusLines(result.blastRadius));
   if (result.recordPath) lines.push(`recorded in ${result.recordPath}`);
   return text(lines);
 }
 
-/** "at your CA's limits, replacing 40,000 certificates takes 67 hours (new orders per account)" */
+/** "at your CA's limits (300 new orders per account per 3 h, 120 used now), replacing 40,000 certificate(s) takes 399 hours" */
 export function rateBudgetLine(b: NonNullable<ReplacementPlan['rateBudget']>, command: 'drill' | 'replace'): string {
   const what = `${command === 'drill' ? 'drilling' : 'replacing'} ${b.certificates.toLocaleString('en-US')} certificate(s)`;
   if (b.hours === 0) return `at your CA's limits, ${what} fits in the rate budget now`;
+  const takes = `takes ${Math.ceil(b.hours).toLocaleString('en-US')} hours`;
+  if (b.limit && b.limitedBy) return `at your CA's limits (${describeLimit(b.limitedBy, b.limit.limit, b.limit.windowMs)}, ${(b.used ?? 0).toLocaleString('en-US')} used now), ${what} ${takes}`;
   const by = b.limitedBy === 'new-orders' ? 'new orders per account' : `certificates per registered domain: ${b.limitedBy?.slice('registered-domain:'.length) ?? ''}`;
-  return `at your CA's limits, ${what} takes ${Math.ceil(b.hours).toLocaleString('en-US')} hours (limited by ${by})`;
+  return `at your CA's limits, ${what} ${takes} (limited by ${by})`;
 }
 
 function blastRadiusLines(b: BlastRadius): string[] {

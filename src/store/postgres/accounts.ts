@@ -25,7 +25,8 @@ type Warn = (message: string) => void;
 export class PostgresAccounts implements AccountRecords, AccountListing {
   constructor(
     private readonly db: Db,
-    private readonly ring: Keyring,
+    /** Absent: an agent without the data key (every read of a key under it is then a clear error). */
+    private readonly ring: Keyring | undefined,
   ) {}
 
   describe(directoryUrl: string): string {

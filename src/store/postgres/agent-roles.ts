@@ -14,11 +14,10 @@ import { CertfleetError, ExitCode, UsageError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { ResolvedStoreSettings } from '../open-store.js';
 import { connectPostgres, poolOptions, withPostgresErrors } from './connection.js';
+import { canonicalHostName, hostNameProblem } from '../../config/host-names.js';
 import { checkSchema } from './migrations.js';
 import { postgresUrl } from './open.js';
 
-/** As the agent checks --host: the names a spec's hosts: can hold. */
-const HOST_NAME = /^[A-Za-z0-9._-]+$/;
 /** An unquoted PostgreSQL identifier, lower case (a quoted mixed-case role is a trap in every psql command after). */
 const ROLE_NAME = /^[a-z_][a-z0-9_]*$/;
 /** NAMEDATALEN - 1: PostgreSQL truncates longer names silently, and two hosts could meet in one role. */
@@ -54,8 +53,8 @@ export function agentRoleName(host: string): string {
 }
 
 /** Create (when missing) the host's login role, make it a certfleet_agent, bind it to the host. Idempotent. */
-export async function grantAgent(pool: pg.Pool, request: { host: string; role?: string }, server = 'the configured server'): Promise<AgentGrant> {
-  checkHost(request.host);
+export async function grantAgent(pool: pg.Pool, given: { host: string; role?: string }, server = 'the configured server'): Promise<AgentGrant> {
+  const request = { ...given, host: checkHost(given.host) };
   const role = request.role ?? agentRoleName(request.host);
   checkRole(role);
   return inTransaction(pool, server, async (client) => {
@@ -84,8 +83,8 @@ export async function grantAgent(pool: pg.Pool, request: { host: string; role?: 
  * roles stay: one named with --role may be the operator's, and without the membership none can read
  * a row of the store (`DROP ROLE` it when it is no longer wanted). Idempotent.
  */
-export async function revokeAgent(pool: pg.Pool, request: { host: string; role?: string }, server = 'the configured server'): Promise<AgentRevocation> {
-  checkHost(request.host);
+export async function revokeAgent(pool: pg.Pool, given: { host: string; role?: string }, server = 'the configured server'): Promise<AgentRevocation> {
+  const request = { ...given, host: checkHost(given.host) };
   if (request.role !== undefined) checkRole(request.role);
   return inTransaction(pool, server, async (client) => {
     const { rows } = await client.query<{ role: string; exists: boolean }>(
@@ -139,8 +138,11 @@ export async function changeAgentRole<T>(
   }
 }
 
-function checkHost(host: string): void {
-  if (!HOST_NAME.test(host)) throw new UsageError(`"${host}" is not a host name a spec's hosts: can hold (letters, digits, dot, dash and underscore)`, 'give --host with the name the specs use');
+/** As the agent checks --host (config/host-names.ts): the names a spec's hosts: can hold, in the form the store keeps them. */
+function checkHost(host: string): string {
+  const problem = hostNameProblem(host);
+  if (problem) throw new UsageError(`--host "${host}" ${problem}, so no spec's hosts: can name it`, 'give --host with the name the specs use');
+  return canonicalHostName(host);
 }
 
 function checkRole(role: string): void {

@@ -4,9 +4,9 @@
  * moment, used how many). Counting and taking happen in one transaction holding an advisory lock
  * on the (CA, account, bucket) key, so two runners never both take the last unit.
  */
-import type { RateBudget } from '../ports.js';
+import type { BudgetKey, BudgetUsage, RateBudget } from '../ports.js';
 import type { Db } from './db.js';
-import { timestamp } from './db.js';
+import { epochMs, timestamp } from './db.js';
 
 type Request = Parameters<RateBudget['take']>[0];
 
@@ -37,6 +37,27 @@ export class PostgresRateBudget implements RateBudget {
         [...key, timestamp(request.now)],
       );
       return { granted: true as const };
+    });
+  }
+
+  /**
+   * One statement for every key, each over its own window; rows older than a window are counted
+   * out, not deleted (a read changes nothing; the next take prunes them).
+   */
+  async usage(keys: readonly BudgetKey[], now: number): Promise<BudgetUsage[]> {
+    if (keys.length === 0) return [];
+    const { rows } = await this.db.query<{ i: string; used: number; oldest: Date | null }>(
+      `SELECT k.i, coalesce(sum(r.used), 0)::int AS used, min(r.window_start) AS oldest
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY AS k(ca, account, bucket, since, i)
+       LEFT JOIN rate_budget r ON r.ca = k.ca AND (k.account IS NULL OR r.account = k.account) AND r.bucket = k.bucket AND r.window_start > k.since
+       GROUP BY k.i`,
+      [keys.map((k) => k.ca), keys.map((k) => k.account ?? null), keys.map((k) => k.bucket), keys.map((k) => timestamp(now - k.windowMs))],
+    );
+    const byIndex = new Map(rows.map((r) => [Number(r.i), r]));
+    return keys.map((k, i) => {
+      const row = byIndex.get(i + 1);
+      const oldest = epochMs(row?.oldest ?? null);
+      return row && row.used > 0 && oldest !== undefined ? { used: row.used, oldestFreesAt: oldest + k.windowMs } : { used: 0 };
     });
   }
 }

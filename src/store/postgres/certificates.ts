@@ -1,7 +1,8 @@
 /**
  * The certificate records (ports.ts `CertificateRecords`) in the `certificates` and `versions`
  * tables. A version's private key is stored only encrypted (encryption.ts; the version's identity
- * is its additional authenticated data) and decrypted only when `files.keyPem` is read.
+ * is its additional authenticated data) and decrypted only when `files.keyPem` is read; it is also
+ * stored wrapped to each registered host that deploys it (host-keys.ts).
  *
  * A schedule (renew's last not-due decision) lives in the certificate's row; any write to the
  * state or to which version is current sets it back to null in the same statement, so a schedule
@@ -13,6 +14,7 @@ import type { CertificateRecords, CertificateState, CertificateStatusFacts, Fenc
 import type { Db } from './db.js';
 import { timestamp } from './db.js';
 import { decryptPrivateKey, encryptPrivateKey, type KeyOwner, type Keyring } from './encryption.js';
+import { wrapsFor, writeWraps } from './host-keys.js';
 import { checkFence, leaseLost, sameName } from './leases.js';
 
 interface VersionRow {
@@ -32,7 +34,8 @@ const VOID_SCHEDULE = 'schedule = NULL, next_check_at = NULL, updated_at = now()
 export class PostgresCertificates implements CertificateRecords {
   constructor(
     private readonly db: Db,
-    private readonly ring: Keyring,
+    /** Absent: an agent without the data key (every read of a key under it is then a clear error). */
+    private readonly ring: Keyring | undefined,
   ) {}
 
   async names(): Promise<string[]> {
@@ -82,6 +85,8 @@ export class PostgresCertificates implements CertificateRecords {
   async addVersion(name: string, version: IssuedVersion, files: VersionFiles, fence?: Fence): Promise<void> {
     // Encrypted before the transaction: no row lock is held while the CPU works.
     const key = files.keyPem === '' ? undefined : encryptPrivateKey(this.ring, files.keyPem, versionOwner(name, version.id));
+    // And wrapped to each registered host that deploys it (host-keys.ts): its agent needs no data key.
+    const wraps = files.keyPem === '' ? [] : await wrapsFor(this.db, name, version.id, files.keyPem);
     await this.db.transaction(async (client) => {
       if (fence === undefined) await client.query('INSERT INTO certificates (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
       else await checkFence(client, name, fence);
@@ -93,6 +98,7 @@ export class PostgresCertificates implements CertificateRecords {
            fullchain_pem = EXCLUDED.fullchain_pem, key_ciphertext = EXCLUDED.key_ciphertext, key_nonce = EXCLUDED.key_nonce, key_id = EXCLUDED.key_id`,
         [name, version.id, JSON.stringify(version), files.certPem, files.chainPem, files.fullchainPem, key?.ciphertext ?? null, key?.nonce ?? null, key?.keyId ?? null],
       );
+      await writeWraps(client, name, version.id, wraps);
     });
   }
 

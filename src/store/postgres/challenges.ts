@@ -24,17 +24,37 @@ export class PostgresChallengeTokens implements ChallengeTokens {
   }
 
   async get(token: string): Promise<ChallengeToken | undefined> {
-    const { rows } = await this.db.query<{ token: string; key_authorization: string; identifier: string; type: ChallengeToken['type']; expires_at: Date }>(
-      'SELECT token, key_authorization, identifier, type, expires_at FROM challenge_tokens WHERE token = $1 AND expires_at > now()',
-      [token],
-    );
-    const row = rows[0];
-    return row === undefined
-      ? undefined
-      : { token: row.token, keyAuthorization: row.key_authorization, identifier: row.identifier, type: row.type, expiresAt: row.expires_at.getTime() };
+    const { rows } = await this.db.query<Row>(`SELECT ${COLUMNS} FROM challenge_tokens WHERE token = $1 AND expires_at > now()`, [token]);
+    return answer(rows[0]);
   }
 
   async delete(token: string): Promise<void> {
     await this.db.query('DELETE FROM challenge_tokens WHERE token = $1', [token]);
   }
+
+  async forIdentifier(identifier: string, type: ChallengeToken['type']): Promise<ChallengeToken | undefined> {
+    // Two orders may validate one name at once: the newest answer (every answer lives as long) is
+    // the one its CA is about to ask for. Index challenge_tokens_identifier (migration 8).
+    const { rows } = await this.db.query<Row>(
+      `SELECT ${COLUMNS} FROM challenge_tokens WHERE identifier = $1 AND type = $2 AND expires_at > now() ORDER BY expires_at DESC LIMIT 1`,
+      [identifier, type],
+    );
+    return answer(rows[0]);
+  }
+}
+
+const COLUMNS = 'token, key_authorization, identifier, type, expires_at';
+
+interface Row {
+  token: string;
+  key_authorization: string;
+  identifier: string;
+  type: ChallengeToken['type'];
+  expires_at: Date;
+}
+
+function answer(row: Row | undefined): ChallengeToken | undefined {
+  return row === undefined
+    ? undefined
+    : { token: row.token, keyAuthorization: row.key_authorization, identifier: row.identifier, type: row.type, expiresAt: row.expires_at.getTime() };
 }

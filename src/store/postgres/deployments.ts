@@ -3,7 +3,7 @@
  * schema version 4. "Assigned to host H" is the spec's `hosts` list as `certfleet apply` stored it,
  * read through the GIN index on `spec->'entry'->'hosts'`.
  */
-import type { DeploymentOutcome, DeploymentRecords, HostAssignment, HostDeployment, StoredSpec } from '../ports.js';
+import type { DeploymentOutcome, DeploymentRecords, HostAssignment, HostDeployment, ReplacementStatus, StoredSpec } from '../ports.js';
 import type { Db } from './db.js';
 
 interface DeploymentRow {
@@ -13,6 +13,9 @@ interface DeploymentRow {
   attempted_at: Date;
   deployed_at: Date | null;
 }
+
+/** Names per `replacementStatus` query. */
+export const STATUS_PAGE = 500;
 
 export class PostgresDeployments implements DeploymentRecords {
   constructor(private readonly db: Db) {}
@@ -53,6 +56,28 @@ export class PostgresDeployments implements DeploymentRecords {
     return rows.map((r) => ({ host: r.host, ...deployment(r) }));
   }
 
+  async replacementStatus(names: readonly string[]): Promise<Map<string, ReplacementStatus>> {
+    const out = new Map<string, ReplacementStatus>();
+    // Pages bound a statement's parameter and result sizes; a thousand certificates are two round trips, not two thousand.
+    for (let at = 0; at < names.length; at += STATUS_PAGE) {
+      const { rows } = await this.db.query<{ name: string; current_version: string | null; host: string | null } & { [K in keyof DeploymentRow]: DeploymentRow[K] | null }>(
+        `SELECT c.name, c.current_version, d.host, d.version, d.status, d.detail, d.attempted_at, d.deployed_at
+           FROM certificates c LEFT JOIN deployments d ON d.certificate = c.name
+          WHERE c.name = ANY($1::text[])
+          ORDER BY c.name COLLATE "C", d.host COLLATE "C"`,
+        [names.slice(at, at + STATUS_PAGE)],
+      );
+      for (const r of rows) {
+        let status = out.get(r.name);
+        if (!status) out.set(r.name, (status = { currentVersion: r.current_version ?? undefined, hosts: [] }));
+        if (r.host !== null && r.version !== null && r.status !== null && r.attempted_at !== null) {
+          status.hosts.push({ host: r.host, ...deployment({ ...r, version: r.version, status: r.status, attempted_at: r.attempted_at }) });
+        }
+      }
+    }
+    return out;
+  }
+
   async hostsWithoutReports(): Promise<string[]> {
     // Any report counts, failed or of another certificate: the host has an agent, just not a good day.
     const { rows } = await this.db.query<{ host: string }>(
@@ -65,6 +90,13 @@ export class PostgresDeployments implements DeploymentRecords {
        ) silent ORDER BY host COLLATE "C"`,
     );
     return rows.map((r) => r.host);
+  }
+
+  async lastReports(hosts: readonly string[]): Promise<Map<string, string>> {
+    if (hosts.length === 0) return new Map();
+    // A failed attempt counts: the agent is there and talking, which is what "last seen" asks.
+    const { rows } = await this.db.query<{ host: string; last: Date }>('SELECT host, max(attempted_at) AS last FROM deployments WHERE host = ANY($1::text[]) GROUP BY host', [[...hosts]]);
+    return new Map(rows.map((r) => [r.host, r.last.toISOString()]));
   }
 }
 

@@ -167,14 +167,30 @@ export function loadKeyring(config: StoreEncryptionConfig, ctx: KeyringContext):
     }
     current = dataKey(parseKeyMaterial(value, `store.encryptionKeyEnv: ${config.encryptionKeyEnv}`));
   } else {
-    throw new ConfigError('store: the PostgreSQL store keeps private keys encrypted and needs a key', `set store.encryptionKeyFile (${GENERATE})`);
+    throw new ConfigError(
+      'store: the PostgreSQL store keeps private keys encrypted and needs a key: set encryptionKeyFile (generate one with `openssl rand -hex 32`) or encryptionKeyEnv',
+      'only `certfleet agent` goes without it, reading the keys wrapped to its host',
+    );
   }
   const previous = (config.previousEncryptionKeyFiles ?? []).map((p) => readKeyFile(abs(p), ctx, 'store.previousEncryptionKeyFiles'));
   return keyring(current, previous);
 }
 
+/**
+ * The keyring, or the error that says none is configured: an agent may leave the data key out of its
+ * config (it unwraps the keys wrapped to its host, store/key-wrap.ts) until something needs the key.
+ */
+function requireKeyring(ring: Keyring | undefined, what: string): Keyring {
+  if (ring !== undefined) return ring;
+  throw new CertfleetError('store-key-missing', `${what} is encrypted with the store's data key, and this config names no store.encryptionKeyFile or store.encryptionKeyEnv`, {
+    exitCode: ExitCode.usage,
+    hint: "an agent reads keys wrapped to its host without the data key once its public key is registered and a runner wrapped them (certfleet renew); otherwise configure the runners' store.encryptionKeyFile",
+  });
+}
+
 /** Encrypt a private key (PEM) for `owner`'s row with the current key. */
-export function encryptPrivateKey(ring: Keyring, plaintext: string | Buffer, owner: KeyOwner): EncryptedKey {
+export function encryptPrivateKey(configured: Keyring | undefined, plaintext: string | Buffer, owner: KeyOwner): EncryptedKey {
+  const ring = requireKeyring(configured, describeOwner(owner));
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv(ALGORITHM, ring.current.key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad(owner));
@@ -183,8 +199,9 @@ export function encryptPrivateKey(ring: Keyring, plaintext: string | Buffer, own
 }
 
 /** The private key (PEM) in `owner`'s row, or a CertfleetError that says which key was needed. */
-export function decryptPrivateKey(ring: Keyring, row: EncryptedKey, owner: KeyOwner): string {
+export function decryptPrivateKey(configured: Keyring | undefined, row: EncryptedKey, owner: KeyOwner): string {
   const what = describeOwner(owner);
+  const ring = requireKeyring(configured, what);
   const key = ring.byId.get(row.keyId);
   if (key === undefined) {
     const configured = [ring.current.id, ...[...ring.byId.keys()].filter((id) => id !== ring.current.id)];

@@ -18,6 +18,9 @@ import { specs } from './migrations/003-specs.js';
 import { deployments } from './migrations/004-deployments.js';
 import { deployedNotify } from './migrations/005-deployed-notify.js';
 import { agentRoles } from './migrations/006-agent-roles.js';
+import { hostKeys } from './migrations/007-host-keys.js';
+import { challengeIdentifier } from './migrations/008-challenge-identifier.js';
+import { agentHeartbeats } from './migrations/009-agent-heartbeats.js';
 
 export interface Migration {
   version: number;
@@ -26,7 +29,7 @@ export interface Migration {
 }
 
 /** Every migration this binary knows, in order; versions are 1, 2, 3, ... without gaps. */
-export const MIGRATIONS: readonly Migration[] = [initial, stateStore, specs, deployments, deployedNotify, agentRoles];
+export const MIGRATIONS: readonly Migration[] = [initial, stateStore, specs, deployments, deployedNotify, agentRoles, hostKeys, challengeIdentifier, agentHeartbeats];
 
 /** The schema version this binary works with. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,13 +1,15 @@
 /** Opening the PostgreSQL store and migrating its schema: the part of open-store.ts that loads the driver. */
-import type { MigrateStoreResult, OpenStoreIo, ResolvedStoreSettings } from '../open-store.js';
+import type { MigrateStoreResult, OpenStoreIo, OpenStoreOptions, ResolvedStoreSettings } from '../open-store.js';
 import type { StateStore } from '../ports.js';
 import { connectPostgres, poolOptions, resolvePostgresUrl } from './connection.js';
 import { checkKeyringCovers, loadKeyring } from './encryption.js';
 import { migrate } from './migrations.js';
 import { PostgresStateStore } from './state-store.js';
 
-export async function openPostgresStore(store: ResolvedStoreSettings, io: OpenStoreIo): Promise<StateStore> {
-  const keyring = loadKeyring(store.encryption, { env: io.env, baseDir: store.baseDir, warn: (m) => io.logger.warn(m) });
+export async function openPostgresStore(store: ResolvedStoreSettings, io: OpenStoreIo, options: OpenStoreOptions = {}): Promise<StateStore> {
+  // An agent may go without the data key (it unwraps the keys wrapped to its host); everyone else needs it, said before connecting.
+  const keyed = store.encryption.encryptionKeyFile !== undefined || store.encryption.encryptionKeyEnv !== undefined;
+  const keyring = keyed || options.dataKey !== 'optional' ? loadKeyring(store.encryption, { env: io.env, baseDir: store.baseDir, warn: (m) => io.logger.warn(m) }) : undefined;
   const opened = await PostgresStateStore.open({
     url: postgresUrl(store, io.env),
     keyring,
@@ -17,7 +19,7 @@ export async function openPostgresStore(store: ResolvedStoreSettings, io: OpenSt
   });
   try {
     // A wrong key fails here, before the command reads or writes anything.
-    checkKeyringCovers(keyring, await opened.keyIdsInUse(), opened.location);
+    if (keyring !== undefined) checkKeyringCovers(keyring, await opened.keyIdsInUse(), opened.location);
   } catch (err) {
     await opened.close();
     throw err;

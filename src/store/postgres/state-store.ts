@@ -15,6 +15,8 @@ import { PostgresDeployments } from './deployments.js';
 import { createPool, redactUrl, type PoolOptions, type PostgresConnection } from './connection.js';
 import { Db } from './db.js';
 import type { Keyring } from './encryption.js';
+import { PostgresHeartbeats } from './heartbeats.js';
+import { PostgresHostKeys } from './host-keys.js';
 import { PostgresLeases } from './leases.js';
 import { checkSchema } from './migrations.js';
 import { listenOn } from './notifications.js';
@@ -23,8 +25,11 @@ import { PostgresRunRecords } from './run-records.js';
 export interface PostgresStateStoreOptions extends PoolOptions {
   /** postgres://... (connection.ts `resolvePostgresUrl`). */
   url: string;
-  /** Encrypts the private keys stored, decrypts them read (encryption.ts `loadKeyring`). */
-  keyring: Keyring;
+  /**
+   * Encrypts the private keys stored, decrypts them read (encryption.ts `loadKeyring`). Absent only
+   * for an agent that reads the keys wrapped to its host (host-keys.ts).
+   */
+  keyring: Keyring | undefined;
   /** certfleet's version, for the schema check's messages. */
   binaryVersion?: string;
   logger?: Logger;
@@ -43,6 +48,8 @@ export class PostgresStateStore implements StateStore {
   readonly budget: PostgresRateBudget;
   readonly specs: PostgresSpecs;
   readonly deployments: PostgresDeployments;
+  readonly hostKeys: PostgresHostKeys;
+  readonly heartbeats: PostgresHeartbeats;
 
   private constructor(
     private readonly connection: PostgresConnection,
@@ -58,6 +65,8 @@ export class PostgresStateStore implements StateStore {
     this.budget = new PostgresRateBudget(db);
     this.specs = new PostgresSpecs(db);
     this.deployments = new PostgresDeployments(db);
+    this.hostKeys = new PostgresHostKeys(db, options.keyring);
+    this.heartbeats = new PostgresHeartbeats(db);
   }
 
   /** The store, once the server answered and its schema is the one this binary knows. */

@@ -37,6 +37,7 @@ describe('challenge config schema', () => {
       type: 'dns-01',
       provider: 'rfc2136',
       server: '127.0.0.1:53',
+      followCname: true,
       tsig: { name: 'k', algorithm: 'hmac-sha256', secret: SECRET },
       ttl: 60,
       timeout: 10_000,
@@ -81,7 +82,7 @@ describe('challenge config schema', () => {
     expect(issues({ type: 'http-01', standalone: { port: 70000 } })).toContain('standalone.port');
     expect(issues({ type: 'http-01', standalone: { address: 'localhost' } })).toContain('standalone.address: an IP address');
     expect(issues({ type: 'tls-alpn-01', port: 443, extra: 1 })).toContain('extra');
-    expect(issues({ type: 'dns-01', provider: 'route53' })).toContain('provider');
+    expect(issues({ type: 'dns-01', provider: 'nosuchdns' })).toContain('provider: unknown dns-01 provider "nosuchdns"; known: rfc2136, exec, ');
     expect(issues({ type: 'dns-01', provider: 'rfc2136', server: '127.0.0.1:99999' })).toContain('server: HOST:PORT');
     expect(issues({ type: 'dns-01', provider: 'rfc2136', server: '127.0.0.1', tsig: { name: 'k' } })).toContain('exactly one of secret, secretEnv or secretFile');
     expect(issues({ type: 'dns-01', provider: 'rfc2136', server: '127.0.0.1', tsig: { name: 'k', secret: 'a', secretEnv: 'B' } })).toContain('exactly one');
@@ -157,14 +158,14 @@ describe('solver registry', () => {
   });
 
   it('has one factory per kind and nothing else', () => {
-    expect(Object.keys(solverFactories).sort()).toEqual(['dns-01/exec', 'dns-01/rfc2136', 'http-01/agents', 'http-01/standalone', 'http-01/webroot', 'tls-alpn-01']);
+    expect(Object.keys(solverFactories).sort()).toEqual(['dns-01/exec', 'dns-01/provider', 'dns-01/rfc2136', 'dns-persist-01', 'http-01/agents', 'http-01/standalone', 'http-01/webroot', 'tls-alpn-01', 'tls-alpn-01/agents']);
   });
 
   it('makes the agents solver over the challenge tokens it is given, and refuses to make one without', async () => {
     const config = await resolveChallengeSecrets(parse({ type: 'http-01', agents: true }), {}, readText);
     expect(solverKind(config)).toBe('http-01/agents');
     const put: string[] = [];
-    const tokens = { put: (e: { token: string }) => Promise.resolve(void put.push(e.token)), get: () => Promise.resolve(undefined), delete: () => Promise.resolve() };
+    const tokens = { put: (e: { token: string }) => Promise.resolve(void put.push(e.token)), get: () => Promise.resolve(undefined), delete: () => Promise.resolve(), forIdentifier: () => Promise.resolve(undefined) };
     const solver = createSolver(config, { challengeTokens: tokens });
     expect(solver).toBeInstanceOf(AgentsHttpSolver);
     expect(solver.type).toBe('http-01');

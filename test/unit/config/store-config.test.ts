@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../src/config/load.js';
 import { resolveRenewSettings } from '../../../src/config/renew-options.js';
 import { ConfigError, ExitCode } from '../../../src/errors.js';
+import { openStateStore } from '../../../src/store/open-store.js';
+import { silentLogger } from '../../../src/logger.js';
 
 const pg = { url: 'postgres://certfleet@127.0.0.1/certfleet' };
 
@@ -34,10 +36,24 @@ describe('the store section', () => {
     });
   });
 
-  it('refuses a postgres store without an encryption key (exit 2), saying how to make one', () => {
-    const err = configError({ store: { postgres: pg } });
-    expect(err.exitCode).toBe(ExitCode.usage);
-    expect(err.message).toMatch(/store: the PostgreSQL store keeps private keys encrypted and needs a key: set encryptionKeyFile \(generate one with `openssl rand -hex 32`\) or encryptionKeyEnv/);
+  it('refuses to open a postgres store without an encryption key (exit 2, before connecting), saying how to make one; only an agent may go without', async () => {
+    // The config is accepted (an agent's config may leave the key out); opening it for anything else is refused.
+    const config = validateConfig({ store: { postgres: { url: 'postgres://certfleet@127.0.0.1:1/unreachable' } } }, 'c.yaml');
+    const settings = await resolveRenewSettings(config, { cwd: '/srv', env: {}, configFile: '/etc/certfleet/c.yaml', defaultStateDir: '/var/lib/certfleet' });
+    const io = { env: {}, pid: 1, now: () => new Date(), logger: silentLogger };
+    const err = await openStateStore(settings, io).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).exitCode).toBe(ExitCode.usage);
+    expect((err as ConfigError).message).toMatch(/store: the PostgreSQL store keeps private keys encrypted and needs a key: set encryptionKeyFile \(generate one with `openssl rand -hex 32`\) or encryptionKeyEnv/);
+    // The agent's open goes on to the server (port 1: unreachable), so the key was not what stopped it.
+    const agent = await openStateStore(settings, io, { dataKey: 'optional' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((agent as { code?: string }).code).toBe('postgres-unreachable');
   });
 
   it('takes a key without store.postgres (the database is then named by --store), and refuses two current keys', () => {

@@ -38,8 +38,9 @@ async function refusal(cert: Record<string, unknown>, extra?: Record<string, unk
 
 describe('hosts in a certificate spec', () => {
   it('is resolved onto the certificate with store.postgres', async () => {
-    const settings = await resolveWith({ hosts: ['web-1', 'web_2.dc1'], deploy });
-    expect(settings.certificates[0]!.hosts).toEqual(['web-1', 'web_2.dc1']);
+    const settings = await resolveWith({ hosts: ['web-1', 'Web2.dc1'], deploy });
+    // In lower case, as the store keeps them (DNS names compare without regard to case).
+    expect(settings.certificates[0]!.hosts).toEqual(['web-1', 'web2.dc1']);
     expect((await resolveWith({ deploy })).certificates[0]!.hosts).toBeUndefined();
   });
 
@@ -54,8 +55,15 @@ describe('hosts in a certificate spec', () => {
 
   it('refuses an empty list, a bad host name and a host twice', async () => {
     expect((await refusal({ hosts: [], deploy })).message).toMatch(/hosts: name at least one host/);
-    expect((await refusal({ hosts: ['a b'], deploy })).message).toMatch(/hosts\[0\]: a host name: letters, digits, dot, dash and underscore/);
+    expect((await refusal({ hosts: ['a b'], deploy })).message).toContain('certificates[0] (web).hosts[0]: "a b" is not a DNS host name');
+    // Not a DNS host name: an underscore, an empty label, a leading hyphen, a URL, a label over 63 characters.
+    for (const bad of ['web_2', 'a..b', '-web', 'https://web', `${'x'.repeat(64)}.example`, '.web', 'web.']) {
+      const err = await refusal({ hosts: ['ok', bad], deploy });
+      expect(err.message, bad).toContain(`certificates[0] (web).hosts[1]: "${bad}" `);
+    }
     expect((await refusal({ hosts: ['a', 'b', 'a'], deploy })).message).toMatch(/hosts\[2\]: "a" is listed twice/);
+    // Web-1 and web-1 are one host.
+    expect((await refusal({ hosts: ['web-1', 'b', 'Web-1'], deploy })).message).toMatch(/hosts\[2\]: "Web-1" is listed twice/);
   });
 });
 

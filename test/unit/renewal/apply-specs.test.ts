@@ -52,6 +52,19 @@ describe('applySpecs', () => {
     ]);
   });
 
+  it('stores hosts in lower case, as agents and row-level security ask for them, and the rest as written', async () => {
+    const http01 = { type: 'http-01', webroot: '/var/www' };
+    const web = { name: 'web', domains: ['w.example.test'], challenge: http01, hosts: ['Web-1', 'EDGE.dc1'], deploy: { cert: '/c.pem', key: '/k.pem' } };
+    const lower = { name: 'api', hosts: ['api-1'], domains: ['a.example.test'], challenge: http01, deploy: { cert: '/c.pem', key: '/k.pem' } };
+    const specs = await source({}, { 'web.yaml': [web, lower] });
+    const { records, stored } = recordingStore();
+    await applySpecs({ specs, policy: defaultRenewalPolicy }, records, { dryRun: false, appliedBy: 'test' });
+    expect(stored.map((s) => s.entry)).toEqual([{ ...web, hosts: ['web-1', 'edge.dc1'] }, lower]);
+    // The keys keep their written order: a spec already in lower case hashes as it did before.
+    expect(Object.keys(stored[0]!.entry)).toEqual(Object.keys(web));
+    expect(JSON.stringify(stored[1]!.entry)).toBe(JSON.stringify(lower));
+  });
+
   it('refuses an inline secret, naming the certificate and the way to name it instead', async () => {
     const tsig = { type: 'dns-01', provider: 'rfc2136', server: '127.0.0.1:53', tsig: { name: 'k', secret: 'c2VjcmV0' } };
     const specs = await source({}, { 'a.yaml': [{ name: 's1', domains: ['s.example.test'], challenge: tsig }] });

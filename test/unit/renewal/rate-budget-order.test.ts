@@ -32,6 +32,9 @@ class FakeBudget implements RateBudget {
     if (this.refuse && request.bucket === this.refuse.bucket) return Promise.resolve({ granted: false as const, retryAt: this.refuse.retryAt });
     return Promise.resolve({ granted: true as const });
   }
+  usage(keys: readonly unknown[]) {
+    return Promise.resolve(keys.map(() => ({ used: 0 })));
+  }
 }
 
 let now: number;

@@ -97,7 +97,7 @@ describe('the Fleet section of the report', () => {
     expect(summary).toContain('confirmed on every host: 25% within 24 h, 50% within 5 days');
     expect(summary).toContain('slowest hosts: e 7 days (shop), b 2 days (web), a 10 h (api), c 5 h (api)');
     expect(summary).toMatch(/manual tail: 2 hosts.*\n\s+b: mail not reporting\n\s+d: mail failed: disk full\n/);
-    expect(summary).toContain('hosts without an agent (never reported a deployment): x');
+    expect(summary).toContain('hosts without an agent (never heard from): x');
     expect(JSON.parse([...renderReport(r, 'json', { color: false, cwd: '/', toolVersion: '0' })].join('')).fleetHosts.drill.manualTail[0].host).toBe('b');
   });
 

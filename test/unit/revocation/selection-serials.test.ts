@@ -1,0 +1,82 @@
+/**
+ * A selection by serial (--serial, a CA's CSV through --serials-from) never loses a serial in
+ * silence: one that is no certificate certfleet manages, current or earlier, is a UsageError
+ * naming it before anything is ordered; one of an earlier version (already replaced, a rerun) is
+ * not selected and not an error; a list of only those says so.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ManagedCertificate, RenewSettings } from '../../../src/renewal/managed.js';
+import { selectAffected, type AffectedCriteria } from '../../../src/revocation/affected.js';
+import { CertificateStore, versionId } from '../../../src/store/certificate-store.js';
+import { UsageError } from '../../../src/errors.js';
+import { defaultRenewalPolicy } from '../../../src/renewal/decision.js';
+import type { ResolvedChallengeConfig } from '../../../src/challenges/config.js';
+import { parseCertificate } from '../../../src/x509/certificate.js';
+import { issue, tempDir, type Issued } from '../../helpers/pki.js';
+import { noSpecs } from '../../helpers/spec-source.js';
+
+function managed(name: string): ManagedCertificate {
+  return {
+    name,
+    domains: [`${name}.example.com`],
+    keyType: 'ec-p256',
+    reuseKey: false,
+    ca: { directoryUrl: 'https://127.0.0.1:14000/dir', requestTimeoutMs: 1000, contact: [], acceptTermsOfService: true },
+    challenge: {} as ResolvedChallengeConfig,
+    pre: [],
+    post: [],
+    verify: [],
+    verifyTimeoutMs: 1000,
+    verifyCa: [],
+  };
+}
+
+async function add(store: CertificateStore, name: string, leaf: Issued, ca: Issued, at: string): Promise<void> {
+  const info = parseCertificate(leaf.der).info;
+  const id = versionId(new Date(at), info.serialNumber);
+  await store.addVersion(
+    name,
+    { id, serialNumber: info.serialNumber, fingerprintSha256: info.fingerprintSha256, notBefore: info.notBefore, notAfter: info.notAfter, domains: info.sans, issuedAt: at },
+    { certPem: leaf.certPem, chainPem: ca.certPem, fullchainPem: leaf.certPem + ca.certPem, keyPem: leaf.keyPem },
+  );
+  await store.setCurrent(name, id);
+}
+
+const criteria = (serials: string[]): AffectedCriteria => ({ names: [], all: false, serials, domains: [], keyFingerprints: [] });
+
+describe('selectAffected by serial', async () => {
+  const store = new CertificateStore(tempDir('certfleet-selection-serials-'));
+  const ca = await issue({ commonName: 'Test CA', ca: true, days: 30 });
+  // web: 0a0001 replaced by 0a0002 (current); api: 0b0001 (current).
+  await add(store, 'web', await issue({ commonName: 'web.example.com', sans: ['web.example.com'], serial: '0a0001' }, ca), ca, '2026-11-01T00:00:00.000Z');
+  await add(store, 'web', await issue({ commonName: 'web.example.com', sans: ['web.example.com'], serial: '0a0002' }, ca), ca, '2026-11-20T00:00:00.000Z');
+  await add(store, 'api', await issue({ commonName: 'api.example.com', sans: ['api.example.com'], serial: '0b0001' }, ca), ca, '2026-11-20T00:00:00.000Z');
+  const settings: RenewSettings = { stateDir: '/nonexistent', policy: defaultRenewalPolicy, specs: noSpecs, certificates: [managed('web'), managed('api')] };
+  const refusal = (serials: string[]) => selectAffected(settings, store, criteria(serials), 'replace').then(() => expect.fail('expected a UsageError'), (e: unknown) => e as UsageError);
+
+  it('selects the certificates whose current serial is listed', async () => {
+    expect((await selectAffected(settings, store, criteria(['0A:00:02', 'b0001']), 'replace')).map((a) => a.name)).toEqual(['web', 'api']);
+  });
+
+  it('refuses a serial that is no certificate of ours, naming it (and only it), before anything is done', async () => {
+    const err = await refusal(['0a0002', 'dead01', 'be:ef:02']);
+    expect(err).toBeInstanceOf(UsageError);
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toBe('2 serial(s) selected match no certificate certfleet manages, current or earlier: dead01, be:ef:02');
+    expect(err.hint).toMatch(/nothing was ordered or revoked/);
+  });
+
+  it('skips a serial of an earlier version (already replaced) without an error', async () => {
+    expect((await selectAffected(settings, store, criteria(['0a0001', '0b0001']), 'replace')).map((a) => a.name)).toEqual(['api']);
+  });
+
+  it('says so when every serial listed was already replaced', async () => {
+    const err = await refusal(['0a0001']);
+    expect(err.message).toBe('every serial selected is of a certificate already replaced (0a0001: web): nothing to replace');
+  });
+
+  it('names at most ten unknown serials, then how many more', async () => {
+    const many = Array.from({ length: 13 }, (_, i) => `ff${String(i).padStart(2, '0')}`);
+    expect((await refusal(many)).message).toMatch(/: ff00, ff01, .*, ff09, \+3 more$/);
+  });
+});
