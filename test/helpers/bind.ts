@@ -232,18 +232,25 @@ function running(
     async txt(name) {
       return txtStrings(await udpQuery(port, name, 'TXT'), name);
     },
-    digTxt(name) {
-      return new Promise((resolve, reject) => {
-        execFile('dig', ['+norecurse', '+short', '+time=2', '+tries=1', '-p', String(port), `@${HOST}`, name, 'TXT'], (err, stdout) => {
-          if (err) return reject(new Error(`dig failed (is bind9-dnsutils installed?): ${err.message}`));
-          // dig +short prints each TXT as quoted strings: "abc" or "part1" "part2".
-          const values = stdout
-            .split('\n')
-            .filter((line) => line.trim() !== '')
-            .map((line) => [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]).join(''));
-          resolve(values.sort());
+    async digTxt(name) {
+      // Under load dig may print ";; communications error ... timed out" on stdout and still exit 0
+      // after a retry of its own: such an answer is not "no records", so it is asked again.
+      for (let attempt = 1; ; attempt++) {
+        const stdout = await new Promise<string>((resolve, reject) => {
+          execFile('dig', ['+norecurse', '+short', '+time=2', '+tries=1', '-p', String(port), `@${HOST}`, name, 'TXT'], (err, out) => {
+            if (err) return reject(new Error(`dig failed (is bind9-dnsutils installed?): ${err.message}`));
+            resolve(out);
+          });
         });
-      });
+        const lines = stdout.split('\n').filter((line) => line.trim() !== '');
+        if (lines.some((line) => line.startsWith(';'))) {
+          if (attempt < 3) continue;
+          throw new Error(`dig ${name} TXT did not get a clean answer in 3 tries:\n${stdout}`);
+        }
+        // dig +short prints each TXT as quoted strings: "abc" or "part1" "part2".
+        const values = lines.map((line) => [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]).join(''));
+        return values.sort();
+      }
     },
     async stop() {
       await stopChild(child);

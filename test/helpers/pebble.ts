@@ -302,7 +302,18 @@ export async function startPebble(options: PebbleOptions = {}): Promise<RunningP
     stopCa: () => pebble.stop(),
     async restart() {
       await pebble.stop();
-      await startCa();
+      // The same ports again: another test's free-port probe may hold one for a moment, so a bind
+      // refused with "address already in use" is tried again (a few times, briefly) before it fails.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await startCa();
+          return;
+        } catch (err) {
+          if (attempt >= 5 || !pebble.log.includes('address already in use')) throw err;
+          await pebble.stop();
+          await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        }
+      }
     },
     async stop() {
       await stopAll();
