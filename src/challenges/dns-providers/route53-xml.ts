@@ -97,13 +97,22 @@ function escape(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-/** One change of one TXT set: UPSERT (the whole set as it must be afterwards) or DELETE (the set exactly as it is). */
-export function changeBatchXml(action: 'UPSERT' | 'DELETE', set: TxtSet, comment: string): string {
-  const records = set.values.map((v) => `<ResourceRecord><Value>${escape(v)}</Value></ResourceRecord>`).join('');
+/**
+ * One change of a TXT set: DELETE names the set exactly as it is (Route 53 refuses the batch when it
+ * is not), CREATE the set as it must be (refused when one exists). A batch applies all or nothing.
+ */
+export interface TxtChange {
+  action: 'CREATE' | 'DELETE';
+  set: TxtSet;
+}
+
+/** A ChangeBatch of these changes, in order. */
+export function changeBatchXml(changes: readonly TxtChange[], comment: string): string {
+  const change = ({ action, set }: TxtChange) =>
+    `<Change><Action>${action}</Action><ResourceRecordSet><Name>${escape(set.name)}</Name><Type>TXT</Type><TTL>${set.ttl}</TTL>` +
+    `<ResourceRecords>${set.values.map((v) => `<ResourceRecord><Value>${escape(v)}</Value></ResourceRecord>`).join('')}</ResourceRecords></ResourceRecordSet></Change>`;
   return (
     '<?xml version="1.0" encoding="UTF-8"?>' +
-    `<ChangeResourceRecordSetsRequest xmlns="${ROUTE53_NS}"><ChangeBatch><Comment>${escape(comment)}</Comment><Changes><Change>` +
-    `<Action>${action}</Action><ResourceRecordSet><Name>${escape(set.name)}</Name><Type>TXT</Type><TTL>${set.ttl}</TTL>` +
-    `<ResourceRecords>${records}</ResourceRecords></ResourceRecordSet></Change></Changes></ChangeBatch></ChangeResourceRecordSetsRequest>`
+    `<ChangeResourceRecordSetsRequest xmlns="${ROUTE53_NS}"><ChangeBatch><Comment>${escape(comment)}</Comment><Changes>${changes.map(change).join('')}</Changes></ChangeBatch></ChangeResourceRecordSetsRequest>`
   );
 }

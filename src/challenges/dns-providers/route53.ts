@@ -1,9 +1,14 @@
 /**
  * Amazon Route 53: the REST API (2013-04-01, XML) at the global endpoint route53.amazonaws.com,
  * signed with SigV4 for us-east-1 (Route 53 is global: every request is signed for that region,
- * whatever AWS_REGION says). All TXT values at a name are one record set, so adding ours is
- * read (ListResourceRecordSets), then UPSERT of the whole set with ours added; removing ours is an
- * UPSERT without it, or a DELETE of the set exactly as read when ours was the last value.
+ * whatever AWS_REGION says). All TXT values at a name are one record set, so adding or removing ours
+ * is read (ListResourceRecordSets), then write the whole set back. Another process (a second runner,
+ * another tool) may write the same set in between, and an UPSERT would silently drop its value. So
+ * the write is a compare-and-swap: one batch of DELETE of the set exactly as read plus CREATE of the
+ * new set (or CREATE alone when there was none, DELETE alone when ours was the last value). Route 53
+ * applies a batch all or nothing and refuses it (HTTP 400 InvalidChangeBatch) when the DELETE does
+ * not match the set as it now is or the CREATE finds one: then we read again and retry, a bounded
+ * number of times, after a short jittered wait so two writers that collided do not collide again.
  * Credentials are the access key (and session token) lego reads from the environment; instance
  * roles and ~/.aws files are not read.
  */
@@ -11,7 +16,7 @@ import aws4 from 'aws4';
 import { z } from 'zod';
 import { defineProvider, type ProviderDeps, type ProviderZone } from './descriptor.js';
 import { DnsProviderError, providerRequest } from './http.js';
-import { changeBatchXml, parseError, parseGetHostedZone, parseHostedZonesByName, parseTxtSet, type HostedZone, type TxtSet } from './route53-xml.js';
+import { changeBatchXml, parseError, parseGetHostedZone, parseHostedZonesByName, parseTxtSet, type HostedZone, type TxtChange, type TxtSet } from './route53-xml.js';
 import { keyedQueue, quoteTxt, unquoteTxt } from './txt-set.js';
 import { inZone, plainName, zoneCandidates } from './zone-match.js';
 
@@ -23,6 +28,23 @@ const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'PriorRequestNot
 const THROTTLE_RETRIES = 3;
 const THROTTLE_FIRST_WAIT_MS = 1000;
 const ZONE_PAGE = 100;
+/** Route 53's refusal of a change batch: here, the set changed between our read and our write. */
+const INVALID_CHANGE_BATCH = 'InvalidChangeBatch';
+/** How often a batch refused as InvalidChangeBatch is read and tried again before we give up. */
+const CONFLICT_RETRIES = 5;
+/** The first wait before reading again (doubling, half of it random): 50-100 ms, ..., 0.8-1.6 s. */
+const CONFLICT_FIRST_WAIT_MS = 100;
+
+/** A refusal with Route 53's error code, so a caller can tell a refused batch from other failures. */
+class Route53Error extends DnsProviderError {
+  readonly awsCode: string | undefined;
+  readonly awsMessage: string | undefined;
+  constructor(message: string, options: { status: number; hint?: string; aws?: { code: string; message: string } }) {
+    super(PROVIDER, message, { status: options.status, hint: options.hint });
+    this.awsCode = options.aws?.code;
+    this.awsMessage = options.aws?.message;
+  }
+}
 
 export const route53Provider = defineProvider({
   name: 'route53',
@@ -48,8 +70,35 @@ export const route53Provider = defineProvider({
       return parseTxtSet(await request('GET', `/2013-04-01/hostedzone/${encodeURIComponent(zone.id)}/rrset?${query}`, about, signal), name);
     }
 
-    async function change(zone: ProviderZone, action: 'UPSERT' | 'DELETE', set: TxtSet, about: string, signal: AbortSignal): Promise<void> {
-      await request('POST', `/2013-04-01/hostedzone/${encodeURIComponent(zone.id)}/rrset/`, about, signal, changeBatchXml(action, set, `certfleet: ${about}`));
+    /**
+     * Read the set, let `next` say what it must become (undefined: nothing to do; empty values: no
+     * set), write that as one batch conditional on the set as read; read again when Route 53 refuses it.
+     */
+    async function update(zone: ProviderZone, name: string, about: string, signal: AbortSignal, next: (set: TxtSet | undefined) => TxtSet | undefined): Promise<void> {
+      for (let attempt = 0; ; attempt++) {
+        const set = await readSet(zone, name, about, signal);
+        const wanted = next(set);
+        if (wanted === undefined) return;
+        const changes: TxtChange[] = [...(set ? [{ action: 'DELETE' as const, set }] : []), ...(wanted.values.length > 0 ? [{ action: 'CREATE' as const, set: wanted }] : [])];
+        if (changes.length === 0) return;
+        try {
+          await request('POST', `/2013-04-01/hostedzone/${encodeURIComponent(zone.id)}/rrset/`, about, signal, changeBatchXml(changes, `certfleet: ${about}`));
+          return;
+        } catch (err) {
+          if (!(err instanceof Route53Error) || err.awsCode !== INVALID_CHANGE_BATCH) throw err;
+          if (attempt >= CONFLICT_RETRIES) {
+            throw new DnsProviderError(PROVIDER, `${about}: HTTP ${err.status ?? 400}: ${INVALID_CHANGE_BATCH}: ${err.awsMessage ?? ''} (refused ${attempt + 1} times, reading the set again each time)`, {
+              status: err.status,
+              hint: 'another process (a second certfleet runner, another ACME client or DNS tool) kept changing the TXT records at this name: run again once it is done, or give each writer its own name (a delegated _acme-challenge CNAME); if nothing else writes there, AWS\'s message says what it finds invalid',
+              cause: err,
+            });
+          }
+          // Equal jitter: two writers refused together wait different times and do not collide again.
+          const wait = Math.round(CONFLICT_FIRST_WAIT_MS * 2 ** attempt * (0.5 + Math.random() / 2));
+          deps.logger?.info(`${PROVIDER}: the record set changed between our read and our write, reading it again`, { about, waitMs: wait, error: err.awsMessage });
+          await deps.sleep(wait, signal);
+        }
+      }
     }
 
     return {
@@ -72,26 +121,26 @@ export const route53Provider = defineProvider({
       createTxt(record, signal) {
         const about = `creating TXT ${record.name} in zone ${record.zone.name}`;
         return serialised(record.name.toLowerCase(), async () => {
-          const set = await readSet(record.zone, record.name, about, signal);
-          const values = set?.values ?? [];
-          if (!values.some((v) => unquoteTxt(v) === record.value)) {
-            await change(record.zone, 'UPSERT', { name: `${record.name}.`, ttl: record.ttl, values: [...values, quoteTxt(record.value)] }, about, signal);
-          }
+          await update(record.zone, record.name, about, signal, (set) => {
+            if (set?.values.some((v) => unquoteTxt(v) === record.value)) return undefined;
+            // The CREATE names the set as Route 53 does, so it is the one the DELETE removes.
+            return { name: set?.name ?? `${record.name}.`, ttl: record.ttl, values: [...(set?.values ?? []), quoteTxt(record.value)] };
+          });
           return { ...record };
         });
       },
 
       deleteTxt(record, signal) {
         const about = `deleting TXT ${record.name} in zone ${record.zone.name}`;
-        return serialised(record.name.toLowerCase(), async () => {
-          const set = await readSet(record.zone, record.name, about, signal);
-          if (!set) return;
-          const rest = set.values.filter((v) => unquoteTxt(v) !== record.value);
-          if (rest.length === set.values.length) return;
-          // A DELETE must name the set exactly as it is; an UPSERT keeps the other values as they were.
-          if (rest.length === 0) await change(record.zone, 'DELETE', set, about, signal);
-          else await change(record.zone, 'UPSERT', { ...set, values: rest }, about, signal);
-        });
+        return serialised(record.name.toLowerCase(), () =>
+          update(record.zone, record.name, about, signal, (set) => {
+            if (!set) return undefined;
+            const rest = set.values.filter((v) => unquoteTxt(v) !== record.value);
+            if (rest.length === set.values.length) return undefined;
+            // The other values stay as they were, TTL included; with none left the set goes.
+            return { ...set, values: rest };
+          }),
+        );
       },
     };
   },
@@ -139,7 +188,7 @@ async function route53Request(deps: ProviderDeps, credentials: aws4.Credentials,
       continue;
     }
     const detail = error ? `${error.code}: ${error.message}` : response.text.slice(0, 300);
-    throw new DnsProviderError(PROVIDER, `${call.about}: HTTP ${response.status}: ${detail}`, { status: response.status, hint: hint(response.status, error?.code) });
+    throw new Route53Error(`${call.about}: HTTP ${response.status}: ${detail}`, { status: response.status, hint: hint(response.status, error?.code), ...(error ? { aws: error } : {}) });
   }
 }
 

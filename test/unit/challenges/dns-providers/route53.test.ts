@@ -5,6 +5,9 @@
  *   https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetHostedZone.html
  *   https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListResourceRecordSets.html
  *   https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html
+ *   (a batch applies all or nothing; a DELETE must name the set exactly as it is; InvalidChangeBatch,
+ *   HTTP 400, in both shapes Route 53 sends it: <ErrorResponse><Error><Code>InvalidChangeBatch and
+ *   <InvalidChangeBatch><Messages><Message>, the latter as AWS's Go SDK documents it)
  * Every request's SigV4 signature is recomputed by test/helpers/sigv4.ts, which is first checked
  * against AWS's published SigV4 test suite (get-vanilla, get-vanilla-with-session-token,
  * post-x-www-form-urlencoded; awslabs/aws-c-auth tests/aws-signing-test-suite/v4/), as is aws4.
@@ -113,16 +116,35 @@ const txtSet = (values: string[], ttl = 60, setName = `${name}.`) =>
       '</ResourceRecordSets><IsTruncated>false</IsTruncated><MaxItems>1</MaxItems></ListResourceRecordSetsResponse>',
   );
 const changeInfo = xml(`<ChangeResourceRecordSetsResponse xmlns="${NS}"><ChangeInfo><Id>/change/C2682N5HXP0BZ4</Id><Status>PENDING</Status><SubmittedAt>2026-12-03T12:00:00.000Z</SubmittedAt></ChangeInfo></ChangeResourceRecordSetsResponse>`);
-const batch = (action: string, values: string[], ttl: number, comment: string) =>
-  `<?xml version="1.0" encoding="UTF-8"?><ChangeResourceRecordSetsRequest xmlns="${NS}"><ChangeBatch><Comment>certfleet: ${comment}</Comment><Changes><Change><Action>${action}</Action><ResourceRecordSet><Name>${name}.</Name><Type>TXT</Type><TTL>${ttl}</TTL><ResourceRecords>${values.map((v) => `<ResourceRecord><Value>&quot;${v}&quot;</Value></ResourceRecord>`).join('')}</ResourceRecords></ResourceRecordSet></Change></Changes></ChangeBatch></ChangeResourceRecordSetsRequest>`;
+/** One change of a batch: the action, the set's values (unquoted) and its TTL. */
+type Step = [action: 'CREATE' | 'DELETE', values: string[], ttl: number];
+const batch = (steps: Step[], comment: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?><ChangeResourceRecordSetsRequest xmlns="${NS}"><ChangeBatch><Comment>certfleet: ${comment}</Comment><Changes>` +
+  steps.map(([action, values, ttl]) => `<Change><Action>${action}</Action><ResourceRecordSet><Name>${name}.</Name><Type>TXT</Type><TTL>${ttl}</TTL><ResourceRecords>${values.map((v) => `<ResourceRecord><Value>&quot;${v}&quot;</Value></ResourceRecord>`).join('')}</ResourceRecords></ResourceRecordSet></Change>`).join('') +
+  '</Changes></ChangeBatch></ChangeResourceRecordSetsRequest>';
 const creating = `creating TXT ${name} in zone example.com`;
 const deleting = `deleting TXT ${name} in zone example.com`;
 
 const readSet = (values: string[], ttl = 60): Exchange => ({ request: { method: 'GET', url: rrsetUrl, ...signedBy() }, response: { status: 200, headers: { 'content-type': 'text/xml' }, body: txtSet(values, ttl) } });
-const changeSet = (action: string, values: string[], ttl: number, comment: string, response: Exchange['response'] = { status: 200, headers: { 'content-type': 'text/xml' }, body: changeInfo }): Exchange => ({
-  request: { method: 'POST', url: changeUrl, headers: { 'content-type': 'application/xml' }, checkBody: (body) => expect(body).toBe(batch(action, values, ttl, comment)), ...signedBy() },
+const changeSet = (steps: Step[], comment: string, response: Exchange['response'] = { status: 200, headers: { 'content-type': 'text/xml' }, body: changeInfo }): Exchange => ({
+  request: { method: 'POST', url: changeUrl, headers: { 'content-type': 'application/xml' }, checkBody: (body) => expect(body).toBe(batch(steps, comment)), ...signedBy() },
   response,
 });
+/** Route 53's refusal of a batch whose DELETE no longer matches or whose CREATE finds a set: the shape AWS's SDKs document... */
+const refusedBatch = (message: string): Exchange['response'] => ({
+  status: 400,
+  headers: { 'content-type': 'text/xml' },
+  body: xml(`<InvalidChangeBatch xmlns="${NS}"><Messages><Message>${message}</Message></Messages><RequestId>b25f48e8-84fd-11e6-80d9-574e0c4664cb</RequestId></InvalidChangeBatch>`),
+});
+/** ...and the common error shape with the same code. */
+const refusedAsError = (message: string): Exchange['response'] => ({
+  status: 400,
+  headers: { 'content-type': 'text/xml' },
+  body: xml(`<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>InvalidChangeBatch</Code><Message>${message}</Message></Error><RequestId>259cf885-1f32-11e8-981c-cd2103792d25</RequestId></ErrorResponse>`),
+});
+const alreadyExists = `Tried to create resource record set [name='${name}.', type='TXT'] but it already exists`;
+const doesNotMatch = `Tried to delete resource record set [name='${name}.', type='TXT'] but the values provided do not match the current values`;
+const third = 'dGhpcmQtdmFsdWUtZnJvbS1hbm90aGVyLXJ1bm5lcg';
 
 function client(exchanges: Exchange[], options: { hostedZoneId?: string } = {}, secrets: Record<string, string | undefined> = { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }) {
   const api = recordedApi(exchanges);
@@ -157,17 +179,17 @@ describe('route53', () => {
   it('adds our value to the set and takes only ours out again, so the other value survives', async () => {
     const { api, client: r53 } = client([
       readSet([other], 300),
-      changeSet('UPSERT', [other, value], 60, creating),
+      changeSet([['DELETE', [other], 300], ['CREATE', [other, value], 60]], creating),
       readSet([other, value], 60),
-      changeSet('UPSERT', [other], 60, deleting),
+      changeSet([['DELETE', [other, value], 60], ['CREATE', [other], 60]], deleting),
     ]);
     const placed = await r53.createTxt({ zone, name, value, ttl: 60 }, signal);
     await r53.deleteTxt(placed, signal);
     api.assertDone();
   });
 
-  it('deletes the set exactly as read when ours is the last value, and does nothing when ours is gone', async () => {
-    const { api, client: r53 } = client([readSet([]), changeSet('UPSERT', [value], 60, creating), readSet([value], 60), changeSet('DELETE', [value], 60, deleting), readSet([other], 60)]);
+  it('creates the set when there is none, deletes it exactly as read when ours is the last value, and does nothing when ours is gone', async () => {
+    const { api, client: r53 } = client([readSet([]), changeSet([['CREATE', [value], 60]], creating), readSet([value], 60), changeSet([['DELETE', [value], 60]], deleting), readSet([other], 60)]);
     const placed = await r53.createTxt({ zone, name, value, ttl: 60 }, signal);
     await r53.deleteTxt(placed, signal);
     await r53.deleteTxt(placed, signal);
@@ -175,7 +197,7 @@ describe('route53', () => {
   });
 
   it('serialises two values at one name (a domain and its wildcard), so the second write keeps the first', async () => {
-    const { api, client: r53 } = client([readSet([]), changeSet('UPSERT', [value], 60, creating), readSet([value]), changeSet('UPSERT', [value, other], 60, creating)]);
+    const { api, client: r53 } = client([readSet([]), changeSet([['CREATE', [value], 60]], creating), readSet([value]), changeSet([['DELETE', [value], 60], ['CREATE', [value, other], 60]], creating)]);
     await Promise.all([r53.createTxt({ zone, name, value, ttl: 60 }, signal), r53.createTxt({ zone, name, value: other, ttl: 60 }, signal)]);
     api.assertDone();
   });
@@ -189,12 +211,59 @@ describe('route53', () => {
 
   it('names the provider, the record, the zone, the status and AWS error code on a refusal', async () => {
     const denied = xml(`<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/certfleet is not authorized to perform: route53:ChangeResourceRecordSets on resource: arn:aws:route53:::hostedzone/Z1D633PJN98FT9</Message></Error><RequestId>b25f48e8-84fd-11e6-80d9-574e0c4664cb</RequestId></ErrorResponse>`);
-    const { client: r53 } = client([readSet([]), changeSet('UPSERT', [value], 60, creating, { status: 403, body: denied })]);
+    const { api, client: r53 } = client([readSet([]), changeSet([['CREATE', [value], 60]], creating, { status: 403, body: denied })]);
     const error = (await r53.createTxt({ zone, name, value, ttl: 60 }, signal).catch((err: unknown) => err)) as DnsProviderError;
     expect(error).toBeInstanceOf(DnsProviderError);
     expect(error.status).toBe(403);
     expect(error.message).toBe(`route53: ${creating}: HTTP 403: AccessDenied: User: arn:aws:iam::123456789012:user/certfleet is not authorized to perform: route53:ChangeResourceRecordSets on resource: arn:aws:route53:::hostedzone/Z1D633PJN98FT9`);
     expect(error.hint).toMatch(/route53:ChangeResourceRecordSets/);
+    // A refusal that is not a refused batch is not retried.
+    api.assertDone();
+  });
+
+  it('keeps a value another process added between our read and our write: the batch is refused, read again and written with both', async () => {
+    const { api, deps, client: r53 } = client([
+      readSet([]),
+      // Another runner created the set meanwhile: our CREATE would have replaced it (as an UPSERT would).
+      changeSet([['CREATE', [value], 60]], creating, refusedBatch(alreadyExists)),
+      readSet([other], 300),
+      changeSet([['DELETE', [other], 300], ['CREATE', [other, value], 60]], creating),
+    ]);
+    await r53.createTxt({ zone, name, value, ttl: 60 }, signal);
+    api.assertDone();
+    expect(deps.slept).toHaveLength(1);
+    expect(deps.slept[0]).toBeGreaterThanOrEqual(50);
+    expect(deps.slept[0]).toBeLessThanOrEqual(100);
+  });
+
+  it('keeps a value another process added before our cleanup: the DELETE no longer matches, so the set is read again and only ours taken out', async () => {
+    const { api, client: r53 } = client([
+      readSet([value], 60),
+      changeSet([['DELETE', [value], 60]], deleting, refusedAsError(doesNotMatch)),
+      readSet([value, third], 60),
+      changeSet([['DELETE', [value, third], 60], ['CREATE', [third], 60]], deleting, refusedBatch(doesNotMatch)),
+      readSet([other, value, third], 60),
+      changeSet([['DELETE', [other, value, third], 60], ['CREATE', [other, third], 60]], deleting),
+    ]);
+    await r53.deleteTxt({ zone, name, value, ttl: 60 }, signal);
+    api.assertDone();
+  });
+
+  it('gives up after five retries of a refused batch, naming the provider, the zone, the record and the AWS error', async () => {
+    const refusedTries = Array.from({ length: 6 }, (_, i): Exchange[] => [readSet([String(i)], 60), changeSet([['DELETE', [String(i)], 60], ['CREATE', [String(i), value], 60]], creating, refusedBatch(doesNotMatch))]).flat();
+    const { api, deps, client: r53 } = client(refusedTries);
+    const error = (await r53.createTxt({ zone, name, value, ttl: 60 }, signal).catch((err: unknown) => err)) as DnsProviderError;
+    expect(error).toBeInstanceOf(DnsProviderError);
+    expect(error.status).toBe(400);
+    expect(error.message).toBe(`route53: creating TXT ${name} in zone example.com: HTTP 400: InvalidChangeBatch: ${doesNotMatch} (refused 6 times, reading the set again each time)`);
+    expect(error.hint).toMatch(/another process/);
+    api.assertDone();
+    // A doubling wait, half of it random, between attempts: none after the last.
+    expect(deps.slept).toHaveLength(5);
+    deps.slept.forEach((ms, i) => {
+      expect(ms).toBeGreaterThanOrEqual(50 * 2 ** i);
+      expect(ms).toBeLessThanOrEqual(100 * 2 ** i);
+    });
   });
 
   it('waits as a 429 Retry-After asks, and backs off on Route 53 throttling (HTTP 400 Throttling), signing each attempt', async () => {
@@ -202,8 +271,8 @@ describe('route53', () => {
     const { api, deps, client: r53 } = client([
       { request: { method: 'GET', url: rrsetUrl, ...signedBy() }, response: { status: 429, headers: { 'retry-after': '2' }, body: 'Too Many Requests' } },
       readSet([]),
-      changeSet('UPSERT', [value], 60, creating, { status: 400, body: throttled }),
-      changeSet('UPSERT', [value], 60, creating),
+      changeSet([['CREATE', [value], 60]], creating, { status: 400, body: throttled }),
+      changeSet([['CREATE', [value], 60]], creating),
     ]);
     await r53.createTxt({ zone, name, value, ttl: 60 }, signal);
     expect(deps.slept).toEqual([2000, 1000]);
