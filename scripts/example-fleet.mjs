@@ -91,7 +91,10 @@ function prepareOutDir() {
   writeFileSync(join(out, MARKER), 'made by npm run example:fleet (scripts/example-fleet.mjs); emptied at its next run\n');
 }
 
-/** The run's config: the shared store (its URL from CERTFLEET_DB), the local CA, and one certificate for two hosts. */
+/**
+ * The runner's config: the shared store (its URL from CERTFLEET_DB), the local CA, and one
+ * certificate for two hosts; and the agents' config: the store only, as examples/shared-store/agent.yaml.
+ */
 function writeConfig(ca) {
   writeFileSync(join(out, 'store.key'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
   const config = {
@@ -110,7 +113,11 @@ function writeConfig(ca) {
     deploy: { fullchain: '/etc/nginx/tls/www.pem', key: '/etc/nginx/tls/www.key', createDirectories: true },
   };
   writeFileSync(join(out, 'certificates.d', 'web.yaml'), `# One certificate behind a load balancer: ordered once, deployed on each host.\n${stringify([www])}`);
-  return join(out, 'certfleet.config.yaml');
+  // An agent never orders: no acme section. It keeps the data key here because each host's own key
+  // is registered at its first start, after the runner ordered (a real fleet pins them first).
+  const agent = { store: { postgres: { urlEnv: 'CERTFLEET_DB' }, encryptionKeyFile: 'store.key' } };
+  writeFileSync(join(out, 'agent.yaml'), `# The agents' config: the shared store only; --state-dir gives each host its own state.\n${stringify(agent)}`);
+  return { runner: join(out, 'certfleet.config.yaml'), agent: join(out, 'agent.yaml') };
 }
 
 async function main() {
@@ -123,8 +130,11 @@ async function main() {
   const ca = await startPebble(join(out, 'pebble'), binaries, (proc) => children.push(proc));
   postgres = await startPostgres();
   const env = { CERTFLEET_DB: await postgres.createDatabase('certfleet') };
-  const config = shown(writeConfig(ca));
-  process.stdout.write(`    ${ca.processes.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}, postgres (pid ${postgres.pid})\n    config: ${config} and ${shown(join(out, 'certificates.d', 'web.yaml'))}\n`);
+  const configs = writeConfig(ca);
+  const config = shown(configs.runner);
+  process.stdout.write(
+    `    ${ca.processes.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}, postgres (pid ${postgres.pid})\n    config: ${config} and ${shown(join(out, 'certificates.d', 'web.yaml'))}; the agents': ${shown(configs.agent)}\n`,
+  );
   const run = (...argv) => certfleet(['--config', config, ...argv], env);
 
   step(2, 'store migrate, apply: the schema, then the specs', 'apply stores certificates.d in the database (a renew also does when the files changed); runners and agents work from there.');
@@ -134,11 +144,11 @@ async function main() {
   step(3, 'renew: a runner orders it once', 'It claims what is due from the store, orders www and makes the new version current; it deploys nothing itself (the hosts do).');
   await run('renew');
 
-  step(4, `agent --once on ${HOSTS.join(' and ')}`, "Each host's agent deploys the current version exactly as renew does on one host, into its own files (here under --root), and reports to the store.");
+  step(4, `agent --once on ${HOSTS.join(' and ')}`, "Each host's agent (its config: the store, no CA) deploys the current version exactly as renew does on one host, into its own files (here under --root), and reports to the store.");
   for (const host of HOSTS) {
     const root = join(out, 'hosts', host);
     mkdirSync(root, { recursive: true });
-    await run('agent', '--once', '--host', host, '--root', shown(root), '--state-dir', shown(join(out, `state-${host}`)));
+    await certfleet(['--config', shown(configs.agent), 'agent', '--once', '--host', host, '--root', shown(root), '--state-dir', shown(join(out, `state-${host}`))], env);
   }
 
   step(5, 'status: the fleet from the store', 'What the store holds for every certificate: serial, expiry, next renewal and why.');

@@ -3,7 +3,8 @@
  * relative paths to absolute (relative to the file that holds them), secrets read from the
  * environment map and files given, owners to uid/gid. What would break a run later (a name twice,
  * more names than the CA takes, one deploy file named twice, a directory as a deploy file) is a
- * ConfigError here, before any hook runs.
+ * ConfigError here, before any hook runs. An agent's settings (role 'agent') leave out everything
+ * that orders: its config needs no acme section (agent-certificates.ts).
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -15,6 +16,7 @@ import { ConfigError, UsageError } from '../errors.js';
 import { parseEndpointSpec } from '../inventory/sources/endpoint-spec.js';
 import { defaultRenewalPolicy, DAY_MS } from '../renewal/decision.js';
 import type { CaSettings, ManagedCertificate, RenewSettings } from '../renewal/managed.js';
+import { orderingOnAgent } from './agent-certificates.js';
 import { openSpecSource, type CertificateEntry, type SpecSource } from './certificate-files.js';
 import { checkDeployFileNotDirectory, checkDistinctDeployFiles, deployFileKinds, type DeployFiles } from './deploy-paths.js';
 import { resolveDomainName } from './domain-names.js';
@@ -44,6 +46,15 @@ export interface RenewResolveContext {
   lazyCertificates?: boolean;
   /** The config file as written (LoadedConfig.written): the shared store keeps its certificates so. */
   written?: unknown;
+  /**
+   * Who the settings are for (default 'runner'). An agent deploys what runners ordered and never
+   * orders, so for 'agent' nothing about ordering is read, from its config or from a stored spec:
+   * not the acme sections (server, account, EAB secret, CA bundle, rate limits, maxNames), not the
+   * challenge (its secrets, its programs), not the pre/post hooks' programs. The deploy part (paths,
+   * modes, owner, commands, verify) is resolved as for a runner. A runner's certificate without an
+   * ACME server stays a ConfigError.
+   */
+  role?: 'runner' | 'agent';
 }
 
 export async function resolveRenewSettings(config: CertfleetConfig, ctx: RenewResolveContext): Promise<RenewSettings> {
@@ -60,8 +71,10 @@ export async function resolveRenewSettings(config: CertfleetConfig, ctx: RenewRe
     throw new ConfigError('policy.minRenewalInterval is longer than a third of policy.maxLifetimeDays: certificates could expire before renewal is allowed');
   }
   const programs: ProgramLookup = { env: ctx.env, cwd: ctx.cwd, seen: new Map() };
+  // An agent's config may still carry the runners' acme section (one file for both): it is not read.
+  const acme = ctx.role === 'agent' ? undefined : config.acme;
   // The top-level acme section's files are the main file's, whichever file a certificate using them is in.
-  const globalAcme = config.acme ? acmeWithAbsolutePaths(config.acme, abs) : undefined;
+  const globalAcme = acme ? acmeWithAbsolutePaths(acme, abs) : undefined;
   const store = resolveStore(config.store, base);
   // `hosts` needs the shared store. An entry resolved later (a run on the shared store resolves
   // what it claims) asks the settings, whose store --store URL may have set after this returned.
@@ -70,7 +83,7 @@ export async function resolveRenewSettings(config: CertfleetConfig, ctx: RenewRe
   const written = (ctx.written as { certificates?: unknown } | undefined)?.certificates;
   const specs = await openSpecSource({ config, configFile: ctx.configFile, baseDir: base, ...(Array.isArray(written) ? { writtenCertificates: written } : {}), resolve: (e) => resolveCertificate(e, globalAcme, ctx, programs, sharedStore()) });
   const certificates = ctx.lazyCertificates ? [] : await resolveAll(specs);
-  const defaultCa = config.acme ? resolveCa(config.acme, 'acme', ctx, abs) : undefined;
+  const defaultCa = acme ? resolveCa(acme, 'acme', ctx, abs) : undefined;
   const leaseTtlMs = config.store?.leaseTtl ? parseDuration(config.store.leaseTtl) : undefined;
   if (leaseTtlMs !== undefined && leaseTtlMs < 1000) throw new ConfigError('store.leaseTtl is shorter than 1s: a working runner could not renew its leases in time');
   const settings: RenewSettings = { stateDir, policy, certificates, specs, ...(defaultCa ? { defaultCa } : {}), ...(store ? { store } : {}), ...(leaseTtlMs !== undefined ? { leaseTtlMs } : {}) };
@@ -118,17 +131,15 @@ async function resolveCertificate(
     if (!sharedStore) throw new ConfigError(`${where}: hosts needs store.postgres: agents read the shared store`, 'configure store.postgres, or leave hosts out to deploy on the host that runs renew');
     if (entry.deploy === undefined) throw new ConfigError(`${where}: hosts names the hosts whose agents deploy it, but it has no deploy section`, 'add deploy (the paths and commands each host uses), or leave hosts out');
   }
-  checkAgentsChallenge(entry.challenge, { hosts: entry.hosts, sharedStore }, where);
-  const ca = resolveCa({ ...globalAcme, ...(entry.acme ? acmeWithAbsolutePaths(entry.acme, abs) : {}) } as Partial<AcmeSection>, where, ctx, abs);
-  const challengeConfig = entry.challenge.type === 'http-01' && entry.challenge.webroot ? { ...entry.challenge, webroot: abs(entry.challenge.webroot) } : entry.challenge;
-  const challenge = await resolveChallengeSecrets(challengeConfig, ctx.env, (p) => readFile(abs(p), 'utf8'), `${where}.challenge`);
+  const agent = ctx.role === 'agent';
+  const ordering = agent ? orderingOnAgent(where) : await resolveOrdering(entry, globalAcme, ctx, abs, where, sharedStore);
   const managed: ManagedCertificate = {
     name: entry.name,
-    domains: resolveDomains(entry.domains, where, entry.acme?.maxNames ?? globalAcme?.maxNames ?? defaultMaxNames),
+    // How many names a certificate may have is the CA's limit, checked by the runner that orders it.
+    domains: resolveDomains(entry.domains, where, agent ? Infinity : (entry.acme?.maxNames ?? globalAcme?.maxNames ?? defaultMaxNames)),
     keyType: entry.key ?? 'ec-p256',
     reuseKey: entry.reuseKey ?? false,
-    ca,
-    challenge,
+    ...ordering,
     pre: entry.pre ?? [],
     post: entry.post ?? [],
     verify: (entry.verify ?? []).map((spec) => {
@@ -139,7 +150,6 @@ async function resolveCertificate(
       }
     }),
     verifyTimeoutMs: entry.verifyTimeout ? parseDuration(entry.verifyTimeout) : 15_000,
-    verifyCa: ca.caBundlePem ? [Buffer.from(ca.caBundlePem)] : [],
     // In the store's form (host-names.ts), as apply stores them and agents ask for them.
     ...(entry.hosts ? { hosts: entry.hosts.map(canonicalHostName) } : {}),
   };
@@ -165,16 +175,41 @@ async function resolveCertificate(
     }
     managed.deploy = { targets, commands: d.commands ?? [], commandTimeoutMs: d.commandTimeout ? parseDuration(d.commandTimeout) : 60_000 };
   }
-  checkPrograms(managed, where, programs);
+  checkPrograms(managed, where, programs, agent);
   return managed;
 }
 
-/** Every hook of a certificate names a program that exists and may be run (executables.ts). */
-function checkPrograms(cert: ManagedCertificate, where: string, ctx: ProgramLookup): void {
-  cert.pre.forEach((argv, j) => checkProgram(argv, `${where}.pre[${j}]`, ctx));
-  cert.post.forEach((argv, j) => checkProgram(argv, `${where}.post[${j}]`, ctx));
+/**
+ * What a runner needs to order the certificate: its CA (the top-level acme section with the
+ * certificate's own over it), its challenge with the secrets read, and the CA bundle that verify
+ * also trusts.
+ */
+async function resolveOrdering(
+  entry: CertificateEntry['entry'],
+  globalAcme: AcmeSection | undefined,
+  ctx: RenewResolveContext,
+  abs: (p: string) => string,
+  where: string,
+  sharedStore: boolean,
+): Promise<Pick<ManagedCertificate, 'ca' | 'challenge' | 'verifyCa'>> {
+  checkAgentsChallenge(entry.challenge, { hosts: entry.hosts, sharedStore }, where);
+  const ca = resolveCa({ ...globalAcme, ...(entry.acme ? acmeWithAbsolutePaths(entry.acme, abs) : {}) } as Partial<AcmeSection>, where, ctx, abs);
+  const challengeConfig = entry.challenge.type === 'http-01' && entry.challenge.webroot ? { ...entry.challenge, webroot: abs(entry.challenge.webroot) } : entry.challenge;
+  const challenge = await resolveChallengeSecrets(challengeConfig, ctx.env, (p) => readFile(abs(p), 'utf8'), `${where}.challenge`);
+  return { ca, challenge, verifyCa: ca.caBundlePem ? [Buffer.from(ca.caBundlePem)] : [] };
+}
+
+/**
+ * Every hook of a certificate names a program that exists and may be run (executables.ts); on an
+ * agent only the deploy commands, the one kind it runs (the runner runs pre, post and a challenge's).
+ */
+function checkPrograms(cert: ManagedCertificate, where: string, ctx: ProgramLookup, agent: boolean): void {
+  if (!agent) {
+    cert.pre.forEach((argv, j) => checkProgram(argv, `${where}.pre[${j}]`, ctx));
+    cert.post.forEach((argv, j) => checkProgram(argv, `${where}.post[${j}]`, ctx));
+  }
   cert.deploy?.commands.forEach((argv, j) => checkProgram(argv, `${where}.deploy.commands[${j}]`, ctx));
-  if (cert.challenge.type === 'dns-01' && cert.challenge.provider === 'exec') checkProgram(cert.challenge.command, `${where}.challenge.command`, ctx);
+  if (!agent && cert.challenge.type === 'dns-01' && cert.challenge.provider === 'exec') checkProgram(cert.challenge.command, `${where}.challenge.command`, ctx);
 }
 
 /**

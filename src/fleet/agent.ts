@@ -48,7 +48,7 @@ export interface AgentOnceInput {
   host: string;
   /** Prefix of every deploy path (deploy-root.ts). */
   root?: string;
-  /** Resolves a stored spec on this host (its secrets, programs and paths: this host's). */
+  /** Resolves a stored spec on this host (its deploy programs and paths: this host's), without the CA or the challenge (role 'agent' in renew-options.ts). */
   specs: Pick<SpecSource, 'resolve'>;
   policy: RenewalPolicy;
   /** The shared store: the specs, the current versions, where the agent reports. */

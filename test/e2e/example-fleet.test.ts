@@ -1,14 +1,16 @@
 /**
  * README's fleet example (`npm run example:fleet` = scripts/example.sh fleet) end to end: a real
  * Pebble and PostgreSQL, the real CLI; the certificate is ordered once and each simulated host's
- * agent deploys the same serial with its key; every process it started is gone afterwards. Output
- * goes to a temp dir (--out), so the test never touches examples/shared-store/out/.
+ * agent deploys the same serial with its key, from a config with no acme section; every process it
+ * started is gone afterwards. Output goes to a temp dir (--out), so the test never touches
+ * examples/shared-store/out/.
  */
 import { spawnSync } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { repoRoot } from '../helpers/cli.js';
 import { tempDir } from '../helpers/pki.js';
 
@@ -32,6 +34,9 @@ describe('npm run example:fleet', () => {
       return cert.serialNumber;
     });
     expect(serials[0]).toBe(serials[1]);
+    // The agents ran with a config of their own that has no acme section: agents never order.
+    expect(Object.keys(parse(readFileSync(join(out, 'agent.yaml'), 'utf8')) as object)).toEqual(['store']);
+    expect(r.stdout.match(/\$ certfleet --config \S+\/agent\.yaml agent --once --host web-\d/g)).toHaveLength(2);
     expect(r.stdout).toMatch(/Fleet example done in [\d.]+ s\./);
     // The pids it printed are gone (Pebble, challtestsrv, postgres).
     const pids = [...r.stdout.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));

@@ -41,7 +41,8 @@ export async function runAgent(flags: Record<string, unknown>, globals: GlobalOp
   const http01At = typeof flags.http01Listen === 'string' ? parseListenAddress('--http-01-listen', flags.http01Listen) : undefined;
   const tlsAlpn01At = typeof flags.tlsAlpn01Listen === 'string' ? parseListenAddress('--tls-alpn-01-listen', flags.tlsAlpn01Listen) : undefined;
   const root = typeof flags.root === 'string' ? rootDir(flags.root) : undefined;
-  const { settings, logger } = await loadManagedSettings(flags, globals, false, { lazyCertificates: true });
+  // The agent orders nothing: its config needs only store (renew-options.ts role 'agent').
+  const { settings, logger } = await loadManagedSettings(flags, globals, false, { lazyCertificates: true, role: 'agent' });
   if (flags.printPublicKey !== true && !settings.store) {
     throw new UsageError('certfleet agent deploys what the shared store holds: the config needs store.postgres', 'configure store.postgres as the runners have it');
   }

@@ -35,6 +35,8 @@ export function defineAgentCommand(program: Command): void {
         "Keys: the agent has a key pair of its own (agent-key.pem in its state directory, made on first start) and registers",
         "its public key for its host when the host has none; runners then wrap each private key to it, and the agent's",
         'config needs no store.encryptionKeyFile. Until then it decrypts with the data key, if configured. The log says which.',
+        "Config: the agent's needs only store (stateDir optional): it never orders, so no acme section,",
+        'CA account or challenge secrets; a spec is resolved on the host for its deploy part only.',
         'Exit codes (--once): 0 every certificate deployed (or waiting for its first issuance), 1 a deployment failed, 2 usage or config error.',
       ].join('\n'),
     )

@@ -22,6 +22,8 @@ export interface ManagedSettingsOptions {
    * is due from the stored specs), eagerly with the state directory.
    */
   lazyCertificates?: boolean | 'with-shared-store';
+  /** 'agent': certificates resolved without the CA or the challenge, so the config needs no acme section (renew-options.ts). */
+  role?: 'runner' | 'agent';
 }
 
 /**
@@ -47,6 +49,7 @@ export async function loadManagedSettings(
     defaultStateDir: defaultStateDir(),
     staging,
     lazyCertificates: options.lazyCertificates === 'with-shared-store' ? loaded.config.store?.postgres !== undefined || typeof flags.store === 'string' : (options.lazyCertificates ?? false),
+    ...(options.role ? { role: options.role } : {}),
   });
   if (typeof flags.store === 'string') settings.store = await storeFromFlag(loaded.config.store, flags.store, { configFile: loaded.filePath, cwd: process.cwd(), needsKey: true });
   checkStateDirAccess(settings.stateDir, options.access ?? (flags.dryRun === true ? 'read' : 'read-write'));
