@@ -17,6 +17,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopChild, waitUntilServing } from './child-process.mjs';
 import { freePort } from './pebble.mjs';
 import { median } from './run-cli.mjs';
 
@@ -58,19 +59,7 @@ function zoneFile() {
   return [`$ORIGIN ${ZONE}.`, '$TTL 60', `@ IN SOA ns1.${ZONE}. hostmaster.${ZONE}. 1 3600 600 86400 60`, `@ IN NS ns1.${ZONE}.`, 'ns1 IN A 127.0.0.1', ''].join('\n');
 }
 
-async function waitFor(check, what, child) {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${what} exited`);
-    try {
-      if (await check()) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${what} did not come up in 20 s`);
-}
+const waitFor = (check, what, child) => waitUntilServing(child, check, { exited: () => `${what} exited`, timedOut: () => `${what} did not come up in 20 s` });
 
 const digSoa = (port) => execFileSync('dig', ['+norecurse', '+short', '+time=1', '+tries=1', '-p', String(port), `@${HOST}`, ZONE, 'SOA'], { encoding: 'utf8' }).trim() !== '';
 
@@ -108,15 +97,6 @@ zone "${ZONE}" { type primary; file "${join(dir, 'zone')}"; journal "${join(dir,
   const child = spawn('/usr/sbin/named', ['-g', '-4', '-c', join(dir, 'named.conf'), '-n', '1'], { stdio: 'ignore' });
   await waitFor(() => digSoa(port), 'named', child);
   return { child, server: `${HOST}:${port}`, secret };
-}
-
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 const logger = { debug() {}, info() {}, warn() {}, error() {}, child() { return logger; } };
@@ -159,6 +139,6 @@ try {
   const bindMs = await measure('BIND 9 (RFC 2136 + TSIG)', { type: 'dns-01', provider: 'rfc2136', server: bind.server, tsig: { name: 'bench', secretEnv: 'S' }, ...wait }, { S: bind.secret });
   process.stdout.write(`ratio PowerDNS / BIND: ${(pdnsMs / bindMs).toFixed(2)}\n`);
 } finally {
-  for (const child of children) await stop(child);
+  for (const child of children) await stopChild(child);
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }

@@ -37,9 +37,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { startPebble } from './pebble.mjs';
-import { startPostgres } from './postgres.mjs';
+import { startPostgres, withDb } from './postgres.mjs';
+import { childPids, commOf, machineBusyMs, processCpuMs, treeCpuMs } from './proc-cpu.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -170,34 +170,6 @@ function lastJson(r, what) {
 // CPU and memory of processes we started, from /proc
 // ---------------------------------------------------------------------------------------------
 
-const TICK_MS = 10; // USER_HZ 100: the unit of /proc's CPU times
-
-/** utime + stime in ms (with `reaped`, its waited-for children's too); 0 once gone. */
-function processCpuMs(pid, reaped = false) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state): utime is f[11]
-    return (Number(f[11]) + Number(f[12]) + (reaped ? Number(f[13]) + Number(f[14]) : 0)) * TICK_MS;
-  } catch {
-    return 0;
-  }
-}
-
-function childPids(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-const treeCpuMs = (pid) => processCpuMs(pid, true) + childPids(pid).reduce((sum, kid) => sum + treeCpuMs(kid), 0);
-const commOf = (pid) => {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return '';
-  }
-};
 /** Peak resident memory (VmHWM) in MiB; undefined once gone. */
 function peakRssMiB(pid) {
   try {
@@ -206,11 +178,6 @@ function peakRssMiB(pid) {
     return undefined;
   }
 }
-function machineBusyMs() {
-  const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
-  return (user + nice + system + irq + softirq + steal) * TICK_MS;
-}
-
 /** Where the CPU goes: the certfleet commands run to their end (reaped), the agents, Pebble, PostgreSQL, the machine. */
 function cpuSnapshot(postgres, agents) {
   return {
@@ -312,16 +279,6 @@ function startAgent(config, env, dir, host) {
       return exited;
     },
   };
-}
-
-async function withDb(url, fn) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** Assignments whose host reports the certificate's current version deployed. */

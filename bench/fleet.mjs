@@ -34,10 +34,10 @@ import { once } from 'node:events';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { freePort, startPebble } from './pebble.mjs';
-import { startPostgres } from './postgres.mjs';
+import { startPostgres, withDb } from './postgres.mjs';
 import { median, runProcess as run } from './run-cli.mjs';
+import { childPids, commOf, machineBusyMs, processCpuMs, treeCpuMs } from './proc-cpu.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -195,16 +195,6 @@ async function prepareStore(config, { postgres, account = !args.includes('--cold
   return applyMs;
 }
 
-async function withDb(url, fn) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** No certificate has two versions (ordered twice), and all `count` have one. */
 async function checkOneVersionEach(url, count) {
   await withDb(url, async (db) => {
@@ -232,43 +222,6 @@ function failures(result) {
 // Where a run's CPU went: the runners, Pebble, PostgreSQL, this script, and the rest of the
 // machine (other work on a shared 2-core box shows up there, and explains a noisy figure)
 // ---------------------------------------------------------------------------------------------
-
-const TICK_MS = 1000 / 100; // USER_HZ, 100 on Linux: the unit of /proc's CPU times
-
-/** utime + stime of a process in ms (with `reaped`, its waited-for children's too); 0 once gone. */
-function processCpuMs(pid, reaped) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state): utime is f[11]
-    return (Number(f[11]) + Number(f[12]) + (reaped ? Number(f[13]) + Number(f[14]) : 0)) * TICK_MS;
-  } catch {
-    return 0;
-  }
-}
-
-function childPids(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-const treeCpuMs = (pid) => processCpuMs(pid, true) + childPids(pid).reduce((sum, kid) => sum + treeCpuMs(kid), 0);
-
-function commOf(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return '';
-  }
-}
-
-/** Busy time of the whole machine (every core), ms. */
-function machineBusyMs() {
-  const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
-  return (user + nice + system + irq + softirq + steal) * TICK_MS;
-}
 
 function cpuSnapshot(pgServer) {
   const usage = process.cpuUsage();

@@ -179,3 +179,14 @@ export async function startPostgres() {
     throw err;
   }
 }
+
+/** `fn` with a client on `url` of its own, ended after it. */
+export async function withDb(url, fn) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}

@@ -5,12 +5,13 @@
  * a new key pair would leave every key wrapped to the old one unreadable until wrapped again.
  */
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CertfleetError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { HostKeyRecords } from '../store/ports.js';
 import { fingerprintLabel as short, hostKeyFingerprint, parseHostPrivateKey, publicKeyPem } from '../store/key-wrap.js';
+import { readSecretFile } from '../store/secret-file.js';
 
 export const AGENT_KEY_FILE = 'agent-key.pem';
 
@@ -61,15 +62,12 @@ export function loadOrCreateAgentKey(stateDir: string, warn: (message: string) =
 
 function readKey(path: string, warn: (message: string) => void): AgentKey | undefined {
   let content: Buffer;
-  let mode: number;
   try {
-    mode = statSync(path).mode;
-    content = readFileSync(path);
+    content = readSecretFile(path, warn);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new CertfleetError('agent-key-read', `cannot read the agent's key ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
   }
-  if ((mode & 0o077) !== 0) warn(`${path} is accessible to group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); chmod 600 it`);
   const privateKey = parseHostPrivateKey(content, path);
   return { privateKey, publicKeyPem: publicKeyPem(privateKey), fingerprint: hostKeyFingerprint(privateKey), path, created: false };
 }

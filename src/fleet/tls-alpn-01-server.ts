@@ -7,9 +7,9 @@
  * A client that does not offer acme-tls/1 is refused in the handshake without a store lookup or a
  * certificate; so is an unknown name, and every handshake when the store is unreachable.
  */
-import { createSecureContext, createServer, type SecureContext, type TLSSocket } from 'node:tls';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { TlsAlpnAnswers, type TlsAlpnAnswerLimits } from '../challenges/tls-alpn-01/agent-answers.js';
-import { ACME_TLS_ALPN } from '../challenges/tls-alpn-01/standalone.js';
+import { createAcmeTlsServer } from '../challenges/tls-alpn-01/acme-tls-server.js';
 import { listenServer, type ListenAddress, type ListeningServer } from '../process/listen-server.js';
 import type { Logger } from '../logger.js';
 import type { ChallengeTokens } from '../store/ports.js';
@@ -53,21 +53,9 @@ export async function serveTlsAlpn01Answers(
     ...(options.limits ? { limits: options.limits } : {}),
   });
   let warnedAt = -Infinity;
-  // OpenSSL settles ALPN before it asks for the certificate (SNI): remember which sockets chose
-  // acme-tls/1 and look answers up for those only (as the standalone solver does).
-  const acmeSockets = new WeakSet<object>();
-  const server = createServer({
-    minVersion: 'TLSv1.2',
-    handshakeTimeout: options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
-    ALPNCallback(this: unknown, { protocols }: { servername: string; protocols: string[] }) {
-      if (!protocols.includes(ACME_TLS_ALPN)) return undefined; // fatal no_application_protocol alert
-      if (typeof this === 'object' && this !== null) acmeSockets.add(this);
-      return ACME_TLS_ALPN;
-    },
-    SNICallback(this: unknown, servername: string, callback: (err: Error | null, ctx?: SecureContext) => void) {
-      if (typeof this !== 'object' || this === null || !acmeSockets.has(this)) {
-        return callback(new Error(`refusing ${servername}: the client did not offer ${ACME_TLS_ALPN}`));
-      }
+  const server = createAcmeTlsServer({
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
+    answer(servername, callback) {
       answers.answer(servername).then(
         (answer) => {
           if (answer.ok) {
@@ -85,13 +73,5 @@ export async function serveTlsAlpn01Answers(
     },
   });
   server.maxConnections = MAX_CONNECTIONS;
-  server.on('secureConnection', (socket: TLSSocket) => {
-    // The certificate was the whole answer: nothing is read or written after the handshake.
-    socket.on('error', () => {});
-    socket.end();
-  });
-  // Refused handshakes are expected (scanners, other protocols, names not ordered); logged above when
-  // they matter. The socket is ended here: after a handshake timeout Node leaves it open.
-  server.on('tlsClientError', (_err: Error, socket: TLSSocket) => socket.destroy());
   return listenServer(server, at, '--tls-alpn-01-listen', logger);
 }

@@ -90,8 +90,11 @@ export interface BudgetRead {
  * A certificate's limits are its own CA's, else the top-level acme section's for the same CA.
  */
 export async function budgetTime(settings: RenewSettings, affected: readonly AffectedCertificate[], read?: BudgetRead): Promise<(BudgetTime & { certificates: number }) | undefined> {
+  // By name, the first certificate of a name as find() would give it: 40,000 finds over 40,000 certificates took 3 s.
+  const configured = new Map<string, RenewSettings['certificates'][number]>();
+  for (const c of settings.certificates) if (!configured.has(c.name)) configured.set(c.name, c);
   const limitsOf = (a: AffectedCertificate): RateLimits | undefined =>
-    settings.certificates.find((c) => c.name === a.name)?.ca.rateLimits ?? (a.ca === settings.defaultCa?.directoryUrl ? settings.defaultCa.rateLimits : undefined);
+    configured.get(a.name)?.ca.rateLimits ?? (a.ca === settings.defaultCa?.directoryUrl ? settings.defaultCa.rateLimits : undefined);
   const shares = sharesByCa(affected.map((a) => ({ ca: a.ca, domains: a.domains, limits: limitsOf(a) })));
   if (shares.length === 0) return undefined;
   const times = await Promise.all(

@@ -7,14 +7,13 @@
  * another store (whose answers that agent cannot see) gets the CA's refusal, cleanly.
  */
 import { X509Certificate } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import type { RenewRunResult } from '../../src/renewal/run.js';
-import { runCli } from '../helpers/cli.js';
-import { queryDatabase, startStoreAndCa, stopStoreAndCa, storeConfig } from '../helpers/store-and-ca.js';
-import { endAll, startCli, waitUntil, type CliProcess } from '../helpers/cli-process.js';
+import { agentsChallengeConfig, fleetCli, startAnsweringAgent } from '../helpers/agents-challenge-fleet.js';
+import { queryDatabase, startStoreAndCa, stopStoreAndCa } from '../helpers/store-and-ca.js';
+import { endAll, waitUntil, type CliProcess } from '../helpers/cli-process.js';
 import type { RunningPebble } from '../helpers/pebble.js';
 import type { RunningPostgres } from '../helpers/postgres.js';
 
@@ -26,36 +25,14 @@ let fleetDb: string;
 let fleetConfig: string;
 let agent: CliProcess;
 
-const deploy = { cert: '/srv/tls/web.pem', fullchain: '/srv/tls/web-fullchain.pem', key: '/srv/tls/web.key', createDirectories: true };
-
-/** A fleet config on `database` (through its own env variable) with one certificate for host a answered by the agents. */
-function configDir(name: string, domain: string): string {
-  const home = join(dir, name);
-  mkdirSync(join(home, 'certificates.d'), { recursive: true });
-  const challenge = { type: 'http-01', agents: true };
-  writeFileSync(join(home, 'certificates.d', 'web.yaml'), stringify([{ name: 'web', domains: [domain], challenge, hosts: ['a'], deploy }]));
-  const config = storeConfig(pebble, dir, join(home, 'state'));
-  writeFileSync(join(home, 'certfleet.config.yaml'), stringify(config));
-  return join(home, 'certfleet.config.yaml');
-}
-
+const configDir = (name: string, domain: string) => agentsChallengeConfig({ pebble, dir }, 'http-01', name, domain);
 const query = queryDatabase;
-
-const cli = (config: string, database: string, args: string[]) => runCli(['--config', config, ...args], { env: { CERTFLEET_TEST_DB: database }, timeoutMs: 60_000 });
+const cli = fleetCli;
 
 beforeAll(async () => {
-  ({ pebble, postgres, dir } = await startStoreAndCa('certfleet-agent-http01-'));
-  fleetDb = await postgres.createDatabase('agent_http01');
-  fleetConfig = configDir('fleet', 'web.example.test');
-  expect((await cli(fleetConfig, fleetDb, ['store', 'migrate'])).code).toBe(0);
-  expect((await cli(fleetConfig, fleetDb, ['apply'])).code).toBe(0);
-  const root = join(dir, 'root-a');
-  mkdirSync(root, { recursive: true });
-  agent = startCli(
-    ['--config', fleetConfig, 'agent', '--host', 'a', '--root', root, '--state-dir', join(dir, 'state-a'), '--http-01-listen', `127.0.0.1:${pebble.httpPort}`, '--verbose'],
-    { env: { CERTFLEET_TEST_DB: fleetDb } },
-  );
-  await waitUntil('the agent answers http-01', () => /answering http-01 from the shared store on http:\/\/127\.0\.0\.1:\d+/.test(agent.output()), 30_000, () => agent.output());
+  const parts = await startStoreAndCa('certfleet-agent-http01-');
+  ({ pebble, postgres, dir } = parts);
+  ({ fleetDb, fleetConfig, agent } = await startAnsweringAgent(parts, 'http-01', 'agent_http01', pebble.httpPort, /answering http-01 from the shared store on http:\/\/127\.0\.0\.1:\d+/));
 }, 90_000);
 
 afterAll(async () => {

@@ -7,16 +7,15 @@
  * certificate, and no answer is left in challenge_tokens.
  */
 import { X509Certificate } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import type { RenewRunResult } from '../../src/renewal/run.js';
-import { runCli } from '../helpers/cli.js';
-import { endAll, startCli, waitUntil, type CliProcess } from '../helpers/cli-process.js';
+import { agentsChallengeConfig, fleetCli, startAnsweringAgent } from '../helpers/agents-challenge-fleet.js';
+import { endAll, waitUntil, type CliProcess } from '../helpers/cli-process.js';
 import type { RunningPebble } from '../helpers/pebble.js';
 import type { RunningPostgres } from '../helpers/postgres.js';
-import { queryDatabase as query, startStoreAndCa, stopStoreAndCa, storeConfig } from '../helpers/store-and-ca.js';
+import { queryDatabase as query, startStoreAndCa, stopStoreAndCa } from '../helpers/store-and-ca.js';
 import { tlsHandshake } from '../conformance/verifiers.js';
 
 let pebble: RunningPebble;
@@ -26,32 +25,13 @@ let fleetDb: string;
 let fleetConfig: string;
 let agent: CliProcess;
 
-const deploy = { cert: '/srv/tls/web.pem', fullchain: '/srv/tls/web-fullchain.pem', key: '/srv/tls/web.key', createDirectories: true };
-
-function configDir(name: string, domain: string): string {
-  const home = join(dir, name);
-  mkdirSync(join(home, 'certificates.d'), { recursive: true });
-  const challenge = { type: 'tls-alpn-01', agents: true };
-  writeFileSync(join(home, 'certificates.d', 'web.yaml'), stringify([{ name: 'web', domains: [domain], challenge, hosts: ['a'], deploy }]));
-  writeFileSync(join(home, 'certfleet.config.yaml'), stringify(storeConfig(pebble, dir, join(home, 'state'))));
-  return join(home, 'certfleet.config.yaml');
-}
-
-const cli = (config: string, database: string, args: string[]) => runCli(['--config', config, ...args], { env: { CERTFLEET_TEST_DB: database }, timeoutMs: 60_000 });
+const configDir = (name: string, domain: string) => agentsChallengeConfig({ pebble, dir }, 'tls-alpn-01', name, domain);
+const cli = fleetCli;
 
 beforeAll(async () => {
-  ({ pebble, postgres, dir } = await startStoreAndCa('certfleet-agent-tls-alpn01-'));
-  fleetDb = await postgres.createDatabase('agent_tls_alpn01');
-  fleetConfig = configDir('fleet', 'web.example.test');
-  expect((await cli(fleetConfig, fleetDb, ['store', 'migrate'])).code).toBe(0);
-  expect((await cli(fleetConfig, fleetDb, ['apply'])).code).toBe(0);
-  const root = join(dir, 'root-a');
-  mkdirSync(root, { recursive: true });
-  agent = startCli(
-    ['--config', fleetConfig, 'agent', '--host', 'a', '--root', root, '--state-dir', join(dir, 'state-a'), '--tls-alpn-01-listen', `127.0.0.1:${pebble.tlsPort}`, '--verbose'],
-    { env: { CERTFLEET_TEST_DB: fleetDb } },
-  );
-  await waitUntil('the agent answers tls-alpn-01', () => /answering tls-alpn-01 from the shared store on 127\.0\.0\.1:\d+ \(ALPN acme-tls\/1\)/.test(agent.output()), 30_000, () => agent.output());
+  const parts = await startStoreAndCa('certfleet-agent-tls-alpn01-');
+  ({ pebble, postgres, dir } = parts);
+  ({ fleetDb, fleetConfig, agent } = await startAnsweringAgent(parts, 'tls-alpn-01', 'agent_tls_alpn01', pebble.tlsPort, /answering tls-alpn-01 from the shared store on 127\.0\.0\.1:\d+ \(ALPN acme-tls\/1\)/));
 }, 90_000);
 
 afterAll(async () => {

@@ -9,10 +9,10 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dnsPacket from 'dns-packet';
+import { stopChild, waitUntilServing as waitUntilServingChild } from '../../bench/child-process.mjs';
 import { freeTcpUdpPort } from './ports.js';
 import { tempDir } from './pki.js';
 
@@ -177,36 +177,19 @@ export async function startBind(options: BindOptions = {}): Promise<RunningBind>
   throw lastError;
 }
 
-async function waitUntilServing(child: ChildProcess, port: number, zones: string[], log: () => string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-  });
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`named exited before serving:\n${log()}`);
-    try {
-      let all = true;
+/** Serving: named answers SOA for every zone. */
+function waitUntilServing(child: ChildProcess, port: number, zones: string[], log: () => string): Promise<void> {
+  return waitUntilServingChild(
+    child,
+    async () => {
       for (const zone of zones) {
         const packet = await udpQuery(port, zone, 'SOA', 300);
-        if (packet.rcode !== 'NOERROR' || !(packet.answers ?? []).some((a) => a.type === 'SOA')) all = false;
+        if (packet.rcode !== 'NOERROR' || !(packet.answers ?? []).some((a) => a.type === 'SOA')) return false;
       }
-      if (all) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`named did not answer SOA on ${HOST}:${port} within 20 s:\n${log()}`);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
+      return true;
+    },
+    { exited: () => `named exited before serving:\n${log()}`, timedOut: () => `named did not answer SOA on ${HOST}:${port} within 20 s:\n${log()}` },
+  );
 }
 
 function running(

@@ -8,10 +8,10 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { stopChild, waitUntilServing as waitUntilServingChild } from '../../bench/child-process.mjs';
 import { freeTcpPort, freeTcpUdpPort } from './ports.js';
 import { tempDir } from './pki.js';
 
@@ -142,42 +142,24 @@ export async function startPdns(options: PdnsOptions = {}): Promise<RunningPdns>
   throw lastError;
 }
 
-async function waitUntilServing(child: ChildProcess, pdns: RunningPdns, log: () => string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-  });
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`pdns_server exited before serving:\n${log()}`);
-    try {
+/** Serving: the API lists every zone and the DNS port answers SOA for each. */
+function waitUntilServing(child: ChildProcess, pdns: RunningPdns, log: () => string): Promise<void> {
+  return waitUntilServingChild(
+    child,
+    async () => {
       const response = await fetch(`${pdns.apiUrl}/api/v1/servers/localhost/zones`, { headers: { 'x-api-key': pdns.apiKey } });
       const listed = response.ok ? ((await response.json()) as { name: string }[]).map((z) => z.name) : [];
-      if (pdns.zones.every((zone) => listed.includes(`${zone}.`))) {
-        let all = true;
-        for (const zone of pdns.zones) if (!(await dig(pdns.dnsPort, zone, 'SOA')).includes('SOA')) all = false;
-        if (all) return;
-      }
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`pdns_server did not serve on ${HOST}:${pdns.dnsPort} within 20 s:\n${log()}`);
+      if (!pdns.zones.every((zone) => listed.includes(`${zone}.`))) return false;
+      for (const zone of pdns.zones) if (!(await dig(pdns.dnsPort, zone, 'SOA')).includes('SOA')) return false;
+      return true;
+    },
+    { exited: () => `pdns_server exited before serving:\n${log()}`, timedOut: () => `pdns_server did not serve on ${HOST}:${pdns.dnsPort} within 20 s:\n${log()}` },
+  );
 }
 
 async function dig(port: number, name: string, type: string): Promise<string> {
   const { stdout } = await execFileAsync('dig', ['+norecurse', '+noall', '+answer', '+time=2', '+tries=1', '-p', String(port), `@${HOST}`, name, type]);
   return stdout;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 function makeRunning(child: ChildProcess, dir: string, dnsPort: number, apiPort: number, apiKey: string, zones: string[], log: () => string): RunningPdns {

@@ -39,13 +39,7 @@ export function usePostgresStores(prefix: string): PostgresStores {
   });
   return {
     async openStore() {
-      const url = await server.createDatabase(`${prefix}${++databases}`);
-      const c = createPool(url);
-      try {
-        await migrate(c.pool);
-      } finally {
-        await c.close();
-      }
+      const url = await migratedDatabase(server, `${prefix}${++databases}`);
       const store = await PostgresStateStore.open({ url, keyring: ring });
       stores.push(store);
       return { store, url };
@@ -57,6 +51,29 @@ export function usePostgresStores(prefix: string): PostgresStores {
       return c;
     },
   };
+}
+
+/** A new database `name` on `server`, migrated to the newest schema: its URL. */
+export async function migratedDatabase(server: RunningPostgres, name: string): Promise<string> {
+  const url = await server.createDatabase(name);
+  const c = createPool(url);
+  try {
+    await migrate(c.pool);
+  } finally {
+    await c.close();
+  }
+  return url;
+}
+
+/**
+ * A runner's store and an agent's on one new migrated database `name`, with one data key: two
+ * pools, as two hosts have (the caller closes both).
+ */
+export async function runnerAndAgentStores(server: RunningPostgres, name: string): Promise<{ url: string; runner: PostgresStateStore; agentStore: PostgresStateStore }> {
+  const url = await migratedDatabase(server, name);
+  const ring = keyring(dataKey(randomBytes(32)));
+  const [runner, agentStore] = await Promise.all([PostgresStateStore.open({ url, keyring: ring }), PostgresStateStore.open({ url, keyring: ring })]);
+  return { url, runner, agentStore };
 }
 
 /** A spec as `certfleet apply` stores it, served by `hosts` when given. */

@@ -137,6 +137,18 @@ describe('dns-persist-01 publishing through a DNS provider (PowerDNS, its HTTP A
     expect(await pdns.digTxt('_validation-persist.www.example.test')).toEqual([expected]);
   });
 
+  it('a wildcard after its base name, without policy: wildcard: the base name\'s record does not authorise the wildcard, so one with policy=wildcard is published beside it', async () => {
+    const solver = await solverFromConfig(
+      { type: 'dns-persist-01', server: pdns.server, timeout: '2s', publish: { provider: 'pdns', apiUrl: pdns.apiUrl, apiKeyEnv: 'K', propagationTimeout: '5s', pollInterval: '100ms' } },
+      {},
+      { K: pdns.apiKey },
+    );
+    await solver.present(task('both.example.test'), context());
+    await solver.present(task('both.example.test', { wildcard: true }), context());
+    const base = `authority.test; accounturi=${uri('both.example.test')}`;
+    expect(await pdns.digTxt('_validation-persist.both.example.test')).toEqual([base, `${base}; policy=wildcard`].sort());
+  });
+
   it("adds ours beside another account's record, which stays", async () => {
     const theirs = `authority.test; accounturi=${uri('shared.example.test', 'https://ca.test/acct/7')}`;
     const solver = await publishing();

@@ -11,14 +11,12 @@ import { AgentsHttpSolver } from '../../src/challenges/http-01/agents.js';
 import { serveHttp01Answers, type Http01Server } from '../../src/fleet/http-01-server.js';
 import { recordingLogger } from '../../src/logger.js';
 import type { ChallengeToken } from '../../src/store/ports.js';
-import { createPool } from '../../src/store/postgres/connection.js';
-import { dataKey, keyring } from '../../src/store/postgres/encryption.js';
-import { migrate } from '../../src/store/postgres/migrations.js';
-import { PostgresStateStore } from '../../src/store/postgres/state-store.js';
+import type { PostgresStateStore } from '../../src/store/postgres/state-store.js';
 import { describeSolverConformance } from '../conformance/solver-conformance.js';
 import { makeTask, solverFromConfig } from '../conformance/tasks.js';
 import { httpGet, httpVerifier } from '../conformance/verifiers.js';
 import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { runnerAndAgentStores } from '../helpers/postgres-stores.js';
 
 let postgres: RunningPostgres;
 /** The runner's store (the solver writes) and the agent's (its listener reads): two pools, as two hosts have. */
@@ -30,15 +28,7 @@ const port = { value: 0 };
 
 beforeAll(async () => {
   postgres = await startPostgres();
-  const url = await postgres.createDatabase('agents_http');
-  const c = createPool(url);
-  try {
-    await migrate(c.pool);
-  } finally {
-    await c.close();
-  }
-  const ring = keyring(dataKey(randomBytes(32)));
-  [runner, agentStore] = await Promise.all([PostgresStateStore.open({ url, keyring: ring }), PostgresStateStore.open({ url, keyring: ring })]);
+  ({ runner, agentStore } = await runnerAndAgentStores(postgres, 'agents_http'));
   agent = await serveHttp01Answers({ host: '127.0.0.1', port: 0 }, agentStore.challenges, agentLog);
   port.value = agent.address.port;
   // One connection open in each pool before the suite counts handles: a pool's first connect is not a leak.

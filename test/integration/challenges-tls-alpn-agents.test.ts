@@ -12,14 +12,13 @@ import { serveTlsAlpn01Answers, type TlsAlpn01Server } from '../../src/fleet/tls
 import { recordingLogger } from '../../src/logger.js';
 import type { ChallengeToken } from '../../src/store/ports.js';
 import { createPool } from '../../src/store/postgres/connection.js';
-import { dataKey, keyring } from '../../src/store/postgres/encryption.js';
-import { migrate } from '../../src/store/postgres/migrations.js';
-import { PostgresStateStore } from '../../src/store/postgres/state-store.js';
+import type { PostgresStateStore } from '../../src/store/postgres/state-store.js';
 import { describeSolverConformance } from '../conformance/solver-conformance.js';
 import { makeTask, solverFromConfig } from '../conformance/tasks.js';
 import { checkAcmeCertificate, tlsAlpnVerifier, tlsHandshake } from '../conformance/verifiers.js';
 import { queryDatabase } from '../helpers/store-and-ca.js';
 import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { runnerAndAgentStores } from '../helpers/postgres-stores.js';
 
 let postgres: RunningPostgres;
 let url: string;
@@ -32,15 +31,7 @@ const port = { value: 0 };
 
 beforeAll(async () => {
   postgres = await startPostgres();
-  url = await postgres.createDatabase('agents_tls_alpn');
-  const c = createPool(url);
-  try {
-    await migrate(c.pool);
-  } finally {
-    await c.close();
-  }
-  const ring = keyring(dataKey(randomBytes(32)));
-  [runner, agentStore] = await Promise.all([PostgresStateStore.open({ url, keyring: ring }), PostgresStateStore.open({ url, keyring: ring })]);
+  ({ url, runner, agentStore } = await runnerAndAgentStores(postgres, 'agents_tls_alpn'));
   agent = await serveTlsAlpn01Answers({ host: '127.0.0.1', port: 0 }, agentStore.challenges, agentLog);
   port.value = agent.address.port;
   // One connection open in each pool before the suite counts handles: a pool's first connect is not a leak.

@@ -12,9 +12,9 @@ import { CertfleetError } from '../../src/errors.js';
 import { LeaseLostError, type CertificateState, type Lease, type IssuedVersion, type Schedule, type StoredSpec, type VersionFiles } from '../../src/store/ports.js';
 import { createPool } from '../../src/store/postgres/connection.js';
 import { dataKey, keyring, type Keyring } from '../../src/store/postgres/encryption.js';
-import { migrate } from '../../src/store/postgres/migrations.js';
 import { PostgresStateStore } from '../../src/store/postgres/state-store.js';
 import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { migratedDatabase } from '../helpers/postgres-stores.js';
 import { failure } from '../helpers/failure.js';
 
 let server: RunningPostgres;
@@ -37,14 +37,7 @@ afterAll(async () => {
 
 /** A migrated database; returns its URL. */
 async function database(): Promise<string> {
-  const url = await server.createDatabase(`s${++databases}`);
-  const c = createPool(url);
-  try {
-    await migrate(c.pool);
-  } finally {
-    await c.close();
-  }
-  return url;
+  return migratedDatabase(server, `s${++databases}`);
 }
 
 async function openStore(url: string, keys: Keyring = ring, historyKeep?: number): Promise<PostgresStateStore> {

@@ -14,11 +14,11 @@ import type { ManagedCertificate } from '../../src/renewal/managed.js';
 import { renewCertificate, type RenewDeps } from '../../src/renewal/renew-certificate.js';
 import { createPool } from '../../src/store/postgres/connection.js';
 import { dataKey, keyring } from '../../src/store/postgres/encryption.js';
-import { migrate } from '../../src/store/postgres/migrations.js';
 import { PostgresStateStore } from '../../src/store/postgres/state-store.js';
 import { FakeCa, FakeCommands, FakeDeployer, FakeVerifier } from '../helpers/fake-renew-ports.js';
 import { managedCertificate } from '../helpers/managed.js';
 import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { migratedDatabase } from '../helpers/postgres-stores.js';
 
 let server: RunningPostgres;
 
@@ -31,13 +31,7 @@ afterAll(async () => {
 });
 
 it('two runners taking from one budget never exceed its limit together', async () => {
-  const url = await server.createDatabase('budget');
-  const c = createPool(url);
-  try {
-    await migrate(c.pool);
-  } finally {
-    await c.close();
-  }
+  const url = await migratedDatabase(server, 'budget');
   const ring = keyring(dataKey(randomBytes(32)));
   const runners = [await PostgresStateStore.open({ url, keyring: ring }), await PostgresStateStore.open({ url, keyring: ring })];
   try {
@@ -75,13 +69,7 @@ it('two runners taking from one budget never exceed its limit together', async (
 });
 
 it('reads what is used of each bucket now (usage), per account or across the CA, and deletes nothing', async () => {
-  const url = await server.createDatabase('budget_usage');
-  const c = createPool(url);
-  try {
-    await migrate(c.pool);
-  } finally {
-    await c.close();
-  }
+  const url = await migratedDatabase(server, 'budget_usage');
   const store = await PostgresStateStore.open({ url, keyring: keyring(dataKey(randomBytes(32))) });
   try {
     const HOUR = 3_600_000;

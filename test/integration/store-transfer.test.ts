@@ -15,7 +15,6 @@ import { transferable, type CertificateState, type IssuedVersion, type Transfera
 import { createPool } from '../../src/store/postgres/connection.js';
 import { Db } from '../../src/store/postgres/db.js';
 import { dataKey, keyring, type Keyring } from '../../src/store/postgres/encryption.js';
-import { migrate } from '../../src/store/postgres/migrations.js';
 import { rotateKeys } from '../../src/store/postgres/rotate-key.js';
 import { PostgresStateStore } from '../../src/store/postgres/state-store.js';
 import { exportToDir } from '../../src/store/transfer/export.js';
@@ -23,6 +22,7 @@ import { importStateDir, type ImportResult } from '../../src/store/transfer/impo
 import { failure } from '../helpers/failure.js';
 import { tempDir } from '../helpers/pki.js';
 import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { migratedDatabase } from '../helpers/postgres-stores.js';
 
 const CA = 'https://ca.example.test/directory';
 let server: RunningPostgres;
@@ -45,14 +45,7 @@ afterAll(async () => {
 });
 
 async function database(): Promise<string> {
-  const url = await server.createDatabase(`t${++databases}`);
-  const c = createPool(url);
-  try {
-    await migrate(c.pool);
-  } finally {
-    await c.close();
-  }
-  return url;
+  return migratedDatabase(server, `t${++databases}`);
 }
 
 async function openPg(url: string, ring: Keyring = ringA): Promise<TransferableStore> {

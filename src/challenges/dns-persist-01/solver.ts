@@ -40,7 +40,11 @@ const relative = (name: string) => name.replace(/\.$/, '');
 export class DnsPersistSolver implements ChallengeSolver {
   readonly type = 'dns-persist-01' as const;
   private readonly options: PersistSolverOptions;
-  /** Record name -> a publication under way: a wildcard and its base name share one record. */
+  /**
+   * Record name and policy -> a publication under way or done: a wildcard and its base name share
+   * one record when it is to carry policy=wildcard. A record without it does not authorise the
+   * wildcard, so the wildcard publishes its own beside it.
+   */
   private readonly publishing = new Map<string, Promise<void>>();
 
   constructor(options: PersistSolverOptions) {
@@ -80,11 +84,12 @@ export class DnsPersistSolver implements ChallengeSolver {
   }
 
   private publishOnce(missing: PersistRecordNotAccepted, task: ChallengeTask, publish: PersistPublisher, context: SolverContext): Promise<void> {
-    let running = this.publishing.get(missing.recordName);
+    const key = `${missing.recordName}\n${wildcardPolicy(task, publish)}`;
+    let running = this.publishing.get(key);
     if (!running) {
       running = this.publishRecord(missing, task, publish, context);
-      this.publishing.set(missing.recordName, running);
-      running.catch(() => this.publishing.delete(missing.recordName));
+      this.publishing.set(key, running);
+      running.catch(() => this.publishing.delete(key));
     }
     return running;
   }
@@ -102,7 +107,7 @@ export class DnsPersistSolver implements ChallengeSolver {
     const value = persistRecordValue({
       issuerDomainName: issuer,
       accountUri: accountUriFor(binding, task.domain),
-      wildcard: publish.wildcard || task.wildcard,
+      wildcard: wildcardPolicy(task, publish),
       ...(publish.persistUntil === undefined ? {} : { persistUntil: publish.persistUntil }),
     });
     const name = relative(missing.recordName);
@@ -110,4 +115,9 @@ export class DnsPersistSolver implements ChallengeSolver {
     await publish.client.createTxt({ zone, name, value, ttl: publish.ttl }, context.signal);
     context.logger.info(`dns-persist-01: published TXT ${name} through ${publish.provider} (${missing.reason === 'absent' ? 'there was none' : `the one there was not accepted: ${missing.reason}`})`, { name, zone: zone.name, value });
   }
+}
+
+/** Whether the record published for `task` carries policy=wildcard: configured, or needed by a wildcard name. */
+function wildcardPolicy(task: ChallengeTask, publish: PersistPublisher): boolean {
+  return publish.wildcard || task.wildcard;
 }

@@ -4,13 +4,12 @@
  * connection ends after the handshake. Anything else (no ALPN, another protocol, an unknown name)
  * is refused during the handshake, before any certificate is sent.
  */
-import { createSecureContext, createServer, type SecureContext, type TLSSocket } from 'node:tls';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { createTlsAlpnCertificate } from '../../x509/tls-alpn-certificate.js';
 import { leaseListener, ListenerHold } from '../listeners.js';
+import { createAcmeTlsServer } from './acme-tls-server.js';
 import { assertTask, taskKey } from '../task.js';
 import type { ChallengeSolver, ChallengeTask, SolverContext } from '../types.js';
-
-export const ACME_TLS_ALPN = 'acme-tls/1';
 
 export interface TlsAlpnSolverOptions {
   port: number;
@@ -24,36 +23,15 @@ interface TlsAnswers {
 }
 
 function createAnswerServer(answers: TlsAnswers) {
-  // OpenSSL picks the ALPN protocol before it asks for the certificate (SNI), both during the
-  // ClientHello: remember which sockets chose acme-tls/1 and give a certificate to those only.
-  const acmeSockets = new WeakSet<object>();
-  const server = createServer({
-    minVersion: 'TLSv1.2',
-    // A validator's handshake takes milliseconds; Node's default of 120 s lets a silent client hold a socket.
-    handshakeTimeout: 10_000,
-    ALPNCallback(this: unknown, { protocols }: { servername: string; protocols: string[] }) {
-      if (!protocols.includes(ACME_TLS_ALPN)) return undefined; // fatal no_application_protocol alert
-      if (typeof this === 'object' && this !== null) acmeSockets.add(this);
-      return ACME_TLS_ALPN;
-    },
-    SNICallback(this: unknown, servername: string, callback: (err: Error | null, ctx?: SecureContext) => void) {
-      if (typeof this !== 'object' || this === null || !acmeSockets.has(this)) {
-        return callback(new Error(`refusing ${servername}: the client did not offer ${ACME_TLS_ALPN}`));
-      }
+  return createAcmeTlsServer({
+    handshakeTimeoutMs: 10_000,
+    answer(servername, callback) {
       const presented = answers.contexts.get(servername.toLowerCase());
       const newest = presented?.[presented.length - 1];
       if (!newest) return callback(new Error(`no tls-alpn-01 challenge for ${servername}`));
       callback(null, newest.context);
     },
   });
-  server.on('secureConnection', (socket: TLSSocket) => {
-    socket.on('error', () => {});
-    socket.end();
-  });
-  // Refused handshakes are expected (scanners, wrong names); they concern nobody. Node leaves the
-  // socket open after a handshake error or timeout, so it is closed here.
-  server.on('tlsClientError', (_err: Error, socket: TLSSocket) => socket.destroy());
-  return server;
 }
 
 export class TlsAlpnSolver implements ChallengeSolver {

@@ -10,10 +10,10 @@
  * `store rotate-key` can re-encrypt row by row while runners keep working.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { CertfleetError, ConfigError, ExitCode } from '../../errors.js';
+import { readSecretFile } from '../secret-file.js';
 
 const ALGORITHM = 'aes-256-gcm';
 const KEY_BYTES = 32;
@@ -128,15 +128,10 @@ export interface KeyFileContext {
 /** The key in a file. A key file group or others may access is a warning. */
 export function readKeyFile(path: string, ctx: KeyFileContext, source = 'store.encryptionKeyFile'): DataKey {
   let content: Buffer;
-  let mode: number;
   try {
-    mode = statSync(path).mode;
-    content = readFileSync(path);
+    content = readSecretFile(path, (message) => ctx.warn(message), `${source}: `);
   } catch (err) {
     throw new ConfigError(`${source}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, undefined, err);
-  }
-  if ((mode & 0o077) !== 0) {
-    ctx.warn(`${source}: ${path} is accessible to group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); chmod 600 it`);
   }
   const key = dataKey(parseKeyMaterial(content, `${source}: ${path}`));
   // 32 printable characters are a passphrase typed into the file, not 32 random bytes (the chance
