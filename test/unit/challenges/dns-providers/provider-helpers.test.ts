@@ -78,6 +78,26 @@ describe('cachedToken', () => {
     expect(asked).toBe(3);
   });
 
+  it("does not bind the shared request to the first caller's signal: one cancelled caller leaves the others their token", async () => {
+    let release: (token: { accessToken: string; expiresIn: number }) => void = () => {};
+    let seen: AbortSignal | undefined;
+    const token = cachedToken(
+      (requestSignal) => {
+        seen = requestSignal;
+        return new Promise((resolve) => (release = resolve));
+      },
+      () => new Date('2026-12-03T12:00:00Z'),
+    );
+    const first = new AbortController();
+    const cancelled = token(first.signal);
+    const other = token(signal);
+    first.abort(new Error('run cancelled'));
+    await expect(cancelled).rejects.toThrow('run cancelled');
+    expect(seen?.aborted).toBe(false);
+    release({ accessToken: 't1', expiresIn: 3600 });
+    expect(await other).toBe('t1');
+  });
+
   it('reads a token answer, with expires_in as a number or a string', () => {
     expect(readTokenResponse({ access_token: 'a', expires_in: 3599 })).toEqual({ accessToken: 'a', expiresIn: 3599 });
     expect(readTokenResponse({ access_token: 'a', expires_in: '3599' })).toEqual({ accessToken: 'a', expiresIn: 3599 });
