@@ -213,9 +213,9 @@ describe('an incident across three hosts', () => {
     });
     const table = await cli(['replace', '--serials-from', list, '--dry-run']);
     expect(table.code, table.stderr).toBe(0);
-    expect(table.stdout).toContain('per host: 4 host(s), 1 whose agent never reported');
-    expect(table.stdout).toMatch(/^ {2}c: 2 certificate\(s\), agent last reported \d{4}-/m);
-    expect(table.stdout).toMatch(/^ {2}d: 1 certificate\(s\), agent NEVER reported$/m);
+    expect(table.stdout).toContain('per host: 4 host(s), 1 whose agent was never heard from');
+    expect(table.stdout).toMatch(/^ {2}c: 2 certificate\(s\), agent last heard from \d{4}-/m);
+    expect(table.stdout).toMatch(/^ {2}d: 1 certificate\(s\), agent NEVER heard from$/m);
     expect(table.stdout).toMatch(/^no hosts: 1 certificate\(s\) the runner deploys itself: api$/m);
     // revoke's dry run: the same view.
     const revoke = await cli(['revoke', '--serials-from', list, '--dry-run', '--format', 'json']);

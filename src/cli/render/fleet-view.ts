@@ -10,9 +10,9 @@ export function fleetViewLines(view: FleetView): string[] {
   const lines: string[] = [];
   if (view.hosts.length > 0) {
     const never = view.hostsNeverReported.length;
-    lines.push(`per host: ${view.hosts.length} host(s)${never ? `, ${never} whose agent never reported (nothing will deploy there until one runs)` : ''}`);
+    lines.push(`per host: ${view.hosts.length} host(s)${never ? `, ${never} whose agent was never heard from (nothing will deploy there until one runs)` : ''}`);
     for (const h of view.hosts) {
-      lines.push(`  ${h.host}: ${h.certificates} certificate(s), ${h.agentLastSeen === null ? 'agent NEVER reported' : `agent last reported ${h.agentLastSeen}`}`);
+      lines.push(`  ${h.host}: ${h.certificates} certificate(s), ${h.agentLastSeen === null ? 'agent NEVER heard from' : `agent last heard from ${h.agentLastSeen}`}`);
     }
   }
   const w = view.withoutHosts;

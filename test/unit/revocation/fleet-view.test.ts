@@ -37,10 +37,10 @@ describe('fleetView', () => {
       withoutHosts: { certificates: 1, names: ['api'] },
     });
     expect(fleetViewLines(view!)).toEqual([
-      'per host: 3 host(s), 1 whose agent never reported (nothing will deploy there until one runs)',
-      '  a: 2 certificate(s), agent last reported 2026-12-03T16:00:00.000Z',
-      '  b: 1 certificate(s), agent last reported 2026-12-03T15:00:00.000Z',
-      '  c: 1 certificate(s), agent NEVER reported',
+      'per host: 3 host(s), 1 whose agent was never heard from (nothing will deploy there until one runs)',
+      '  a: 2 certificate(s), agent last heard from 2026-12-03T16:00:00.000Z',
+      '  b: 1 certificate(s), agent last heard from 2026-12-03T15:00:00.000Z',
+      '  c: 1 certificate(s), agent NEVER heard from',
       'no hosts: 1 certificate(s) the runner deploys itself: api',
     ]);
   });
