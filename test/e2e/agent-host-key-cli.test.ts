@@ -46,12 +46,11 @@ function runnerConfig(): string {
   return join(home, 'certfleet.config.yaml');
 }
 
-/** An agent's config: the runners' acme section (the specs resolve against it), the store's URL (its role's, from the environment), and no data key. */
+/** An agent's config: the store's URL (its role's, from the environment) and nothing else: no acme section, no data key. */
 function agentConfig(host: string): string {
   const home = join(dir, `agent-${host}`);
   mkdirSync(home, { recursive: true });
-  const { acme } = storeConfig(pebble, dir, join(home, 'state'));
-  writeFileSync(join(home, 'certfleet.config.yaml'), stringify({ stateDir: join(home, 'state'), store: { postgres: { urlEnv: 'CERTFLEET_TEST_DB' } }, acme }));
+  writeFileSync(join(home, 'certfleet.config.yaml'), stringify({ stateDir: join(home, 'state'), store: { postgres: { urlEnv: 'CERTFLEET_TEST_DB' } } }));
   return join(home, 'certfleet.config.yaml');
 }
 
