@@ -1,5 +1,6 @@
 /** The ports of ports.ts over the real parts: ACME servers, files on disk, TLS handshakes, processes. */
 import { issueCertificate } from '../acme/index.js';
+import { sleep } from '../challenges/errors.js';
 import { createSolver } from '../challenges/registry.js';
 import type { Logger } from '../logger.js';
 import type { AccountRecords, ChallengeTokens } from '../store/ports.js';
@@ -34,7 +35,10 @@ export class AcmeIssuers implements Issuers {
       offersRenewalInfo: async () => (await client.directoryMeta()).renewalInfo,
       renewalInfo: (certPem) => client.renewalInfo(certPem),
       async order({ cert, csrDer, replaces }, { logger, signal }) {
-        const solver = createSolver(cert.challenge, { hookEnv, certificateName: cert.name, ...(challengeTokens ? { challengeTokens } : {}) });
+        // A DNS provider's client logs through this order's logger (its Retry-After waits, for one).
+        // Its clock is the wall clock: request signatures (SigV4, OVH) must match the provider's.
+        const providerDeps = { fetch: globalThis.fetch, now: () => new Date(), sleep, logger };
+        const solver = createSolver(cert.challenge, { hookEnv, certificateName: cert.name, providerDeps, ...(challengeTokens ? { challengeTokens } : {}) });
         try {
           const issued = await issueCertificate(
             client,
