@@ -151,6 +151,8 @@ const providerCommon = {
   ttl: z.number().int().min(0).max(86_400).optional(),
   server: hostPort.optional(),
   resolver: hostPort.optional(),
+  /** Follow a delegated _acme-challenge CNAME to the zone the record goes in (false: lego's LEGO_DISABLE_CNAME_SUPPORT). */
+  followCname: z.boolean().default(true),
   ...propagation,
 };
 const COMMON_KEYS = new Set(['provider', ...Object.keys(providerCommon)]);
@@ -169,6 +171,7 @@ export interface ProviderDnsConfig {
   ttl: number;
   server?: string;
   resolver?: string;
+  followCname: boolean;
   propagationTimeout: number;
   pollInterval: number;
 }
@@ -217,6 +220,7 @@ function providerSchema(descriptor: DnsProviderDescriptor) {
         ttl: (c.ttl as number | undefined) ?? Math.max(60, minimumTtl),
         ...(c.server === undefined ? {} : { server: c.server as string }),
         ...(c.resolver === undefined ? {} : { resolver: c.resolver as string }),
+        followCname: c.followCname as boolean,
         propagationTimeout: c.propagationTimeout as number,
         pollInterval: c.pollInterval as number,
       };

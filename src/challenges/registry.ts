@@ -133,6 +133,7 @@ export const solverFactories: { [K in SolverKind]: (config: SolverConfigs[K], de
       descriptor,
       client: descriptor.create(config.resolved, providerDeps),
       ttl: config.ttl,
+      followCname: config.followCname,
       systemResolvers: deps.systemResolvers,
       lookup: {
         server: config.server === undefined ? undefined : server(config.server),

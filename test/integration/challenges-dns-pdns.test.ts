@@ -196,4 +196,12 @@ describe('dns-01 provider pdns against a real PowerDNS', () => {
     await solver.cleanup(task, context());
     expect(await pdns.digTxt('alias.delegated.test')).toEqual([]);
   });
+
+  it('with followCname: false writes at the challenge name itself, where PowerDNS refuses a TXT beside the CNAME, and says so', async () => {
+    const solver = await pdnsSolver({ followCname: false });
+    const task = makeTask('dns-01', 'alias.example.test');
+    await expect(solver.present(task, context())).rejects.toThrow(/^pdns: .*_acme-challenge\.alias\.example\.test.*HTTP 422/);
+    expect(await pdns.digTxt('alias.delegated.test')).toEqual([]);
+    await solver.cleanup(task, context());
+  });
 });

@@ -21,6 +21,8 @@ export interface ProviderDnsSolverOptions {
   descriptor: DnsProviderDescriptor;
   client: DnsProviderClient;
   ttl: number;
+  /** Follow a delegated _acme-challenge CNAME (default true); false writes at the challenge name itself. */
+  followCname?: boolean;
   /** Where the zone's name servers are found and how long to wait for them (config server:/resolver:, propagationTimeout, pollInterval). */
   lookup: RecordLookupOptions;
   systemResolvers?: SystemResolvers;
@@ -53,7 +55,7 @@ export class ProviderDnsSolver implements ChallengeSolver {
     const { signal, logger } = context;
     const asked = challengeRecordName(task.domain);
     const lookup = await openRecordLookup(this.options.lookup, this.options.systemResolvers);
-    const located = await this.named(() => locateRecord(lookup.client, asked, signal), signal, relative(asked), undefined, {
+    const located = await this.named(() => locateRecord(lookup.client, asked, signal, { followCname: this.options.followCname !== false }), signal, relative(asked), undefined, {
       hint: `check that server: or resolver: can see the domain's zone (on ${this.options.descriptor.title}); a delegated _acme-challenge CNAME is followed`,
     });
     const name = relative(located.name);

@@ -57,13 +57,14 @@ describe('the DNS provider registry', () => {
 });
 
 describe('a provider\'s challenge: schema', () => {
-  it('parses to provider "api" naming the provider (an alias resolved), with the wait and TTL defaults', () => {
+  it('parses to provider "api" naming the provider (an alias resolved), with the wait, TTL and CNAME defaults', () => {
     expect(parse({ ...pdns, provider: 'powerdns', apiKeyEnv: 'PDNS_KEY' })).toEqual({
       type: 'dns-01',
       provider: 'api',
       api: 'pdns',
       settings: { apiUrl: 'http://127.0.0.1:8081', apiKeyEnv: 'PDNS_KEY' },
       ttl: 60,
+      followCname: true,
       propagationTimeout: 120_000,
       pollInterval: 2_000,
     });
