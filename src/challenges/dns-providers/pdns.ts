@@ -6,13 +6,22 @@
  * another runner's. The read-modify-writes of one zone are serialised within this client: two
  * challenges for one name (a wildcard and its base domain) would otherwise overwrite each other,
  * and PowerDNS on its sqlite3 backend answers concurrent PATCHes of a zone with HTTP 500
- * ("database is locked", measured with pdns 4.7).
+ * ("database is locked", measured with pdns 4.7). Another process (another runner) can still hit
+ * that lock: such a 500 is retried, the rrset read again, a few times after short waits. The API has
+ * no conditional write, so two processes changing one name at the same moment can still lose a value.
  */
 import { z } from 'zod';
 import { defineProvider, type DnsProviderClient, type PlacedTxtRecord, type ProviderDeps, type ProviderZone, type TxtRecordRequest } from './descriptor.js';
 import { DnsProviderError, providerRequest } from './http.js';
 
 const NAME = 'pdns';
+/** How often a write the backend refused as "database is locked" is read and written again, and the first wait (doubling). */
+const LOCKED_RETRIES = 4;
+const LOCKED_FIRST_WAIT_MS = 100;
+
+function isDatabaseLocked(err: unknown): boolean {
+  return err instanceof DnsProviderError && err.status === 500 && /database is locked/i.test(err.message);
+}
 
 interface PdnsZone {
   id: string;
@@ -104,7 +113,7 @@ class PdnsClient implements DnsProviderClient {
   }
 
   createTxt(record: TxtRecordRequest, signal: AbortSignal): Promise<PlacedTxtRecord> {
-    return this.serialised(record.zone.id, async () => {
+    return this.serialisedWithLockRetry(record.zone.id, signal, async () => {
       const about = `adding TXT ${relative(record.name)} in zone ${record.zone.name}`;
       const current = await this.rrset(record, about, signal);
       const content = quoted(record.value);
@@ -115,7 +124,7 @@ class PdnsClient implements DnsProviderClient {
   }
 
   deleteTxt(record: PlacedTxtRecord, signal: AbortSignal): Promise<void> {
-    return this.serialised(record.zone.id, async () => {
+    return this.serialisedWithLockRetry(record.zone.id, signal, async () => {
       const about = `deleting TXT ${relative(record.name)} in zone ${record.zone.name}`;
       const current = await this.rrset(record, about, signal);
       if (!current) return;
@@ -142,6 +151,21 @@ class PdnsClient implements DnsProviderClient {
         ? { name: absolute(record.name), type: 'TXT', changetype: 'DELETE' }
         : { name: absolute(record.name), type: 'TXT', ttl, changetype: 'REPLACE', records: records.map((r) => ({ content: r.content, disabled: r.disabled ?? false })) };
     await this.request('PATCH', this.zoneUrl(record.zone), about, signal, { rrsets: [rrset] });
+  }
+
+  /** One read-modify-write of a zone, queued behind this client's others, redone when the backend's database was locked. */
+  private serialisedWithLockRetry<T>(key: string, signal: AbortSignal, body: () => Promise<T>): Promise<T> {
+    return this.serialised(key, async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await body();
+        } catch (err) {
+          if (attempt > LOCKED_RETRIES || !isDatabaseLocked(err)) throw err;
+          this.deps.logger?.info('pdns: the backend database was locked (another writer); reading the rrset again', { attempt });
+          await this.deps.sleep(LOCKED_FIRST_WAIT_MS * 2 ** (attempt - 1), signal);
+        }
+      }
+    });
   }
 
   private serialised<T>(key: string, body: () => Promise<T>): Promise<T> {

@@ -48,6 +48,32 @@ function zoneWithTxt(values: string[]): Exchange['response'] {
 }
 
 describe('pdns provider (recorded exchanges)', () => {
+  it('reads and writes again when the backend answers 500 "database is locked" (another writer), after a short wait', async () => {
+    const replaceBoth = { rrsets: [{ name: '_acme-challenge.www.example.com.', type: 'TXT', ttl: 60, changetype: 'REPLACE', records: [{ content: '"theirs"', disabled: false }, { content: '"ours-value"', disabled: false }] }] };
+    const { api, deps, client: c } = client([
+      { request: { method: 'GET', url: `${ZONES}/example.com.` }, response: zoneWithTxt([]) },
+      {
+        request: { method: 'PATCH', url: `${ZONES}/example.com.`, body: { rrsets: [{ name: '_acme-challenge.www.example.com.', type: 'TXT', ttl: 60, changetype: 'REPLACE', records: [{ content: '"ours-value"', disabled: false }] }] } },
+        response: { status: 500, body: { error: 'Caught an exception instead of a result: database is locked' } },
+      },
+      // Read again: the other writer's value is there now, and is kept.
+      { request: { method: 'GET', url: `${ZONES}/example.com.` }, response: zoneWithTxt(['theirs']) },
+      { request: { method: 'PATCH', url: `${ZONES}/example.com.`, body: replaceBoth }, response: { status: 204 } },
+    ]);
+    await c.createTxt(record, signal());
+    expect(deps.slept).toEqual([100]);
+    api.assertDone();
+  });
+
+  it('does not retry another 500', async () => {
+    const { deps, client: c } = client([
+      { request: { method: 'GET', url: `${ZONES}/example.com.` }, response: zoneWithTxt([]) },
+      { request: { method: 'PATCH', url: `${ZONES}/example.com.` }, response: { status: 500, body: { error: 'Backend error' } } },
+    ]);
+    await expect(c.createTxt(record, signal())).rejects.toThrow(/^pdns: adding TXT _acme-challenge\.www\.example\.com in zone example\.com: HTTP 500/);
+    expect(deps.slept).toEqual([]);
+  });
+
   it('finds the longest zone that is a suffix of the name (not a zone that merely ends with the same letters)', async () => {
     const { api, client: c } = client([zoneList, zoneList, zoneList]);
     expect(await c.findZone('_acme-challenge.www.sub.example.com', signal())).toEqual({ id: 'sub.example.com.', name: 'sub.example.com' });
