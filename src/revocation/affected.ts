@@ -7,7 +7,7 @@
 import { mapConcurrently } from '../concurrency.js';
 import { describeError, UsageError } from '../errors.js';
 import { selectCertificates, type ManagedCertificate, type RenewSettings } from '../renewal/managed.js';
-import { batchReads, type CertificateRecords, type CertificateStatusFacts } from '../store/ports.js';
+import { batchReads, versionLookup, type CertificateRecords, type CertificateStatusFacts, type IssuedVersion, type VersionBySerial } from '../store/ports.js';
 import { parseCertificate, type CertificateInfo } from '../x509/certificate.js';
 import { findPemBlocks } from '../x509/pem.js';
 
@@ -16,7 +16,7 @@ export interface AffectedCriteria {
   names: string[];
   /** Every managed certificate (needed explicitly where acting on all is destructive). */
   all: boolean;
-  /** Serial numbers (hex, any case, colons allowed) of the current certificates. */
+  /** Serial numbers (hex, any case, colons allowed) of the current certificates (and, for `revoke`, of earlier versions). */
   serials: string[];
   /** DNS names: `www.example.com` matches that name; `*.example.com` that domain and every name under it. */
   domains: string[];
@@ -52,55 +52,156 @@ export function hasCriteria(c: AffectedCriteria): boolean {
 }
 
 /**
+ * An earlier (not current) version of a managed certificate that a serial selected for `revoke`:
+ * already replaced (a `replace` from the same CA list), so nothing is ordered; only revoked.
+ */
+export interface EarlierVersion {
+  name: string;
+  versionId: string;
+  serialNumber: string;
+  /** The version as the affected set describes a certificate; absent when it cannot be read (then `unreadable`). */
+  version?: NonNullable<AffectedCertificate['current']>;
+  unreadable?: string;
+  /** The certificate's current version, which replaced it; absent when none is current. */
+  replacedBy?: { versionId: string; serialNumber: string };
+}
+
+/** What `revoke` acts on: current certificates (replaced, then revoked) and earlier versions (revoked only). */
+export interface RevokeSelection {
+  affected: AffectedCertificate[];
+  earlier: EarlierVersion[];
+}
+
+/**
  * The affected set a command acts on, never empty. Commands that replace or revoke on purpose take
  * nothing implicitly (a selection, or --all); a drill rehearses everything when nothing is named.
+ * A serial of an earlier version is skipped here: replacing or rehearsing it again would replace
+ * the certificate that replaced it.
  */
 export async function selectAffected(settings: RenewSettings, store: CertificateRecords, criteria: AffectedCriteria, verb: 'drill' | 'replace' | 'revoke'): Promise<AffectedCertificate[]> {
+  return (await select(settings, store, criteria, verb, false)).affected;
+}
+
+/**
+ * `revoke`'s selection: as `selectAffected`, and a serial of an earlier version selects that
+ * version too (the natural incident order is `replace --serials-from`, then `revoke
+ * --serials-from` of the same list: by then every listed serial is an earlier version). Empty only
+ * when both are.
+ */
+export async function selectForRevoke(settings: RenewSettings, store: CertificateRecords, criteria: AffectedCriteria): Promise<RevokeSelection> {
+  return select(settings, store, criteria, 'revoke', true);
+}
+
+async function select(settings: RenewSettings, store: CertificateRecords, criteria: AffectedCriteria, verb: 'drill' | 'replace' | 'revoke', withEarlier: boolean): Promise<RevokeSelection> {
   if (verb !== 'drill' && !hasCriteria(criteria)) {
     throw new UsageError(`say which certificates to ${verb}: names, --serial, --serials-from, --domain, --issuer, --key, or --all`);
   }
   const affected = await findAffected(settings, store, criteria);
   const replaced = await checkSerials(settings, store, criteria.serials, affected);
-  if (affected.length === 0) {
-    if (replaced.length > 0 && replaced.length === new Set(criteria.serials.map(normaliseSerial)).size) {
+  const earlier = withEarlier ? await earlierSelected(settings, store, criteria, replaced) : [];
+  if (affected.length === 0 && earlier.length === 0) {
+    if (!withEarlier && replaced.length > 0 && replaced.length === new Set(criteria.serials.map(normaliseSerial)).size) {
       throw new UsageError(`every serial selected is of a certificate already replaced (${listed(replaced.map((r) => `${r.serial}: ${r.name}`))}): nothing to ${verb}`);
     }
     throw new UsageError(`no managed certificate matches the selection: nothing to ${verb}`);
   }
-  return affected;
+  return { affected, earlier };
+}
+
+/** A serial that matched an earlier version of a managed certificate. */
+interface ReplacedMatch {
+  /** As written in the selection. */
+  serial: string;
+  name: string;
+  version: IssuedVersion;
+  current: IssuedVersion | undefined;
 }
 
 /**
  * A serial that is no certificate of ours is an error before anything is ordered: from a CA's
  * list it is a certificate this tool does not manage, which someone must replace by hand, and a
  * typo must not shrink the set in silence. A serial of an earlier version is not an error: that
- * certificate was already replaced (a rerun after part of the set was done), and is not selected,
- * since the selection matches current certificates. Costs one read of versions per managed
- * certificate, only when some serial matched no current certificate.
+ * certificate was already replaced (a rerun after part of the set was done); `revoke` selects
+ * that version, the others skip it. A serial of a current certificate the other criteria left out
+ * is neither. One query on the shared store (`VersionLookup`); elsewhere one read of versions per
+ * managed certificate; either only when some serial matched no selected current certificate.
  */
-async function checkSerials(settings: RenewSettings, store: CertificateRecords, serials: readonly string[], affected: readonly AffectedCertificate[]): Promise<Array<{ serial: string; name: string }>> {
+async function checkSerials(settings: RenewSettings, store: CertificateRecords, serials: readonly string[], affected: readonly AffectedCertificate[]): Promise<ReplacedMatch[]> {
   const current = new Set(affected.flatMap((a) => (a.current ? [normaliseSerial(a.current.serialNumber)] : [])));
   const unmatched = new Map<string, string>();
   for (const s of serials) if (!current.has(normaliseSerial(s))) unmatched.set(normaliseSerial(s), s);
   if (unmatched.size === 0) return [];
-  const found = new Map<string, string>();
+  const { found, unreadable } = await versionsBySerial(settings, store, [...unmatched.keys()]);
+  const known = new Set(found.map((f) => normaliseSerial(f.version.serialNumber)));
+  const unknown = [...unmatched].filter(([n]) => !known.has(n)).map(([, written]) => written);
+  if (unknown.length > 0) {
+    const damaged = unreadable.length ? ` (the versions of ${listed(unreadable.sort())} could not be read)` : '';
+    throw new UsageError(`${unknown.length} serial(s) selected match no certificate certfleet manages, current or earlier: ${listed(unknown)}${damaged}`, 'nothing was ordered or revoked. Check the list for typos; a certificate certfleet does not manage must be replaced by hand: take its serial out of the selection and run again');
+  }
+  return found
+    .filter((f) => f.version.id !== f.current?.id)
+    .map((f) => ({ serial: unmatched.get(normaliseSerial(f.version.serialNumber))!, name: f.name, version: f.version, current: f.current }));
+}
+
+/** Versions of managed certificates whose serial (normalised) is listed, each with its certificate's current version. */
+async function versionsBySerial(settings: RenewSettings, store: CertificateRecords, serials: readonly string[]): Promise<{ found: VersionBySerial[]; unreadable: string[] }> {
+  const managed = new Set(settings.certificates.map((c) => c.name));
+  const lookup = versionLookup(store);
+  if (lookup) return { found: (await lookup.versionsBySerial(serials)).filter((f) => managed.has(f.name)), unreadable: [] };
+  const wanted = new Set(serials);
+  const found: VersionBySerial[] = [];
   const unreadable: string[] = [];
   await mapConcurrently(settings.certificates, 8, async (c) => {
     const versions = await store.versions(c.name).catch(() => {
       unreadable.push(c.name);
       return [];
     });
-    for (const v of versions) {
-      const n = normaliseSerial(v.serialNumber);
-      if (unmatched.has(n)) found.set(n, c.name);
-    }
+    const matches = versions.filter((v) => wanted.has(normaliseSerial(v.serialNumber)));
+    if (matches.length === 0) return;
+    const currentId = await store.currentId(c.name).catch(() => undefined);
+    const current = versions.find((v) => v.id === currentId);
+    for (const version of matches) found.push({ name: c.name, version, current });
   });
-  const unknown = [...unmatched].filter(([n]) => !found.has(n)).map(([, written]) => written);
-  if (unknown.length > 0) {
-    const damaged = unreadable.length ? ` (the versions of ${listed(unreadable.sort())} could not be read)` : '';
-    throw new UsageError(`${unknown.length} serial(s) selected match no certificate certfleet manages, current or earlier: ${listed(unknown)}${damaged}`, 'nothing was ordered or revoked. Check the list for typos; a certificate certfleet does not manage must be replaced by hand: take its serial out of the selection and run again');
+  return { found, unreadable };
+}
+
+/**
+ * The earlier versions `revoke` acts on: those of certificates the names and domains select, whose
+ * version matches the issuer and key criteria too (ANDed, as for current certificates). A version
+ * that cannot be read is kept, to be reported as failed: it must not vanish from an incident.
+ */
+async function earlierSelected(settings: RenewSettings, store: CertificateRecords, criteria: AffectedCriteria, replaced: readonly ReplacedMatch[]): Promise<EarlierVersion[]> {
+  if (replaced.length === 0) return [];
+  const domainMatchers = criteria.domains.map(domainMatcher);
+  const candidates = new Set(
+    selectCertificates(settings, criteria.names)
+      .filter((cert) => !domainMatchers.length || cert.domains.some((d) => domainMatchers.some((m) => m(d.toLowerCase()))))
+      .map((c) => c.name),
+  );
+  const keys = new Set(criteria.keyFingerprints.map((k) => k.replace(/:/g, '').toLowerCase()));
+  const issuer = criteria.issuer?.toLowerCase();
+  const order = new Map(settings.certificates.map((c, i) => [c.name, i]));
+  const out: EarlierVersion[] = [];
+  for (const r of [...replaced].sort((a, b) => order.get(a.name)! - order.get(b.name)! || (a.version.id < b.version.id ? -1 : a.version.id > b.version.id ? 1 : 0))) {
+    if (!candidates.has(r.name)) continue;
+    const base: EarlierVersion = {
+      name: r.name,
+      versionId: r.version.id,
+      serialNumber: r.version.serialNumber,
+      ...(r.current ? { replacedBy: { versionId: r.current.id, serialNumber: r.current.serialNumber } } : {}),
+    };
+    let version: NonNullable<AffectedCertificate['current']>;
+    try {
+      version = await describeVersion(store, r.name, r.version.id);
+    } catch (err) {
+      out.push({ ...base, unreadable: describeError(err) });
+      continue;
+    }
+    if (keys.size && !keys.has(version.publicKeyFingerprintSha256)) continue;
+    if (issuer !== undefined && !version.issuer.toLowerCase().includes(issuer)) continue;
+    out.push({ ...base, version });
   }
-  return [...found].map(([serial, name]) => ({ serial: unmatched.get(serial)!, name }));
+  return out;
 }
 
 /** At most ten, then how many more: an incident's list can be long. */

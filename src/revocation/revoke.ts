@@ -3,8 +3,14 @@
  * new serial is served), then revoke the certificate that was replaced. A certificate whose
  * replacement failed is NOT revoked: revoking what is still being served takes the site down,
  * and the record says which ones are left, so the operator can fix them and run again (already
- * replaced and revoked ones are then not in the set: the selection matches current certificates).
+ * replaced and revoked ones are then not in the set: names and criteria other than serials match
+ * current certificates; a serial of one selects that earlier version, which the CA says is already
+ * revoked).
  * `--no-replace` revokes at once, for certificates already out of service.
+ *
+ * A serial of an earlier version (the certificate was replaced already, by `replace` from the same
+ * CA list) selects that version: it is revoked without ordering anything, unless a host of its
+ * certificate may still serve it (earlier-hosts.ts; not with `--no-replace`, as above).
  *
  * A certificate whose spec names `hosts` (store.postgres) is replaced when every one of those hosts'
  * agents confirmed the new version deployed (src/fleet/await-deployed.ts), not when it was ordered:
@@ -24,11 +30,12 @@ import type { ManagedCertificate, RenewSettings } from '../renewal/managed.js';
 import type { CertificateOutcome } from '../renewal/renew-certificate.js';
 import { askRenewalInfoNow } from '../renewal/renewal-info.js';
 import { runRenew, type RenewRunHooks } from '../renewal/run.js';
-import { agentHeartbeats, type CertificateRecords, type StateStore } from '../store/ports.js';
+import { agentHeartbeats, type CertificateRecords, type ReplacementStatus, type StateStore } from '../store/ports.js';
 import { withLease } from '../store/with-lease.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { findPemBlocks } from '../x509/pem.js';
-import { describeVersion, selectAffected, type AffectedCertificate, type AffectedCriteria } from './affected.js';
+import { describeVersion, selectForRevoke, type AffectedCertificate, type AffectedCriteria, type EarlierVersion } from './affected.js';
+import { earlierOnHosts, type EarlierOnHosts } from './earlier-hosts.js';
 import { blastRadius, type BlastRadius } from './blast-radius.js';
 import { fleetView, type FleetView } from './fleet-view.js';
 import { recordId } from './record.js';
@@ -63,6 +70,8 @@ export interface RevokeOutcome {
   hosts?: HostConfirmation[];
   /** Not revoked because hosts have not confirmed the replacement: what the next revoke waits for, then revokes. */
   awaiting?: { version: string; oldVersion: string };
+  /** The serial selected an earlier version of the certificate, already replaced (by `replacedBy`, its current one): revoked without ordering anything. */
+  earlierVersion?: true;
 }
 
 export interface RevokeRunResult {
@@ -106,7 +115,7 @@ export async function runRevoke(settings: RenewSettings, options: RevokeRunOptio
   const started = hooks.now();
   const t0 = Date.now();
   const stateStore = hooks.store;
-  const affected = await selectAffected(settings, stateStore.certificates, options.criteria, 'revoke');
+  const { affected, earlier: earlierVersions } = await selectForRevoke(settings, stateStore.certificates, options.criteria);
   const view = await fleetView(settings, affected, stateStore.deployments, agentHeartbeats(stateStore));
   if (view) hooks.onFleetView?.(view);
 
@@ -144,6 +153,7 @@ export async function runRevoke(settings: RenewSettings, options: RevokeRunOptio
       await confirmer.close();
     }
   }
+  outcomes.push(...(options.dryRun ? earlierVersions.map((e) => ({ ...earlierBase(e), action: 'would-revoke' as const })) : await revokeEarlierVersions(settings, stateStore, earlierVersions, options, hooks)));
 
   const count = (a: RevokeAction) => outcomes.filter((o) => o.action === a).length;
   const result: RevokeRunResult = {
@@ -154,11 +164,13 @@ export async function runRevoke(settings: RenewSettings, options: RevokeRunOptio
     replaceFirst: options.replace,
     dryRun: options.dryRun,
     certificates: outcomes,
-    summary: { affected: affected.length, revoked: count('revoked'), alreadyRevoked: count('already-revoked'), notRevoked: count('not-revoked'), failed: count('failed'), durationMs: Date.now() - t0 },
+    summary: { affected: affected.length + earlierVersions.length, revoked: count('revoked'), alreadyRevoked: count('already-revoked'), notRevoked: count('not-revoked'), failed: count('failed'), durationMs: Date.now() - t0 },
     blastRadius: blastRadius(affected),
   };
   const selected = new Set(affected.map((a) => a.name));
-  const carried = earlier.filter((e) => !selected.has(e.name));
+  // A waiting revocation whose old version this run revoked as an earlier version is done too.
+  const done = new Set(outcomes.flatMap((o) => (o.earlierVersion && (o.action === 'revoked' || o.action === 'already-revoked') ? [`${o.name}\0${o.serialNumber}`] : [])));
+  const carried = earlier.filter((e) => !selected.has(e.name) && !done.has(`${e.name}\0${e.serialNumber}`));
   if (carried.length) result.stillAwaiting = carried;
   if (view) result.fleet = view;
   if (!options.dryRun) {
@@ -260,7 +272,7 @@ async function revokeOne(
     hooks.logger.info(`${a.name}: ${action === 'revoked' ? 'revoked' : 'already revoked:'} serial ${a.current.serialNumber} (${reason})`);
     await askRenewalInfoSoon(stateStore, a.name, a.current, hooks);
     if (reason !== 'keyCompromise') return { ...base, action };
-    const siblings = await revokeEarlierOnSameKey(a, store, client, replacement?.serialNumber, hooks);
+    const siblings = await revokeEarlierOnSameKey(a.name, a.current, store, client, replacement?.serialNumber, hooks);
     const outcome: RevokeOutcome = { ...base, action, ...(siblings.revoked.length ? { alsoRevoked: siblings.revoked } : {}) };
     return siblings.failed.length ? { ...outcome, action: 'failed', error: `the current serial is revoked, but not every earlier one on the same key: ${siblings.failed.join('; ')}` } : outcome;
   } catch (err) {
@@ -305,24 +317,24 @@ export async function revokeOrAlready(revoke: () => Promise<void>): Promise<'rev
  * `reuseKey` the earlier versions certify the same key and are still valid.
  */
 async function revokeEarlierOnSameKey(
-  a: AffectedCertificate,
+  name: string,
+  current: NonNullable<AffectedCertificate['current']>,
   store: CertificateRecords,
   client: AcmeClient,
   replacementSerial: string | undefined,
   hooks: RevokeHooks,
 ): Promise<{ revoked: string[]; failed: string[] }> {
-  const current = a.current!;
   const now = hooks.now().getTime();
   const revoked: string[] = [];
   const failed: string[] = [];
-  for (const v of await store.versions(a.name)) {
+  for (const v of await store.versions(name)) {
     if (v.id === current.versionId || v.serialNumber === replacementSerial || Date.parse(v.notAfter) <= now) continue;
     try {
-      const { files } = await store.readVersion(a.name, v.id);
+      const { files } = await store.readVersion(name, v.id);
       const leaf = findPemBlocks(files.certPem).find((b) => b.type === 'CERTIFICATE');
       if (!leaf || parseCertificate(leaf.der).info.publicKeyFingerprintSha256 !== current.publicKeyFingerprintSha256) continue;
       if ((await revokeOrAlready(() => client.revoke(files.certPem, { reason: 'keyCompromise', withKey: files.keyPem }))) === 'revoked') {
-        hooks.logger.info(`${a.name}: revoked earlier serial ${v.serialNumber} on the same key (keyCompromise)`);
+        hooks.logger.info(`${name}: revoked earlier serial ${v.serialNumber} on the same key (keyCompromise)`);
       }
       revoked.push(v.serialNumber);
     } catch (err) {
@@ -330,6 +342,81 @@ async function revokeEarlierOnSameKey(
     }
   }
   return { revoked, failed };
+}
+
+/**
+ * The earlier versions selected (already replaced): revoked without ordering anything. With
+ * replace-first (the default), one a host of its certificate may still serve is not revoked, as a
+ * replacement not confirmed on every host is not; one read of the deployments for all of them.
+ */
+async function revokeEarlierVersions(settings: RenewSettings, stateStore: StateStore, selected: readonly EarlierVersion[], options: RevokeRunOptions, hooks: RevokeHooks): Promise<RevokeOutcome[]> {
+  if (selected.length === 0) return [];
+  const managed = new Map(settings.certificates.map((c) => [c.name, c]));
+  const withHosts = options.replace ? [...new Set(selected.filter((e) => managed.get(e.name)!.hosts?.length).map((e) => e.name))] : [];
+  const status = withHosts.length && stateStore.deployments ? await stateStore.deployments.replacementStatus(withHosts) : new Map<string, ReplacementStatus>();
+  const clients = new AcmeClients(stateStore.accounts, hooks.logger, hooks.now);
+  try {
+    return await mapConcurrently(
+      selected,
+      options.concurrency,
+      (e) => {
+        const hosts = options.replace ? managed.get(e.name)!.hosts : undefined;
+        return revokeEarlierOne(e, managed.get(e.name)!, stateStore.certificates, clients, hosts?.length ? earlierOnHosts(hosts, e.versionId, status.get(e.name)) : undefined, options.reason, hooks);
+      },
+      hooks.onCertificate,
+    );
+  } finally {
+    clients.close();
+  }
+}
+
+async function revokeEarlierOne(
+  e: EarlierVersion,
+  cert: ManagedCertificate,
+  store: CertificateRecords,
+  clients: AcmeClients,
+  onHosts: EarlierOnHosts | undefined,
+  reason: RevocationReason,
+  hooks: RevokeHooks,
+): Promise<RevokeOutcome> {
+  const base = earlierBase(e);
+  if (!e.version) return { ...base, action: 'failed', error: `this earlier version cannot be read from the state store (${e.unreadable ?? 'unknown error'}), so certfleet cannot revoke it` };
+  if (onHosts && !onHosts.confirmed) {
+    // Revoking it now takes down the hosts that still serve it.
+    return { ...base, action: 'not-revoked', hosts: onHosts.hosts, error: `a host of ${e.name} may still serve it (${onHosts.pending}), so it stays valid; run revoke again once every host reports the replacement deployed` };
+  }
+  try {
+    if (reason === 'keyCompromise' && e.replacedBy) {
+      // The CA blocks a key revoked for keyCompromise; the current certificate on it would be left in service on a compromised key.
+      const current = await describeVersion(store, e.name, e.replacedBy.versionId);
+      if (current.publicKeyFingerprintSha256 === e.version.publicKeyFingerprintSha256) {
+        return { ...base, action: 'not-revoked', error: `its key is the key of ${e.name}'s current certificate too (reuseKey): revoke ${e.name} itself with keyCompromise, which replaces it on a new key and revokes this one with it` };
+      }
+    }
+    const old = await store.readVersion(e.name, e.versionId);
+    const client = await clients.get(cert.ca);
+    // As for a current certificate: a compromised key proves itself (the version's own key signs the request).
+    const action = await revokeOrAlready(() => client.revoke(old.files.certPem, { reason, ...(reason === 'keyCompromise' ? { withKey: old.files.keyPem } : {}) }));
+    hooks.logger.info(`${e.name}: ${action === 'revoked' ? 'revoked' : 'already revoked:'} earlier serial ${e.serialNumber} (${reason})`);
+    const outcome: RevokeOutcome = { ...base, ...(onHosts ? { hosts: onHosts.hosts } : {}), action };
+    if (reason !== 'keyCompromise') return outcome;
+    const siblings = await revokeEarlierOnSameKey(e.name, e.version, store, client, e.replacedBy?.serialNumber, hooks);
+    const withSiblings: RevokeOutcome = { ...outcome, ...(siblings.revoked.length ? { alsoRevoked: siblings.revoked } : {}) };
+    return siblings.failed.length ? { ...withSiblings, action: 'failed', error: `serial ${e.serialNumber} is revoked, but not every other version on the same key: ${siblings.failed.join('; ')}` } : withSiblings;
+  } catch (err) {
+    hooks.logger.error(`${e.name}: revoking earlier serial ${e.serialNumber} failed: ${describeError(err)}`);
+    return { ...base, action: 'failed', error: describeError(err) };
+  }
+}
+
+function earlierBase(e: EarlierVersion): Pick<RevokeOutcome, 'name' | 'serialNumber' | 'fingerprintSha256' | 'replacedBy' | 'earlierVersion'> {
+  return {
+    name: e.name,
+    serialNumber: e.serialNumber,
+    ...(e.version ? { fingerprintSha256: e.version.fingerprintSha256 } : {}),
+    ...(e.replacedBy ? { replacedBy: { serialNumber: e.replacedBy.serialNumber } } : {}),
+    earlierVersion: true,
+  };
 }
 
 function serialOf(a: AffectedCertificate): Pick<RevokeOutcome, 'serialNumber' | 'fingerprintSha256'> {

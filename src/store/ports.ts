@@ -529,3 +529,29 @@ export function agentHeartbeats(store: object): AgentHeartbeats | undefined {
   const heartbeats = (store as { heartbeats?: Partial<AgentHeartbeats> }).heartbeats;
   return typeof heartbeats?.fleetHosts === 'function' ? (heartbeats as AgentHeartbeats) : undefined;
 }
+
+/** A stored version found by its serial, with its certificate's current version (`VersionLookup`). */
+export interface VersionBySerial {
+  name: string;
+  version: IssuedVersion;
+  /** The certificate's current version; undefined when none is current. */
+  current: IssuedVersion | undefined;
+}
+
+/**
+ * Versions found by serial across every certificate in one read: how a CA's list of serials is
+ * matched against earlier versions (`revoke` after `replace`) without reading each certificate's
+ * versions. The shared store has it; the file store reads each certificate's versions.
+ */
+export interface VersionLookup {
+  /**
+   * Every version of an active certificate whose serial is one of `serials`, given as numbers in
+   * lower-case hex without leading zeros (affected.ts `normaliseSerial`): one query.
+   */
+  versionsBySerial(serials: readonly string[]): Promise<VersionBySerial[]>;
+}
+
+/** The records with their lookup by serial, or undefined when the store reads one certificate at a time. */
+export function versionLookup<T extends object>(records: T): (T & VersionLookup) | undefined {
+  return typeof (records as Partial<VersionLookup>).versionsBySerial === 'function' ? (records as T & VersionLookup) : undefined;
+}

@@ -80,6 +80,7 @@ export function renderRevoke(result: RevokeRunResult, format: 'table' | 'json', 
   if (format === 'json') return json(result, oneLine);
   const lines = result.certificates.map((c) => {
     const serial = c.serialNumber ? ` serial ${c.serialNumber}` : '';
+    if (c.earlierVersion) return earlierLine(c, serial, result.reason);
     const replaced = c.replacedBy ? `, replaced by ${c.replacedBy.serialNumber}` : '';
     switch (c.action) {
       case 'revoked':
@@ -101,13 +102,30 @@ export function renderRevoke(result: RevokeRunResult, format: 'table' | 'json', 
   lines.push(
     result.dryRun
       ? `dry run: ${s.affected} certificate(s) selected; nothing was changed`
-      : `${s.revoked} revoked, ${s.alreadyRevoked} already revoked, ${s.notRevoked} not revoked (${result.certificates.some((c) => c.awaiting) ? 'replacement failed or not yet deployed on every host' : 'replacement failed'}), ${s.failed} failed (${seconds(s.durationMs / 1000)})`,
+      : `${s.revoked} revoked, ${s.alreadyRevoked} already revoked, ${s.notRevoked} not revoked (${result.certificates.some((c) => c.awaiting || (c.earlierVersion && c.action === 'not-revoked')) ? 'replacement failed or not yet deployed on every host' : 'replacement failed'}), ${s.failed} failed (${seconds(s.durationMs / 1000)})`,
   );
   // A real run said it on stderr before it began (renderFleetView); a dry run's plan says it here.
   if (result.dryRun && result.fleet) lines.push(...fleetViewLines(result.fleet));
   lines.push(...blastRadiusLines(result.blastRadius));
   if (result.recordPath) lines.push(`recorded in ${result.recordPath}`);
   return text(lines);
+}
+
+/** A version a serial selected that its certificate's current one replaced already: "web: serial 0a01 revoked (superseded): earlier version of web, replaced by 0a02". */
+function earlierLine(c: RevokeRunResult['certificates'][number], serial: string, reason: string): string {
+  const what = `earlier version of ${c.name}${c.replacedBy ? `, replaced by ${c.replacedBy.serialNumber}` : ''}`;
+  switch (c.action) {
+    case 'revoked':
+      return `${c.name}:${serial} revoked (${reason}): ${what}${c.alsoRevoked ? `; also revoked: serial(s) ${c.alsoRevoked.join(', ')} on the same key` : ''}`;
+    case 'already-revoked':
+      return `${c.name}:${serial} was already revoked: ${what}`;
+    case 'would-revoke':
+      return `${c.name}:${serial} would be revoked (${reason}): ${what}`;
+    case 'not-revoked':
+      return `${c.name}:${serial} NOT revoked (${what}): ${c.error}`;
+    default:
+      return `${c.name}:${serial} revocation FAILED (${what}): ${c.error}`;
+  }
 }
 
 /** "at your CA's limits (300 new orders per account per 3 h, 120 used now), replacing 40,000 certificate(s) takes 399 hours" */

@@ -10,7 +10,7 @@
  * Every write given a fence checks the lease token in the same statement or transaction and throws
  * LeaseLostError when the certificate was taken over.
  */
-import type { CertificateRecords, CertificateState, CertificateStatusFacts, Fence, IssuedVersion, Schedule, VersionFiles } from '../ports.js';
+import type { CertificateRecords, CertificateState, CertificateStatusFacts, Fence, IssuedVersion, Schedule, VersionBySerial, VersionFiles } from '../ports.js';
 import type { Db } from './db.js';
 import { timestamp } from './db.js';
 import { decryptPrivateKey, encryptPrivateKey, type KeyOwner, type Keyring } from './encryption.js';
@@ -242,6 +242,25 @@ export class PostgresCertificates implements CertificateRecords {
         },
       ]),
     );
+  }
+
+  /**
+   * ports.ts `VersionLookup`: versions by serial across the fleet, with each one's current version,
+   * in one statement. The stored serial is normalised here as `normaliseSerial` does it (no colons,
+   * lower case, no leading zeros); no key column is selected.
+   */
+  async versionsBySerial(serials: readonly string[]): Promise<VersionBySerial[]> {
+    if (serials.length === 0) return [];
+    const { rows } = await this.db.query<{ name: string; meta: IssuedVersion; current: IssuedVersion | null }>(
+      `SELECT v.certificate AS name, v.meta, cv.meta AS current
+         FROM versions v
+         JOIN certificates c ON c.name = v.certificate AND c.archived_at IS NULL
+         LEFT JOIN versions cv ON cv.certificate = c.name AND cv.id = c.current_version
+        WHERE COALESCE(NULLIF(ltrim(lower(replace(v.meta->>'serialNumber', ':', '')), '0'), ''), '0') = ANY($1::text[])
+        ORDER BY v.certificate COLLATE "C", v.id COLLATE "C"`,
+      [serials],
+    );
+    return rows.map((r) => ({ name: r.name, version: r.meta, current: r.current ?? undefined }));
   }
 }
 
