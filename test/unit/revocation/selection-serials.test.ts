@@ -5,42 +5,17 @@
  * not selected and not an error; a list of only those says so.
  */
 import { describe, expect, it } from 'vitest';
-import type { ManagedCertificate, RenewSettings } from '../../../src/renewal/managed.js';
+import type { RenewSettings } from '../../../src/renewal/managed.js';
 import { selectAffected, type AffectedCriteria } from '../../../src/revocation/affected.js';
-import { CertificateStore, versionId } from '../../../src/store/certificate-store.js';
+import { CertificateStore } from '../../../src/store/certificate-store.js';
 import { UsageError } from '../../../src/errors.js';
 import { defaultRenewalPolicy } from '../../../src/renewal/decision.js';
-import type { ResolvedChallengeConfig } from '../../../src/challenges/config.js';
-import { parseCertificate } from '../../../src/x509/certificate.js';
-import { issue, tempDir, type Issued } from '../../helpers/pki.js';
+import { issue, tempDir } from '../../helpers/pki.js';
 import { noSpecs } from '../../helpers/spec-source.js';
+import { addCurrentVersion, bareManaged } from '../../helpers/selection-store.js';
 
-function managed(name: string): ManagedCertificate {
-  return {
-    name,
-    domains: [`${name}.example.com`],
-    keyType: 'ec-p256',
-    reuseKey: false,
-    ca: { directoryUrl: 'https://127.0.0.1:14000/dir', requestTimeoutMs: 1000, contact: [], acceptTermsOfService: true },
-    challenge: {} as ResolvedChallengeConfig,
-    pre: [],
-    post: [],
-    verify: [],
-    verifyTimeoutMs: 1000,
-    verifyCa: [],
-  };
-}
-
-async function add(store: CertificateStore, name: string, leaf: Issued, ca: Issued, at: string): Promise<void> {
-  const info = parseCertificate(leaf.der).info;
-  const id = versionId(new Date(at), info.serialNumber);
-  await store.addVersion(
-    name,
-    { id, serialNumber: info.serialNumber, fingerprintSha256: info.fingerprintSha256, notBefore: info.notBefore, notAfter: info.notAfter, domains: info.sans, issuedAt: at },
-    { certPem: leaf.certPem, chainPem: ca.certPem, fullchainPem: leaf.certPem + ca.certPem, keyPem: leaf.keyPem },
-  );
-  await store.setCurrent(name, id);
-}
+const managed = bareManaged;
+const add = addCurrentVersion;
 
 const criteria = (serials: string[]): AffectedCriteria => ({ names: [], all: false, serials, domains: [], keyFingerprints: [] });
 
