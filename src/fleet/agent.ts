@@ -6,7 +6,7 @@
  * files, commands, served-serial verify, rollback, journal), and the result is reported to the
  * shared store's `deployments`. Nothing here orders: the agent asks no CA.
  */
-import { oneAtATime } from '../concurrency.js';
+import { mapConcurrently, oneAtATime } from '../concurrency.js';
 import { checkedEntry, type SpecSource } from '../config/certificate-files.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -57,7 +57,11 @@ export interface AgentOnceInput {
   local: StateStore;
   /** This agent's key pair (agent-key.ts): keys wrapped to it need no data key. Absent: the data key only. */
   hostKey?: AgentKey;
+  /** Certificates deployed at once (default 4, as renew's); switching files and running the deploy commands still take turns. */
+  concurrency?: number;
 }
+
+export const DEFAULT_AGENT_CONCURRENCY = 4;
 
 export interface AgentIo {
   now: () => Date;
@@ -82,7 +86,11 @@ const noIssuers: Issuers = {
   get: () => Promise.reject(new Error('the agent deploys what the runner ordered; it asks no CA')),
 };
 
-/** Every certificate assigned to the host, one at a time; one's failure never stops the others. */
+/**
+ * Every certificate assigned to the host, a few at a time (staging, key unwrapping and verification
+ * overlap; activating and the deploy commands take turns through `exclusive`, as in renew); one's
+ * failure never stops the others.
+ */
 export async function runAgentOnce(input: AgentOnceInput, io: AgentIo): Promise<AgentResult> {
   const t0 = Date.now();
   const assigned = await input.shared.deployments.assignedTo(input.host);
@@ -99,13 +107,16 @@ export async function runAgentOnce(input: AgentOnceInput, io: AgentIo): Promise<
     commandEnv: { ...io.commandEnv, CERTFLEET_HOST: input.host, ...(input.root !== undefined ? { CERTFLEET_ROOT: input.root } : {}) },
     exclusive: oneAtATime(),
   };
-  const certificates: AgentCertificateOutcome[] = [];
-  for (const assignment of assigned) {
-    if (io.stop?.aborted) break;
+  let attempted = 0;
+  // A stop lets the deployments under way finish and starts no other: the result lists those
+  // attempted, in the order they were assigned.
+  const outcomes = await mapConcurrently(assigned, input.concurrency ?? DEFAULT_AGENT_CONCURRENCY, async (assignment) => {
+    if (io.stop?.aborted) return undefined;
     const outcome = await deployOne(assignment, input, deps, io);
-    certificates.push(outcome);
-    io.onCertificate?.(outcome, certificates.length, assigned.length);
-  }
+    io.onCertificate?.(outcome, ++attempted, assigned.length);
+    return outcome;
+  });
+  const certificates = outcomes.filter((o): o is AgentCertificateOutcome => o !== undefined);
   const count = (s: AgentStatus) => certificates.filter((c) => c.status === s).length;
   return {
     schemaVersion: AGENT_SCHEMA_VERSION,

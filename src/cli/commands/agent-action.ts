@@ -61,7 +61,8 @@ export async function runAgent(flags: Record<string, unknown>, globals: GlobalOp
     const hostKeys = hostKeyRecords(shared);
     if (hostKeys) await registerAgentKey(host, hostKey, hostKeys, logger);
     const local = new FileStateStore(settings.stateDir, { pid: process.pid, now: () => Date.now() });
-    const input = { host, ...(root !== undefined ? { root } : {}), specs: settings.specs, policy: settings.policy, shared: shared as StateStore & { deployments: DeploymentRecords }, local, hostKey };
+    const concurrency = typeof flags.concurrency === 'number' ? flags.concurrency : undefined;
+    const input = { host, ...(root !== undefined ? { root } : {}), ...(concurrency !== undefined ? { concurrency } : {}), specs: settings.specs, policy: settings.policy, shared: shared as StateStore & { deployments: DeploymentRecords }, local, hostKey };
     const agentIo = { now: () => new Date(), random: Math.random, logger, commandEnv: process.env, owner: runnerId(process.pid) };
     // Every pass starts with a heartbeat (fleet/heartbeat.ts), the first and a --once run's too.
     const heartbeats = agentHeartbeats(shared);

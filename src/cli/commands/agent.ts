@@ -1,6 +1,7 @@
 /** `certfleet agent`: flag definitions only; the work is in agent-action.ts. */
 import { Option, type Command } from 'commander';
 import type { GlobalOptions } from '../main.js';
+import { wholeNumber } from './flag-parsers.js';
 
 export function defineAgentCommand(program: Command): void {
   program
@@ -12,6 +13,7 @@ export function defineAgentCommand(program: Command): void {
     .option('--metrics-listen <[host:]port>', 'serve Prometheus /metrics here (loopback when only a port is given)')
     .option('--http-01-listen <[host:]port>', "answer http-01 challenges from the shared store here, for certificates with challenge: { type: http-01, agents: true } (loopback when only a port is given; 0.0.0.0:80, or a port the web server's /.well-known/acme-challenge/ location proxies to)")
     .option('--tls-alpn-01-listen <[host:]port>', "answer tls-alpn-01 challenges from the shared store here, for certificates with challenge: { type: tls-alpn-01, agents: true } (loopback when only a port is given; 0.0.0.0:443, or a port the TLS front end routes ALPN acme-tls/1 to)")
+    .option('--concurrency <n>', 'certificates deployed at once (default 4; activating and deploy commands take turns)', wholeNumber('--concurrency', 1))
     .option('--root <dir>', 'prefix every deploy path with this directory (an image or a container root); deploy commands see it in CERTFLEET_ROOT')
     .option('--state-dir <dir>', "this host's own state directory (its deploy journal and agent-key.pem), instead of the config's stateDir")
     .option('--print-public-key', "print this agent's public key (made in the state directory on first use) and exit: for store grant-agent --public-key")
