@@ -3,10 +3,13 @@
  *
  * A lease is a time, not a pid: a runner renews it while it works, and one that stops renewing (killed
  * with SIGKILL, its host rebooted, a pid reused) simply expires, on this host or any other sharing the
- * directory. Taking over an expired or released lease moves the old file aside with rename(2), which
- * only one racer can do to a given file, and puts the new one in place with link(2), which fails if
- * the path is taken: two runners never both believe they hold a lease they won at the same moment. A
- * racer that moved a fresh lease aside by mistake puts it back. Each write for a certificate checks
+ * directory. A first lease is put in place with link(2), which fails if the path is taken. Taking over
+ * an expired or released lease first creates `<name>.json.<token>.claim` exclusively (O_EXCL): only
+ * one racer can claim the lease file with that token; it checks the file is still the one it read,
+ * then renames its own over it, so the path is never empty for a third racer to fill. Two runners
+ * never both believe they hold a lease they won at the same moment. (The lease used to be moved
+ * aside and put back, and a third racer could take the empty path meanwhile: 2 winners of 12, rarely.)
+ * A claim left by a runner that died mid-takeover is stale after CLAIM_STALE_MS. Each write for a certificate checks
  * the file still carries the writer's token (`checkFence`), so the rare loser of a race, or a runner
  * paused past its lease, has its write refused rather than overwriting the new owner's work.
  *
@@ -20,7 +23,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { link, mkdir, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
@@ -33,6 +36,9 @@ interface LeaseFile {
   token: number;
   expiresAt: number;
 }
+
+/** A takeover claim older than this was left by a runner that died between claiming and replacing (milliseconds of work). */
+const CLAIM_STALE_MS = 30_000;
 
 export class FileLeases implements Leases {
   constructor(
@@ -57,14 +63,26 @@ export class FileLeases implements Leases {
       const temp = `${path}.${randomBytes(6).toString('hex')}.new`;
       await writeFileAtomic(temp, JSON.stringify(lease) + '\n', { mode: 0o600 });
       try {
-        if (held && !(await this.moveAside(path, held))) continue; // someone else moved it first: look again
-        try {
-          await link(temp, path);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue; // another runner's lease landed in between
-          throw err;
+        if (!held) {
+          try {
+            await link(temp, path);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue; // another runner's lease landed in between
+            throw err;
+          }
+          return { name, owner, token: lease.token, expiresAt: lease.expiresAt };
         }
-        return { name, owner, token: lease.token, expiresAt: lease.expiresAt };
+        const claim = await this.claim(path, held.token);
+        if (!claim) continue; // another runner is taking this one over: look again
+        try {
+          // Still the file we read? A racer that took it over (and let its claim go) changed it.
+          const current = readLease(path);
+          if (!current || current.token !== held.token || current.expiresAt !== held.expiresAt || current.owner !== held.owner) continue;
+          await rename(temp, path);
+          return { name, owner, token: lease.token, expiresAt: lease.expiresAt };
+        } finally {
+          await unlink(claim).catch(() => undefined);
+        }
       } finally {
         await unlink(temp).catch(() => undefined);
       }
@@ -72,23 +90,22 @@ export class FileLeases implements Leases {
     return undefined;
   }
 
-  /** Move the lease file we read aside; false when it was not that file any more (put back if we took a fresh one). */
-  private async moveAside(path: string, expected: LeaseFile): Promise<boolean> {
-    const aside = `${path}.${randomBytes(6).toString('hex')}.old`;
-    try {
-      await rename(path, aside);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw err;
+  /** The exclusive right to replace the lease file with this token: the claim's path, or undefined when another runner holds it. */
+  private async claim(path: string, token: number): Promise<string | undefined> {
+    const claim = `${path}.${token}.claim`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await writeFile(claim, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+        return claim;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      // File times are the real clock's (this.now may be a test's).
+      const age = await stat(claim).then((s) => Date.now() - s.mtimeMs, () => Infinity);
+      if (age < CLAIM_STALE_MS) return undefined;
+      await unlink(claim).catch(() => undefined); // left by a runner that died mid-takeover
     }
-    const moved = readLease(aside);
-    if (moved && moved.token !== expected.token) {
-      await link(aside, path).catch(() => undefined); // not ours to take: put it back
-      await unlink(aside).catch(() => undefined);
-      return false;
-    }
-    await unlink(aside).catch(() => undefined);
-    return true;
+    return undefined;
   }
 
   async renew(lease: Lease, ttlMs: number): Promise<Lease> {

@@ -4,6 +4,8 @@
  * certificate voids its schedule; a certificate another runner holds the lease of is left to it.
  * Fakes for the CA, deployer, verifier and commands; the real file store in a temp directory.
  */
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../src/logger.js';
 import { defaultRenewalPolicy, DAY_MS } from '../../../src/renewal/decision.js';
@@ -169,5 +171,35 @@ describe('leases', () => {
     now += DAY_MS;
     const takers = await Promise.all(Array.from({ length: 12 }, (_, i) => new FileStateStore(stateDir, { now: () => now }).leases.acquire('www', `runner-${i}`, 60_000)));
     expect(takers.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('exactly one wins every time, over many rounds of takeovers (the path is never empty for a third racer)', async () => {
+    for (let round = 0; round < 40; round++) {
+      const name = `round-${round}`;
+      // Owners are new each round: a store of this process holds each owner's runner file.
+      await new FileStateStore(stateDir, { now: () => now }).leases.acquire(name, `dead-${round}`, 1000);
+      now += DAY_MS;
+      const takers = await Promise.all(Array.from({ length: 16 }, (_, i) => new FileStateStore(stateDir, { now: () => now }).leases.acquire(name, `runner-${round}-${i}`, 60_000)));
+      expect(takers.filter(Boolean), `round ${round}`).toHaveLength(1);
+    }
+    // No claim is left behind.
+    expect(readdirSync(join(stateDir, 'leases')).filter((f) => f.endsWith('.claim'))).toEqual([]);
+  });
+
+  it('while another runner holds the takeover claim of an expired lease, a taker backs off and the lease file stays; a claim left by a dead runner goes stale', async () => {
+    const store = new FileStateStore(stateDir, { now: () => now });
+    const dead = (await store.leases.acquire('www', 'dead', 1000))!;
+    now += DAY_MS;
+    const leaseFile = join(stateDir, 'leases', 'www.json');
+    const claim = `${leaseFile}.${dead.token}.claim`;
+    writeFileSync(claim, '1\n');
+    expect(await new FileStateStore(stateDir, { now: () => now }).leases.acquire('www', 'taker', 60_000)).toBeUndefined();
+    expect(JSON.parse(readFileSync(leaseFile, 'utf8'))).toMatchObject({ owner: 'dead', token: dead.token });
+    // A minute old (file times are the real clock's): its runner died between claiming and replacing.
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(claim, old, old);
+    const taken = await new FileStateStore(stateDir, { now: () => now }).leases.acquire('www', 'taker-2', 60_000);
+    expect(taken?.owner).toBe('taker-2');
+    expect(existsSync(claim)).toBe(false);
   });
 });
