@@ -17,7 +17,7 @@ import { renewCertificate, type RenewDeps } from '../renewal/renew-certificate.j
 import type { RenewalPolicy } from '../renewal/decision.js';
 import { hostKeyRecords, type DeploymentRecords, type HostAssignment, type StateStore } from '../store/ports.js';
 import type { AgentKey } from './agent-key.js';
-import { underRoot } from './deploy-root.js';
+import { confinedUnderRoot } from './deploy-root.js';
 import { stageLocally } from './stage-local.js';
 import { filesForHost } from './version-key.js';
 
@@ -148,7 +148,7 @@ async function deployOne(a: HostAssignment, input: AgentOnceInput, deps: RenewDe
   if (!lease) return { name, status: 'busy', version: currentVersion };
   let serialNumber: string | undefined;
   try {
-    const cert: ManagedCertificate = underRoot(await input.specs.resolve(checkedEntry(a.spec)), input.root);
+    const cert: ManagedCertificate = await confinedUnderRoot(await input.specs.resolve(checkedEntry(a.spec)), input.root);
     const stored = await input.shared.certificates.readVersion(name, currentVersion);
     serialNumber = stored.version.serialNumber;
     const { files, via, requested } = await filesForHost(name, stored, { host: input.host, own: input.hostKey, records: hostKeyRecords(input.shared) });
