@@ -6,16 +6,16 @@
 // Run through scripts/example.sh fleet, which builds certfleet and installs Pebble and PostgreSQL first.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { startPostgres } from '../bench/postgres.mjs';
 import { findPebbleBinaries, startPebble } from './example-pebble.mjs';
+import { prepareOutDir, StepFailed, stopOnSignals } from './example-run.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_OUT = join(repo, 'examples', 'shared-store', 'out');
-const MARKER = '.certfleet-example';
 const HOSTS = ['web-1', 'web-2'];
 const TOTAL_STEPS = 6;
 
@@ -34,7 +34,6 @@ const bold = (text) => (color ? `\x1b[1m${text}\x1b[22m` : text);
 const dim = (text) => (color ? `\x1b[2m${text}\x1b[22m` : text);
 const started = Date.now();
 
-class StepFailed extends Error {}
 const children = [];
 let postgres;
 let certfleetChild;
@@ -67,29 +66,10 @@ function stopAll() {
   })();
   return stopping;
 }
-process.on('exit', () => {
+const signalled = stopOnSignals(stopAll, () => {
   certfleetChild?.kill('SIGKILL');
   for (const proc of children) proc.killNow();
 });
-let signalled = false;
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
-  process.on(signal, () => {
-    signalled = true;
-    process.stderr.write(`\nexample: ${signal}: stopping what the example started\n`);
-    void stopAll().finally(() => process.exit(code));
-  });
-}
-
-/** A fresh directory of the example's own: never anyone else's files. */
-function prepareOutDir() {
-  if (existsSync(out)) {
-    const ours = out === DEFAULT_OUT || existsSync(join(out, MARKER)) || readdirSync(out).length === 0;
-    if (!statSync(out).isDirectory() || !ours) throw new StepFailed(`${shown(out)} exists and was not made by the example: give --out a new or empty directory`);
-    rmSync(out, { recursive: true, force: true });
-  }
-  mkdirSync(join(out, 'certificates.d'), { recursive: true });
-  writeFileSync(join(out, MARKER), 'made by npm run example:fleet (scripts/example-fleet.mjs); emptied at its next run\n');
-}
 
 /**
  * The runner's config: the shared store (its URL from CERTFLEET_DB), the local CA, and one
@@ -124,7 +104,7 @@ async function main() {
   const binaries = findPebbleBinaries();
   if (!binaries.pebble || !binaries.challtestsrv) throw new StepFailed('pebble is not installed (Debian package `pebble`): run `npm run example:fleet` as root to install it');
   process.stdout.write(bold('certfleet fleet example: one shared store, a runner that orders, an agent per host that deploys') + `\nNothing leaves 127.0.0.1. Files: ${shown(out)}/ (made afresh at each run).\n`);
-  prepareOutDir();
+  prepareOutDir(out, { defaultOut: DEFAULT_OUT, shown, made: 'npm run example:fleet (scripts/example-fleet.mjs)', within: 'certificates.d' });
 
   step(1, 'start a local ACME CA and a PostgreSQL store', "Pebble issues 45-day certificates; a throwaway PostgreSQL cluster is the store every runner and agent shares.");
   const ca = await startPebble(join(out, 'pebble'), binaries, (proc) => children.push(proc));
@@ -162,7 +142,7 @@ async function main() {
 }
 
 main().catch(async (err) => {
-  if (signalled) return;
+  if (signalled()) return;
   process.stderr.write(`\nexample: ${err instanceof StepFailed ? err.message : (err?.stack ?? String(err))}\n`);
   await stopAll();
   process.exit(1);

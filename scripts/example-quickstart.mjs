@@ -5,16 +5,15 @@
 // Every process it starts is stopped by its PID at the end, on an error, and on Ctrl-C.
 // Run through scripts/example.sh, which builds certfleet and installs Pebble first.
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEPLOY_FILES, writeRunConfig, startStandInServer } from './example-config.mjs';
 import { findPebbleBinaries, freePort, startPebble } from './example-pebble.mjs';
+import { prepareOutDir, StepFailed, stopOnSignals } from './example-run.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quickstart = join(repo, 'examples', 'quickstart');
-/** Marks a directory this script made, so a later run may empty it. */
-const MARKER = '.certfleet-example';
 
 const DEFAULT_OUT = join(quickstart, 'out');
 
@@ -54,8 +53,6 @@ function step(n, title, explanation) {
   process.stdout.write(`\n${bold(`==> ${n}/${TOTAL_STEPS} ${title}`)}\n    ${explanation}\n`);
 }
 
-class StepFailed extends Error {}
-
 /** Runs the built CLI as a user would, output straight to the terminal. */
 function certfleet(args, { allow = [0] } = {}) {
   process.stdout.write(dim(`$ certfleet ${args.join(' ')}`) + '\n');
@@ -88,7 +85,6 @@ function showDeployed(root) {
 }
 
 let stopping;
-let signalled = false;
 function stopAll() {
   stopping ??= (async () => {
     if (certfleetChild && certfleetChild.exitCode === null) {
@@ -102,34 +98,10 @@ function stopAll() {
 }
 
 // A crash must not leave Pebble behind: kill what is still running, by PID, synchronously.
-process.on('exit', () => {
+const signalled = stopOnSignals(stopAll, () => {
   certfleetChild?.kill('SIGKILL');
   for (const proc of children) proc.killNow();
 });
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
-  process.on(signal, () => {
-    signalled = true;
-    process.stderr.write(`\nexample: ${signal}: stopping what the example started\n`);
-    void stopAll().finally(() => process.exit(code));
-  });
-}
-
-/**
- * A fresh start each time (Pebble forgets every account and certificate when it stops), in a
- * directory that is the example's own (git-ignored), new, empty, or made by an earlier run: never
- * anyone else's files.
- */
-function prepareOutDir() {
-  if (existsSync(out)) {
-    const ours = out === DEFAULT_OUT || existsSync(join(out, MARKER)) || readdirSync(out).length === 0;
-    if (!statSync(out).isDirectory() || !ours) {
-      throw new StepFailed(`${shown(out)} exists and was not made by the example: give --out a new or empty directory`);
-    }
-    rmSync(out, { recursive: true, force: true });
-  }
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, MARKER), 'made by npm run example (scripts/example-quickstart.mjs); emptied at its next run\n');
-}
 
 /** The version each deployed certificate's `live` link names, and how much Pebble has logged. */
 function snapshot(pebbleLog) {
@@ -154,7 +126,8 @@ async function main() {
     bold('certfleet quick start: issue, deploy, renew, drill and report, against a CA running on this machine') +
       `\nNothing leaves 127.0.0.1. Files: ${shown(out)}/ (made afresh at each run).\n`,
   );
-  prepareOutDir();
+  // A fresh start each time: Pebble forgets every account and certificate when it stops.
+  prepareOutDir(out, { defaultOut: DEFAULT_OUT, shown, made: 'npm run example (scripts/example-quickstart.mjs)' });
 
   step(1, 'start a local ACME CA', "Pebble, Let's Encrypt's test CA, issues 45-day certificates; pebble-challtestsrv resolves every name to 127.0.0.1.");
   const ca = await startPebble(join(out, 'pebble'), binaries, (proc) => children.push(proc));
@@ -206,7 +179,7 @@ async function main() {
 
 main().catch(async (err) => {
   // Interrupted: the signal handler stops everything and exits with the signal's code.
-  if (signalled) return;
+  if (signalled()) return;
   process.stderr.write(`\nexample: ${err instanceof StepFailed ? err.message : (err?.stack ?? String(err))}\n`);
   const logs = children.map((proc) => shown(proc.logPath));
   if (logs.length) process.stderr.write(`example: the CA's logs: ${logs.join(', ')}\n`);

@@ -12,12 +12,12 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { AgentResult } from '../../src/fleet/agent.js';
 import type { RenewRunResult } from '../../src/renewal/run.js';
 import { runCli } from '../helpers/cli.js';
-import { queryDatabase, startStoreAndCa, stopStoreAndCa, storeConfig } from '../helpers/store-and-ca.js';
+import { queryDatabase, storeConfig, useStoreAndCa } from '../helpers/store-and-ca.js';
 import type { RunningPebble } from '../helpers/pebble.js';
 import type { RunningPostgres } from '../helpers/postgres.js';
 
@@ -25,11 +25,7 @@ let pebble: RunningPebble;
 let postgres: RunningPostgres;
 let dir: string;
 
-beforeAll(async () => {
-  ({ pebble, postgres, dir } = await startStoreAndCa('certfleet-agent-'));
-}, 60_000);
-
-afterAll(() => stopStoreAndCa({ pebble, postgres }));
+useStoreAndCa('certfleet-agent-', (parts) => ({ pebble, postgres, dir } = parts));
 
 /** The same deploy section on every host: paths under each agent's --root; the reload fails where the root holds `reload-fails`. */
 const deploy = {

@@ -11,26 +11,20 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { ReadinessReport } from '../../src/report/model.js';
 import type { ReplacementPlan } from '../../src/revocation/plan.js';
 import { runCli } from '../helpers/cli.js';
 import type { RunningPebble } from '../helpers/pebble.js';
 import type { RunningPostgres } from '../helpers/postgres.js';
-import { queryDatabase, startStoreAndCa, stopStoreAndCa, storeConfig } from '../helpers/store-and-ca.js';
+import { queryDatabase, storeConfig, useStoreAndCa } from '../helpers/store-and-ca.js';
 
 let pebble: RunningPebble;
 let postgres: RunningPostgres;
 let dir: string;
 
-beforeAll(async () => {
-  ({ pebble, postgres, dir } = await startStoreAndCa('certfleet-agent-heartbeat-'));
-}, 60_000);
-
-afterAll(async () => {
-  await stopStoreAndCa({ pebble, postgres });
-});
+useStoreAndCa('certfleet-agent-heartbeat-', (parts) => ({ pebble, postgres, dir } = parts));
 
 describe('agent heartbeats', () => {
   it("an idle agent's heartbeat is its last sign of life in drill's plan, and report names it once it falls silent", async () => {

@@ -8,24 +8,20 @@
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { AgentResult } from '../../src/fleet/agent.js';
 import type { RenewRunResult } from '../../src/renewal/run.js';
 import { runCli } from '../helpers/cli.js';
 import type { RunningPebble } from '../helpers/pebble.js';
 import type { RunningPostgres } from '../helpers/postgres.js';
-import { queryDatabase, startStoreAndCa, stopStoreAndCa, storeConfig } from '../helpers/store-and-ca.js';
+import { queryDatabase, storeConfig, useStoreAndCa } from '../helpers/store-and-ca.js';
 
 let pebble: RunningPebble;
 let postgres: RunningPostgres;
 let dir: string;
 
-beforeAll(async () => {
-  ({ pebble, postgres, dir } = await startStoreAndCa('certfleet-agent-roles-'));
-}, 60_000);
-
-afterAll(() => stopStoreAndCa({ pebble, postgres }));
+useStoreAndCa('certfleet-agent-roles-', (parts) => ({ pebble, postgres, dir } = parts));
 
 function configDir(): string {
   const home = join(dir, 'fleet');

@@ -9,12 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { RenewRunResult } from '../../src/renewal/run.js';
 import { runCli } from '../helpers/cli.js';
-import { queryDatabase, startStoreAndCa, storeConfig } from '../helpers/store-and-ca.js';
-import { endAll, startCli, waitUntil } from '../helpers/cli-process.js';
+import { queryDatabase, storeConfig, useStoreAndCa } from '../helpers/store-and-ca.js';
+import { startCli, waitUntil } from '../helpers/cli-process.js';
 import type { RunningPebble } from '../helpers/pebble.js';
 import { freeTcpPort } from '../helpers/ports.js';
 import type { RunningPostgres } from '../helpers/postgres.js';
@@ -23,15 +23,7 @@ let pebble: RunningPebble;
 let postgres: RunningPostgres;
 let dir: string;
 
-beforeAll(async () => {
-  ({ pebble, postgres, dir } = await startStoreAndCa('certfleet-agent-service-'));
-}, 60_000);
-
-afterAll(async () => {
-  endAll();
-  await postgres?.stop();
-  await pebble?.stop();
-});
+useStoreAndCa('certfleet-agent-service-', (parts) => ({ pebble, postgres, dir } = parts));
 
 const deploy = { cert: '/srv/tls/web.pem', fullchain: '/srv/tls/web-fullchain.pem', key: '/srv/tls/web.key', createDirectories: true };
 

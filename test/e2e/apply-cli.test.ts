@@ -7,12 +7,12 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { ApplyResult } from '../../src/renewal/apply-specs.js';
 import type { RenewRunResult } from '../../src/renewal/run.js';
 import { runCli } from '../helpers/cli.js';
-import { startStoreAndCa, stopStoreAndCa } from '../helpers/store-and-ca.js';
+import { useStoreAndCa } from '../helpers/store-and-ca.js';
 import type { RunningPebble } from '../helpers/pebble.js';
 import type { RunningPostgres } from '../helpers/postgres.js';
 
@@ -20,11 +20,7 @@ let pebble: RunningPebble;
 let postgres: RunningPostgres;
 let dir: string;
 
-beforeAll(async () => {
-  ({ pebble, postgres, dir } = await startStoreAndCa('certfleet-apply-'));
-}, 60_000);
-
-afterAll(() => stopStoreAndCa({ pebble, postgres }));
+useStoreAndCa('certfleet-apply-', (parts) => ({ pebble, postgres, dir } = parts));
 
 function entry(name: string, extra: object = {}) {
   return { name, domains: [`${name}.example.test`], challenge: { type: 'http-01', standalone: { port: pebble.httpPort, address: '127.0.0.1' } }, ...extra };

@@ -9,12 +9,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { ReadinessReport } from '../../src/report/model.js';
 import { runCli } from '../helpers/cli.js';
-import { queryDatabase, startStoreAndCa, stopStoreAndCa, storeConfig } from '../helpers/store-and-ca.js';
-import { endAll, startCli, waitUntil, type CliProcess } from '../helpers/cli-process.js';
+import { queryDatabase, storeConfig, useStoreAndCa } from '../helpers/store-and-ca.js';
+import { startCli, waitUntil, type CliProcess } from '../helpers/cli-process.js';
 import type { RunningPebble } from '../helpers/pebble.js';
 import type { RunningPostgres } from '../helpers/postgres.js';
 
@@ -22,14 +22,7 @@ let pebble: RunningPebble;
 let postgres: RunningPostgres;
 let dir: string;
 
-beforeAll(async () => {
-  ({ pebble, postgres, dir } = await startStoreAndCa('certfleet-report-fleet-'));
-}, 60_000);
-
-afterAll(async () => {
-  endAll();
-  await stopStoreAndCa({ pebble, postgres });
-});
+useStoreAndCa('certfleet-report-fleet-', (parts) => ({ pebble, postgres, dir } = parts));
 
 function deployTo(name: string) {
   // Absolute paths, under each agent's --root: the runner deploys nothing itself.

@@ -12,26 +12,20 @@
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { RevokeRunResult } from '../../src/revocation/revoke.js';
 import type { RenewRunResult } from '../../src/renewal/run.js';
 import { runCli } from '../helpers/cli.js';
 import type { RunningPebble } from '../helpers/pebble.js';
 import type { RunningPostgres } from '../helpers/postgres.js';
-import { queryDatabase, startStoreAndCa, stopStoreAndCa, storeConfig } from '../helpers/store-and-ca.js';
+import { queryDatabase, storeConfig, useStoreAndCa } from '../helpers/store-and-ca.js';
 
 let pebble: RunningPebble;
 let postgres: RunningPostgres;
 let dir: string;
 
-beforeAll(async () => {
-  ({ pebble, postgres, dir } = await startStoreAndCa('certfleet-revoke-earlier-'));
-}, 60_000);
-
-afterAll(async () => {
-  await stopStoreAndCa({ pebble, postgres });
-});
+useStoreAndCa('certfleet-revoke-earlier-', (parts) => ({ pebble, postgres, dir } = parts));
 
 /** Pebble's management API names a serial without leading zeros; certfleet keeps whole bytes. */
 const atPebble = async (serial: string) => (await pebble.certStatus(serial.replace(/^0+/, '')))?.Status;

@@ -14,14 +14,14 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { HostConfirmation } from '../../src/fleet/await-deployed.js';
 import type { DrillResult } from '../../src/revocation/drill.js';
 import type { RevokeRunResult } from '../../src/revocation/revoke.js';
 import { runCli } from '../helpers/cli.js';
-import { queryDatabase, startStoreAndCa, stopStoreAndCa, storeConfig } from '../helpers/store-and-ca.js';
-import { endAll, startCli, waitUntil, type CliProcess } from '../helpers/cli-process.js';
+import { queryDatabase, storeConfig, useStoreAndCa } from '../helpers/store-and-ca.js';
+import { startCli, waitUntil, type CliProcess } from '../helpers/cli-process.js';
 import type { RunningPebble } from '../helpers/pebble.js';
 import type { RunningPostgres } from '../helpers/postgres.js';
 
@@ -29,14 +29,7 @@ let pebble: RunningPebble;
 let postgres: RunningPostgres;
 let dir: string;
 
-beforeAll(async () => {
-  ({ pebble, postgres, dir } = await startStoreAndCa('certfleet-revoke-fleet-'));
-}, 60_000);
-
-afterAll(async () => {
-  endAll();
-  await stopStoreAndCa({ pebble, postgres });
-});
+useStoreAndCa('certfleet-revoke-fleet-', (parts) => ({ pebble, postgres, dir } = parts));
 
 // Absolute paths, under each agent's --root: the runner deploys nothing itself.
 const deploy = { cert: '/srv/tls/web.pem', fullchain: '/srv/tls/web-fullchain.pem', key: '/srv/tls/web.key', createDirectories: true };

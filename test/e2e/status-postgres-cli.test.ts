@@ -8,12 +8,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { RenewRunResult } from '../../src/renewal/run.js';
 import type { StatusResult } from '../../src/renewal/status.js';
 import { runCli } from '../helpers/cli.js';
-import { startStoreAndCa, stopStoreAndCa, storeConfig } from '../helpers/store-and-ca.js';
+import { storeConfig, useStoreAndCa } from '../helpers/store-and-ca.js';
 import type { RunningPebble } from '../helpers/pebble.js';
 import type { RunningPostgres } from '../helpers/postgres.js';
 
@@ -21,11 +21,7 @@ let pebble: RunningPebble;
 let postgres: RunningPostgres;
 let dir: string;
 
-beforeAll(async () => {
-  ({ pebble, postgres, dir } = await startStoreAndCa('certfleet-status-pg-'));
-}, 60_000);
-
-afterAll(() => stopStoreAndCa({ pebble, postgres }));
+useStoreAndCa('certfleet-status-pg-', (parts) => ({ pebble, postgres, dir } = parts));
 
 function entry(name: string, extra: object = {}) {
   return { name, domains: [`${name}.example.test`], challenge: { type: 'http-01', standalone: { port: pebble.httpPort, address: '127.0.0.1' } }, ...extra };

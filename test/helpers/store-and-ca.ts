@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { endAll } from './cli-process.js';
 import { startPebble, type RunningPebble } from './pebble.js';
 import { tempDir } from './pki.js';
 import { startPostgres, type RunningPostgres } from './postgres.js';
@@ -29,6 +31,22 @@ export async function startStoreAndCa(prefix: string): Promise<StoreAndCa> {
 export async function stopStoreAndCa(parts: Partial<StoreAndCa>): Promise<void> {
   await parts.postgres?.stop();
   await parts.pebble?.stop();
+}
+
+/**
+ * The hooks those files share: both started before the file's tests (handed to `use`), and after
+ * them any CLI process a test left running (an agent holding connections) ended before both stop.
+ */
+export function useStoreAndCa(prefix: string, use: (parts: StoreAndCa) => void): void {
+  let parts: Partial<StoreAndCa> = {};
+  beforeAll(async () => {
+    parts = await startStoreAndCa(prefix);
+    use(parts as StoreAndCa);
+  }, 60_000);
+  afterAll(async () => {
+    endAll();
+    await stopStoreAndCa(parts);
+  });
 }
 
 /** One statement on its own connection: the rows. */

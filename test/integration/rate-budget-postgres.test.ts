@@ -7,15 +7,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { oneAtATime } from '../../src/concurrency.js';
-import { silentLogger } from '../../src/logger.js';
-import { defaultRenewalPolicy } from '../../src/renewal/decision.js';
 import type { ManagedCertificate } from '../../src/renewal/managed.js';
 import { renewCertificate, type RenewDeps } from '../../src/renewal/renew-certificate.js';
 import { createPool } from '../../src/store/postgres/connection.js';
 import { dataKey, keyring } from '../../src/store/postgres/encryption.js';
 import { PostgresStateStore } from '../../src/store/postgres/state-store.js';
-import { FakeCa, FakeCommands, FakeDeployer, FakeVerifier } from '../helpers/fake-renew-ports.js';
+import { fakeRenewDeps } from '../helpers/fake-renew-deps.js';
+import { FakeCa } from '../helpers/fake-renew-ports.js';
 import { managedCertificate } from '../helpers/managed.js';
 import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
 import { migratedDatabase } from '../helpers/postgres-stores.js';
@@ -42,21 +40,7 @@ it('two runners taking from one budget never exceed its limit together', async (
       // Only the account's new orders are limited here: each certificate is its own registered domain.
       return { ...base, deploy: undefined, verify: [], ca: { ...base.ca, rateLimits: { newOrders: { limit: 5, windowMs: 3 * 3_600_000 } } } };
     };
-    const deps = (store: PostgresStateStore): RenewDeps => ({
-      store: store.certificates,
-      specHash: () => 'hash',
-      issuers: ca,
-      deployer: new FakeDeployer(),
-      verifier: new FakeVerifier(),
-      runCommand: new FakeCommands().run,
-      policy: defaultRenewalPolicy,
-      now: () => new Date(now),
-      random: () => 0.5,
-      logger: silentLogger,
-      commandEnv: {},
-      exclusive: oneAtATime(),
-      budget: store.budget,
-    });
+    const deps = (store: PostgresStateStore): RenewDeps => fakeRenewDeps({ store: store.certificates, issuers: ca, now: () => new Date(now), budget: store.budget });
     const outcomes = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((i) => renewCertificate(cert(i), { force: false, plan: false }, deps(runners[i % 2]!))));
     expect(outcomes.filter((o) => o.action === 'renewed')).toHaveLength(5);
     const waiting = outcomes.filter((o) => o.action !== 'renewed');

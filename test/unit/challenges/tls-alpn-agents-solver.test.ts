@@ -5,7 +5,6 @@
  * hosts), one ConfigError each.
  */
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { challengeConfigSchema, resolveChallengeSecrets } from '../../../src/challenges/config.js';
 import { ChallengeError } from '../../../src/challenges/errors.js';
@@ -13,12 +12,10 @@ import { ANSWER_TTL_MS } from '../../../src/challenges/http-01/agents.js';
 import { createSolver, solverKind } from '../../../src/challenges/registry.js';
 import { AgentsTlsAlpnSolver } from '../../../src/challenges/tls-alpn-01/agents.js';
 import type { ChallengeTask } from '../../../src/challenges/types.js';
-import { validateConfig } from '../../../src/config/load.js';
-import { resolveRenewSettings } from '../../../src/config/renew-options.js';
 import { ConfigError } from '../../../src/errors.js';
 import { recordingLogger } from '../../../src/logger.js';
 import type { ChallengeToken, ChallengeTokens } from '../../../src/store/ports.js';
-import { tempDir } from '../../helpers/pki.js';
+import { agentsChallengeSpec } from '../../helpers/agents-challenge-spec.js';
 
 function task(domain: string, type: ChallengeTask['type'] = 'tls-alpn-01'): ChallengeTask {
   const token = randomBytes(32).toString('base64url');
@@ -106,26 +103,7 @@ describe('AgentsTlsAlpnSolver', () => {
 
 describe('tls-alpn-01 agents: true in a certificate spec', () => {
   const deploy = { cert: '/etc/tls/web.pem', key: '/etc/tls/web.key' };
-  const postgres = { store: { postgres: { urlEnv: 'DB' }, encryptionKeyFile: '/k' } };
-
-  async function resolveWith(cert: Record<string, unknown>, extra: Record<string, unknown> = postgres) {
-    const config = validateConfig(
-      { acme: { server: 'letsencrypt' }, certificates: [{ name: 'web', domains: ['web.example.com'], challenge: { type: 'tls-alpn-01', agents: true }, ...cert }], ...extra },
-      'c.yaml',
-    );
-    const dir = tempDir();
-    return resolveRenewSettings(config, { cwd: dir, env: {}, configFile: join(dir, 'certfleet.config.yaml'), defaultStateDir: join(dir, 'state') });
-  }
-
-  async function refusal(cert: Record<string, unknown>, extra?: Record<string, unknown>): Promise<ConfigError> {
-    const err = await resolveWith(cert, extra).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    if (!(err instanceof ConfigError)) throw new Error(`expected a ConfigError, got ${String(err)}`);
-    expect(err.exitCode).toBe(2);
-    return err;
-  }
+  const { resolveWith, refusal } = agentsChallengeSpec({ type: 'tls-alpn-01', agents: true });
 
   it('is resolved with store.postgres and hosts', async () => {
     const cert = (await resolveWith({ hosts: ['a', 'b'], deploy })).certificates[0]!;

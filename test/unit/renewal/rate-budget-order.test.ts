@@ -6,15 +6,14 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { rateLimitPresets } from '../../../src/acme/rate-limit-presets.js';
-import { oneAtATime } from '../../../src/concurrency.js';
-import { silentLogger } from '../../../src/logger.js';
-import { defaultRenewalPolicy, DAY_MS } from '../../../src/renewal/decision.js';
+import { DAY_MS } from '../../../src/renewal/decision.js';
 import type { ManagedCertificate } from '../../../src/renewal/managed.js';
 import { registeredDomain, registeredDomains } from '../../../src/renewal/rate-budget.js';
 import { renewCertificate, type RenewDeps } from '../../../src/renewal/renew-certificate.js';
 import { CertificateStore } from '../../../src/store/certificate-store.js';
 import type { RateBudget } from '../../../src/store/ports.js';
-import { FakeCa, FakeCommands, FakeDeployer, FakeVerifier } from '../../helpers/fake-renew-ports.js';
+import { fakeRenewDeps } from '../../helpers/fake-renew-deps.js';
+import { FakeCa } from '../../helpers/fake-renew-ports.js';
 import { managedCertificate } from '../../helpers/managed.js';
 import { tempDir } from '../../helpers/pki.js';
 
@@ -54,21 +53,7 @@ beforeEach(() => {
   store = new CertificateStore(tempDir('certfleet-rate-budget-unit-'));
   ca = new FakeCa(() => new Date(now));
   budget = new FakeBudget();
-  deps = {
-    store,
-    specHash: () => 'hash',
-    issuers: ca,
-    deployer: new FakeDeployer(),
-    verifier: new FakeVerifier(),
-    runCommand: new FakeCommands().run,
-    policy: defaultRenewalPolicy,
-    now: () => new Date(now),
-    random: () => 0.5,
-    logger: silentLogger,
-    commandEnv: {},
-    exclusive: oneAtATime(),
-    budget,
-  };
+  deps = fakeRenewDeps({ store, issuers: ca, now: () => new Date(now), budget });
 });
 
 describe('registered domains', () => {

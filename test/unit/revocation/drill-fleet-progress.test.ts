@@ -74,6 +74,37 @@ class FakeFleet {
   }
 }
 
+/**
+ * The wait's timers, kept for the test: `runOut` fires them in time order (the clock moved to each)
+ * until `work` settles, so minutes of waiting pass at once.
+ */
+function manualTimers(clock: { now: () => number; advance: (ms: number) => void }) {
+  const timers: Array<{ at: number; fire: () => void }> = [];
+  return {
+    set: (ms: number, fire: () => void) => {
+      const timer = { at: clock.now() + ms, fire };
+      timers.push(timer);
+      return () => {
+        const at = timers.indexOf(timer);
+        if (at >= 0) timers.splice(at, 1);
+      };
+    },
+    async runOut<T>(work: Promise<T>): Promise<T> {
+      let settled = false;
+      void work.finally(() => (settled = true));
+      while (!settled) {
+        await until('a timer is set', () => settled || timers.length > 0);
+        const next = timers.sort((x, y) => x.at - y.at).shift();
+        if (!next) continue;
+        clock.advance(Math.max(0, next.at - clock.now()));
+        next.fire();
+        await settle();
+      }
+      return work;
+    },
+  };
+}
+
 const stores: FileStateStore[] = [];
 afterEach(async () => {
   for (const s of stores.splice(0)) await s.close();
@@ -188,7 +219,7 @@ describe('a drill over hosts, while the orders go on', () => {
   it('a certificate not confirmed on every host by the deadline is reported then, not replaced, with the hosts it lacks', async () => {
     const t = setup(certificates);
     const reported: DrillCertificate[] = [];
-    const timers: Array<{ at: number; fire: () => void }> = [];
+    const timers = manualTimers(t);
     const drill = runDrill(
       t.settings,
       { purpose: 'drill', criteria: { names: ['www', 'api'], all: false, serials: [], domains: [], keyFingerprints: [] }, concurrency: 1, lockWaitMs: 1000 },
@@ -196,14 +227,7 @@ describe('a drill over hosts, while the orders go on', () => {
         ...t.hooks,
         fleet: {
           waitMs: 5 * 60_000,
-          setTimer: (ms, fire) => {
-            const timer = { at: t.now() + ms, fire };
-            timers.push(timer);
-            return () => {
-              const at = timers.indexOf(timer);
-              if (at >= 0) timers.splice(at, 1);
-            };
-          },
+          setTimer: timers.set,
         },
         onCertificate: (result) => reported.push(result),
       },
@@ -217,17 +241,7 @@ describe('a drill over hosts, while the orders go on', () => {
     await t.fleet.deployed('api', 'c');
     await until('api reported', () => reported.length === 1);
     // Five minutes pass with b silent: the safety re-reads, then the deadline.
-    let settled = false;
-    void drill.finally(() => (settled = true));
-    while (!settled) {
-      await until('a timer is set', () => settled || timers.length > 0);
-      const next = timers.sort((x, y) => x.at - y.at).shift();
-      if (!next) continue;
-      t.advance(Math.max(0, next.at - t.now()));
-      next.fire();
-      await settle();
-    }
-    const result = await drill;
+    const result = await timers.runOut(drill);
     expect(reported.map((r) => r.name)).toEqual(['api', 'www']);
     expect(result.certificates.find((c) => c.name === 'www')).toMatchObject({ secondsToReplace: null, error: 'ordered, but not confirmed deployed on every host: b not reporting' });
     expect(result.summary).toMatchObject({ replaced: 1, failed: 1 });
@@ -245,7 +259,7 @@ describe('revoke over hosts, while the orders go on', () => {
     expect(issued.summary.renewed).toBe(2);
     t.hold(true);
     const progress: Array<HostProgress & { apiOrdered: boolean }> = [];
-    const timers: Array<{ at: number; fire: () => void }> = [];
+    const timers = manualTimers(t);
     const revoke = runRevoke(
       t.settings,
       { criteria: { names: [], all: true, serials: [], domains: [], keyFingerprints: [] }, reason: 'superseded', replace: true, dryRun: false, concurrency: 1, lockWaitMs: 1000 },
@@ -253,14 +267,7 @@ describe('revoke over hosts, while the orders go on', () => {
         ...t.hooks,
         fleet: {
           waitMs: 60_000,
-          setTimer: (ms, fire) => {
-            const timer = { at: t.now() + ms, fire };
-            timers.push(timer);
-            return () => {
-              const at = timers.indexOf(timer);
-              if (at >= 0) timers.splice(at, 1);
-            };
-          },
+          setTimer: timers.set,
           onHostProgress: (e) => progress.push({ ...e, apiOrdered: t.apiOrdered() }),
         },
       },
@@ -273,17 +280,7 @@ describe('revoke over hosts, while the orders go on', () => {
 
     t.release();
     await until('api joined the wait', () => t.fleet.joined('api'));
-    let settled = false;
-    void revoke.finally(() => (settled = true));
-    while (!settled) {
-      await until('a timer is set', () => settled || timers.length > 0);
-      const next = timers.sort((x, y) => x.at - y.at).shift();
-      if (!next) continue;
-      t.advance(Math.max(0, next.at - t.now()));
-      next.fire();
-      await settle();
-    }
-    const result = await revoke;
+    const result = await timers.runOut(revoke);
     expect(result.certificates.map((c) => [c.name, c.action, c.hosts?.map((h) => [h.host, h.status, h.seconds])])).toEqual([
       ['www', 'not-revoked', [['a', 'deployed', 7], ['b', 'not-reporting', undefined]]],
       ['api', 'not-revoked', [['c', 'not-reporting', undefined]]],
